@@ -1,0 +1,2 @@
+"""onesearch."""
+__version__ = "0.1.0"
