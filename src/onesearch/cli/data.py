@@ -40,7 +40,7 @@ def data_root(option: Path | None) -> Path:
 
 
 def _load(name: str, data: Path | None, source: Path | None, test_file: Path | None) -> Dataset:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         bar.add_task(f"reading {name}", total=None)
         return registry.load(name, data_root(data), test_file=test_file, source=source)
 
