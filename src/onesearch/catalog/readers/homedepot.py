@@ -61,20 +61,17 @@ def _read_pairs(path: Path) -> pd.DataFrame:
 
 def _examples(pairs: pd.DataFrame, seed: int, split: str | None = None):
     """One example per normalised query; targets sorted by gain, then item id."""
-    graded = pairs.groupby(["query", "product_uid"], sort=True)["relevance"].mean().reset_index()
-    queries, targets = [], []
-    for query, group in graded.groupby("query", sort=True):
-        group = group.sort_values(["relevance", "product_uid"], ascending=[False, True])
-        queries.append(query)
-        targets.append(
-            [
-                {"item_id": uid, "gain": rel - 1.0, "relevant": bool(rel >= RELEVANT_AT)}
-                for uid, rel in zip(group["product_uid"], group["relevance"])
-            ]
-        )
+    graded = pairs.groupby(["query", "product_uid"], sort=False)["relevance"].mean().reset_index()
+    graded = graded.sort_values(["query", "relevance", "product_uid"], ascending=[True, False, True], kind="stable")
+    graded["target"] = [
+        {"item_id": uid, "gain": rel - 1.0, "relevant": bool(rel >= RELEVANT_AT)}
+        for uid, rel in zip(graded["product_uid"], graded["relevance"])
+    ]
+    targets = graded.groupby("query", sort=True)["target"].agg(list)
+    queries = targets.index.tolist()
     splits = [split] * len(queries) if split else hash_split(queries, seed)
     ids = [f"hd-{hashlib.sha1(q.encode('utf-8')).hexdigest()[:12]}" for q in queries]
-    return build_table(EXAMPLES, {"example_id": ids, "split": splits, "query": queries, "targets": targets})
+    return build_table(EXAMPLES, {"example_id": ids, "split": splits, "query": queries, "targets": targets.tolist()})
 
 
 def read_test_file(dataset: Dataset, path: Path) -> Dataset:
