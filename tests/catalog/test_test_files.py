@@ -14,6 +14,11 @@ def _split(dataset, split):
     return dataset.examples.filter(pc.equal(dataset.examples["split"], split)).to_pylist()
 
 
+def _outside_test(dataset, key):
+    """Values of ``key`` (query or user_id) left in train/valid."""
+    return {e[key] for e in dataset.examples.to_pylist() if e["split"] != "test"}
+
+
 @pytest.mark.slow
 def test_homedepot_pairs_file(shared_data, tmp_path):
     path = tmp_path / "pairs.csv"
@@ -26,8 +31,7 @@ def test_homedepot_pairs_file(shared_data, tmp_path):
         {"item_id": "100001", "gain": 1.5, "relevant": True},
         {"item_id": "100002", "gain": pytest.approx(0.67), "relevant": False},
     ]
-    others = {e["query"] for e in dataset.examples.to_pylist() if e["split"] != "test"}
-    assert "angle bracket" not in others and "deck stain" not in others
+    assert not {"angle bracket", "deck stain"} & _outside_test(dataset, "query")
 
 
 @pytest.mark.slow
@@ -48,7 +52,7 @@ def test_instacart_order_lines_file(shared_data, tmp_path):
     dataset = registry.load("instacart", shared_data, test_file=path)
     test = _split(dataset, "test")
     assert {(e["user_id"], e["history_end"]) for e in test} == {("1", 2)}
-    assert all(e["user_id"] != "1" for e in dataset.examples.to_pylist() if e["split"] != "test")
+    assert "1" not in _outside_test(dataset, "user_id")
     lines = dataset.interactions.filter(pc.equal(dataset.interactions["user_id"], "1")).to_pylist()
     assert [(l["seq"], l["item_id"], l["time"]) for l in lines] == [(1, "196", 0.0), (2, "196", 7.0), (2, "14084", 7.0)]
 
@@ -60,7 +64,7 @@ def test_recbole_inter_file(shared_data, tmp_path):
     dataset = registry.load("amazon-scientific", shared_data, test_file=path)
     (test,) = _split(dataset, "test")
     assert (test["user_id"], [e["item_id"] for e in test["history"]]) == ("A1AXCV2WYDA4PD", ["B00O47ILVA", "B006ATU73A"])
-    assert all(e["user_id"] != "A1AXCV2WYDA4PD" for e in dataset.examples.to_pylist() if e["split"] != "test")
+    assert "A1AXCV2WYDA4PD" not in _outside_test(dataset, "user_id")
     path.write_text("user_id:token\titem_id_list:token_seq\titem_id:token\n0\t0 1\t99999\n")
     with pytest.raises(DataError, match=r"x.inter: row 1: item index '99999' is not in the catalog"):
         registry.load("amazon-scientific", shared_data, test_file=path)

@@ -41,6 +41,7 @@ class DataSpec:
     task: bool
     test_file: Callable[[Dataset, Path], Dataset] | None = None
     test_file_format: str | None = None
+    reads_source: bool = False  # True: ``read`` takes the user's --source directory, not the data root
 
 
 DATASETS: dict[str, DataSpec] = {
@@ -62,7 +63,8 @@ DATASETS: dict[str, DataSpec] = {
         DataSpec("bestbuy", "Best Buy catalog + simulated click sessions", bestbuy.FILES, bestbuy.read, False),
         DataSpec("flipkart", "Flipkart attribute-rich products", flipkart.FILES, flipkart.read, False),
         DataSpec("multicpr", "Multi-CPR Chinese e-commerce queries (no corpus)", multicpr.FILES, multicpr.read, False),
-        DataSpec("generic", "your own data: --source DIR with items / users / interactions", (), generic.read, True),
+        DataSpec("generic", "your own data: --source DIR with items / users / interactions", (), generic.read, True,
+                 reads_source=True),
     )
 }  # fmt: skip
 
@@ -78,9 +80,9 @@ def get_spec(name: str) -> DataSpec:
 
 def input_files(name: str, root: Path, source: Path | None = None) -> dict[str, Path]:
     """Every file the data set reads, by display name (for hashing into the manifest)."""
-    if name == "generic":
+    if get_spec(name).reads_source:
         if source is None:
-            raise DataError("the generic data set needs --source DIR")
+            raise DataError(f"the {name} data set needs --source DIR")
         stems = ("items", "users", "interactions")
         found = {stem: generic.find_file(source, stem, required=stem == "items") for stem in stems}
         return {path.name: path for path in found.values() if path is not None}
@@ -93,7 +95,7 @@ def load(name: str, root: Path, test_file: Path | None = None, source: Path | No
     for display, path in input_files(name, root, source).items():
         if not path.is_file():
             raise DataError(f"missing input file {display} (is --data pointing at the shared data?)", path=path)
-    dataset = generic.read(source) if name == "generic" else spec.read(root)
+    dataset = spec.read(source if spec.reads_source else root)
     if test_file is not None:
         if spec.test_file is None:
             raise DataError(f"data set {name!r} takes no --test-file")
