@@ -29,3 +29,52 @@ def shared_data() -> Path:
 def load_shared(shared_data: Path):
     """``load_shared(name)`` -> that data set, read once per session (treat as read-only)."""
     return _load
+
+
+COLOURS = ("red", "blue", "green", "black", "white", "yellow")
+MATERIALS = ("cotton", "leather", "wool", "denim")
+KINDS = ("shirt", "jacket", "boots", "hat", "scarf", "gloves", "socks", "bag")
+BRANDS = ("acme", "zenith", "orbit")
+
+
+def write_tiny_shop(directory: Path, users: int = 40, sessions: int = 12, seed: int = 7) -> Path:
+    """A small generic-format shop whose users search "<colour> <kind>" and buy their brand."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    items = []
+    for c in COLOURS:
+        for m in MATERIALS:
+            for k in KINDS:
+                brand = BRANDS[(len(items) * 7) % len(BRANDS)]
+                items.append({"item_id": f"i{len(items)}", "title": f"{brand} {c} {m} {k}", "brand": brand, "category": f"apparel > {k}"})
+    with (directory / "items.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["item_id", "title", "brand", "category"])
+        writer.writeheader()
+        writer.writerows(items)
+    rows, time = [], 0
+    for u in range(users):
+        brand = BRANDS[u % len(BRANDS)]
+        for s in range(sessions):
+            c, k = rng.choice(COLOURS), rng.choice(KINDS)
+            matching = [i for i in items if f" {c} " in i["title"] and i["title"].endswith(k)]
+            liked = [i for i in matching if i["brand"] == brand] or matching
+            time += 1
+            session = f"u{u}s{s}"
+            rows.append({"user_id": f"u{u}", "type": "search", "item_id": "", "query": f"{c} {k}", "session_id": session, "time": time})
+            for item in rng.sample(liked, min(2, len(liked))):
+                kind = "order" if rng.random() < 0.3 else "click"
+                rows.append({"user_id": f"u{u}", "type": kind, "item_id": item["item_id"], "query": f"{c} {k}", "session_id": session, "time": time})
+    with (directory / "interactions.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["user_id", "type", "item_id", "query", "session_id", "time"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_shop(tmp_path_factory) -> Path:
+    """Source directory of the tiny generic shop (read-only for tests)."""
+    return write_tiny_shop(tmp_path_factory.mktemp("tiny_shop"))

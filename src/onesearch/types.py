@@ -7,18 +7,24 @@ their leading zeros and ASINs, integers and Chinese ids all fit one type.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "Example",
+    "Hit",
     "HistoryEvent",
     "Interaction",
     "InteractionType",
     "Item",
     "Query",
+    "SearchRequest",
+    "Searcher",
     "Target",
     "User",
+    "UserContext",
 ]
 
 
@@ -89,10 +95,13 @@ class Target:
 
 @dataclass(frozen=True)
 class HistoryEvent:
-    """One event of an explicit example history (sequence data sets), oldest first."""
+    """One past event of a user, oldest first. ``seq`` (when known) orders events as in
+    ``Interaction``; ``item_id`` is None for a bare search, whose text is ``query``."""
 
-    item_id: str
+    item_id: str | None
     type: InteractionType
+    seq: int | None = None
+    query: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,3 +119,36 @@ class Example:
     user_id: str | None = None
     history: tuple[HistoryEvent, ...] = ()
     history_end: int | None = None
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """What a searcher may know of the user at query time: profile and past events, oldest first."""
+
+    user_id: str | None = None
+    profile: dict[str, str] = field(default_factory=dict)
+    history: tuple[HistoryEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search: the query text (may be empty for pure recommendation) and the user context."""
+
+    query: str
+    user: UserContext = field(default_factory=UserContext)
+
+
+class Hit(NamedTuple):
+    """One ranked result."""
+
+    item_id: str
+    score: float
+
+
+class Searcher(Protocol):
+    """The one retrieval contract: a batch of requests in, one ranked list of at most ``k`` hits
+    (best first, distinct items of the catalog) per request out, in request order."""
+
+    name: str
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]: ...

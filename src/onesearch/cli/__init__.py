@@ -11,6 +11,7 @@ import sys
 import typer
 
 from onesearch.cli import data
+from onesearch.cli.eval import evaluate_command
 from onesearch.errors import DataError
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.command("eval")(evaluate_command)
 
 
 def main(argv: list[str] | None = None) -> None:

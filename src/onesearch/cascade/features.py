@@ -1,0 +1,109 @@
+"""Ranking features of (request, candidate) pairs.
+
+Contract: ``candidate_features(...)`` returns one row per candidate with the columns of
+``FEATURES`` (``PRERANK_FEATURES`` is the cheap prefix used by pre-rank). Personal features read
+only the request's user history, so they are as available at serving time as in evaluation.
+``exclude`` removes one example's own targets from the popularity counts (leave-one-out), so
+train-split features look like test-split features.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from onesearch.cascade.catalog import ItemTable
+from onesearch.types import SearchRequest
+
+__all__ = ["FEATURES", "PRERANK_FEATURES", "Channels", "UserProfile", "candidate_features"]
+
+PRERANK_FEATURES = ("bm25", "dense", "rrf", "log_popularity", "user_item_count")
+FEATURES = (
+    *PRERANK_FEATURES,
+    "bm25_rank",
+    "dense_rank",
+    "query_terms",
+    "term_coverage",
+    "item_terms",
+    "phrase_match",
+    "user_history_length",
+    "user_item_recency",
+    "user_leaf_share",
+    "user_brand_share",
+    "history_rank",
+)
+
+
+@dataclass
+class Channels:
+    """Recall output for one request: candidate rows and each channel's evidence."""
+
+    rows: np.ndarray
+    rrf: np.ndarray
+    bm25: np.ndarray
+    dense: np.ndarray
+    bm25_rank: np.ndarray
+    dense_rank: np.ndarray
+    history_rank: np.ndarray
+
+
+@dataclass
+class UserProfile:
+    """Counts over a user's history: items, leaf categories and brands (by row/code)."""
+
+    length: int
+    items: Counter[int]
+    last_seen: dict[int, int]
+    leaves: Counter[int]
+    brands: Counter[int]
+
+    @classmethod
+    def of(cls, request: SearchRequest, items: ItemTable) -> UserProfile:
+        """Counts over the item events of the request's history."""
+        rows = [items.row_of[e.item_id] for e in request.user.history if e.item_id is not None and e.item_id in items.row_of]
+        last_seen = {row: position for position, row in enumerate(rows)}
+        leaves = Counter(int(items.leaf[row]) for row in rows if items.leaf[row] >= 0)
+        brands = Counter(int(items.brand[row]) for row in rows if items.brand[row] >= 0)
+        return cls(len(rows), Counter(rows), last_seen, leaves, brands)
+
+
+def candidate_features(
+    request: SearchRequest,
+    channels: Channels,
+    items: ItemTable,
+    popularity: np.ndarray,
+    profile: UserProfile,
+    query_terms: frozenset[str],
+    exclude: frozenset[int] = frozenset(),
+) -> np.ndarray:
+    """``len(channels.rows) x len(FEATURES)`` float32 matrix."""
+    rows = channels.rows
+    pop = popularity[rows] - np.array([row in exclude for row in rows], dtype=np.float32)
+    lowered = request.query.lower().strip()
+    n_terms = max(1, len(query_terms))
+    columns = {
+        "bm25": channels.bm25,
+        "dense": channels.dense,
+        "rrf": channels.rrf,
+        "log_popularity": np.log1p(np.maximum(pop, 0.0)),
+        "user_item_count": np.array([profile.items.get(int(r), 0) for r in rows], dtype=np.float32),
+        "bm25_rank": channels.bm25_rank,
+        "dense_rank": channels.dense_rank,
+        "query_terms": np.full(len(rows), len(query_terms), dtype=np.float32),
+        "term_coverage": np.array([len(query_terms & items.terms[r]) / n_terms for r in rows], dtype=np.float32),
+        "item_terms": np.array([len(items.terms[r]) for r in rows], dtype=np.float32),
+        "phrase_match": np.array([bool(lowered) and lowered in items.texts[r].lower() for r in rows], dtype=np.float32),
+        "user_history_length": np.full(len(rows), profile.length, dtype=np.float32),
+        "user_item_recency": np.array([_recency(profile, int(r)) for r in rows], dtype=np.float32),
+        "user_leaf_share": np.array([profile.leaves.get(int(items.leaf[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
+        "user_brand_share": np.array([profile.brands.get(int(items.brand[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
+        "history_rank": channels.history_rank,
+    }
+    return np.stack([np.asarray(columns[name], dtype=np.float32) for name in FEATURES], axis=1)
+
+
+def _recency(profile: UserProfile, row: int) -> float:
+    position = profile.last_seen.get(row)
+    return 0.0 if position is None else 1.0 / (profile.length - position)

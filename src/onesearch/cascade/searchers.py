@@ -1,0 +1,97 @@
+"""Each cascade stage as a ``Searcher``: ``bm25``, ``dense``, ``fusion`` and ``cascade``.
+
+Contract: every searcher answers ``search(requests, k)`` with at most ``k`` distinct catalog
+items per request, best first; ``bm25`` returns only items sharing a term with the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from onesearch.cascade.bm25 import top_positive
+from onesearch.cascade.engine import Cascade
+from onesearch.cascade.fusion import reciprocal_rank_fusion
+from onesearch.types import Hit, SearchRequest
+
+__all__ = ["SEARCHERS", "Bm25Searcher", "CascadeSearcher", "DenseSearcher", "FusionSearcher", "make_searcher"]
+
+
+class Bm25Searcher:
+    """Lexical recall alone."""
+
+    name = "bm25"
+
+    def __init__(self, cascade: Cascade) -> None:
+        self.cascade = cascade
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        out = []
+        for request in requests:
+            scores = self.cascade.bm25.scores(request.query)
+            out.append(_hits(self.cascade, top_positive(scores, k), scores))
+        return out
+
+
+class DenseSearcher:
+    """Dense ANN recall alone (the cascade's encoder)."""
+
+    name = "dense"
+
+    def __init__(self, cascade: Cascade) -> None:
+        self.cascade = cascade
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        scores, rows = self.cascade.dense.search(self.cascade.encode_queries(requests), k)
+        return [[Hit(self.cascade.items.ids[r], float(s)) for s, r in zip(s_, r_) if r >= 0] for s_, r_ in zip(scores, rows)]
+
+
+class FusionSearcher:
+    """Reciprocal rank fusion of the BM25 and dense lists."""
+
+    name = "fusion"
+
+    def __init__(self, cascade: Cascade) -> None:
+        self.cascade = cascade
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        config = self.cascade.config
+        _, dense_rows = self.cascade.dense.search(self.cascade.encode_queries(requests), max(k, config.dense_depth))
+        out = []
+        for request, dense in zip(requests, dense_rows):
+            lexical = top_positive(self.cascade.bm25.scores(request.query), max(k, config.bm25_depth))
+            rows, scores = reciprocal_rank_fusion([lexical, dense])
+            out.append([Hit(self.cascade.items.ids[r], float(s)) for r, s in zip(rows[:k], scores[:k])])
+        return out
+
+
+class CascadeSearcher:
+    """Recall (BM25 + dense + history) -> pre-rank -> LambdaMART rank."""
+
+    name = "cascade"
+
+    def __init__(self, cascade: Cascade) -> None:
+        self.cascade = cascade
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        out = []
+        for request, channels in zip(requests, self.cascade.recall(requests)):
+            order, scores = self.cascade.cascade_order(self.cascade.features(request, channels))
+            rows = channels.rows[order[:k]]
+            out.append([Hit(self.cascade.items.ids[r], float(s)) for r, s in zip(rows, scores[:k])])
+        return out
+
+
+SEARCHERS = {cls.name: cls for cls in (Bm25Searcher, DenseSearcher, FusionSearcher, CascadeSearcher)}
+
+
+def make_searcher(name: str, cascade: Cascade) -> Bm25Searcher | DenseSearcher | FusionSearcher | CascadeSearcher:
+    """The searcher called ``name`` over ``cascade``."""
+    if name not in SEARCHERS:
+        raise ValueError(f"unknown searcher {name!r}: expected one of {', '.join(SEARCHERS)}")
+    return SEARCHERS[name](cascade)
+
+
+def _hits(cascade: Cascade, rows: np.ndarray, scores: np.ndarray) -> list[Hit]:
+    return [Hit(cascade.items.ids[r], float(scores[r])) for r in rows]

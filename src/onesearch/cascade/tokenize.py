@@ -1,0 +1,55 @@
+"""Lexical analysis for BM25 and overlap features: English stemming or Chinese segmentation.
+
+Contract: ``Tokenizer(language)`` maps a text to a list of terms; ``"en"`` lowercases, splits on
+word characters, drops English stop words and stems with PyStemmer (Snowball English);
+``"zh"`` segments with jieba (search mode) and treats Latin words as in ``"en"``.
+``detect_language`` picks ``"zh"`` when CJK characters make up a notable share of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+__all__ = ["Language", "Tokenizer", "detect_language"]
+
+Language = Literal["en", "zh"]
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_SHARE = 0.05
+
+
+def detect_language(texts: Sequence[str]) -> Language:
+    """``"zh"`` when over 5% of the characters of ``texts`` (a sample is enough) are CJK."""
+    sample = "".join(texts[:2000])
+    return "zh" if sample and len(_CJK.findall(sample)) / len(sample) > _CJK_SHARE else "en"
+
+
+class Tokenizer:
+    """Text -> terms; the same instance must analyse the catalog and the queries."""
+
+    def __init__(self, language: Language = "en") -> None:
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self.language = language
+        self._stem = Stemmer.Stemmer("english").stemWord
+        self._stopwords = frozenset(STOPWORDS_EN)
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        text = text.lower()
+        if self.language == "zh":
+            import jieba
+
+            pieces = [piece for chunk in jieba.lcut_for_search(text) for piece in _WORD.findall(chunk)]
+        else:
+            pieces = _WORD.findall(text)
+        return [self._stem_cached(word) for word in pieces if word not in self._stopwords]
+
+    def _stem_cached(self, word: str) -> str:
+        stem = self._cache.get(word)
+        if stem is None:
+            stem = self._cache[word] = self._stem(word)
+        return stem

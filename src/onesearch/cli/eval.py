@@ -1,0 +1,112 @@
+"""``onesearch eval``: score searchers side by side on a task split and write the report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from onesearch.artifacts import atomic_directory, file_sha256
+from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.searchers import SEARCHERS, make_searcher
+from onesearch.catalog import registry
+from onesearch.catalog.context import ContextResolver
+from onesearch.catalog.schema import SPLITS, examples_of
+from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
+from onesearch.embedding.encoder import SHIPPED
+from onesearch.errors import DataError
+from onesearch.evaluation.harness import evaluate, run_searcher
+from onesearch.evaluation.metrics import CUTOFFS
+from onesearch.evaluation.report import markdown_table, write_report
+from onesearch.evaluation.slices import Slicer
+
+__all__ = ["evaluate_command"]
+
+console = Console(stderr=True)
+
+
+def evaluate_command(
+    task: Annotated[str, typer.Option("--task", help="Data set whose task to evaluate (see `onesearch data list`).")],
+    out: Annotated[Path, typer.Option("--out", help="Report directory (replaced atomically).")],
+    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}.")],
+    split: Annotated[str, typer.Option("--split", help="Split to score.")] = "test",
+    test_file: TestFileOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N examples of the split.", min=1)] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per search call (latency is per query).", min=1)] = 1,
+    encoder: Annotated[str, typer.Option("--encoder", help="Dense encoder: dual (fine-tuned here), minilm, use, e5 or a model directory.")] = "dual",
+    cache: Annotated[Path, typer.Option("--cache", help="Where built indexes and models are kept and reused.")] = Path("runs/cache"),
+    data: DataOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Run SEARCHERs on a task split; write metrics.json, run.trec, report.md and plots to OUT."""
+    _check(split, searcher, encoder)
+    started = time.perf_counter()
+    dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
+    fingerprint = _fingerprint(task, data_root(data), source, test_file)
+    cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
+    examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
+    if not examples:
+        raise DataError(f"the {split} split of {task} has no examples")
+    requests = ContextResolver(dataset).requests(examples)
+    runs = []
+    for name in searcher:
+        with _progress() as bar:
+            job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
+            runs.append(run_searcher(make_searcher(name, cascade), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
+    train = (e for e in examples_of(dataset.examples) if e.split == "train")
+    result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
+    result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
+    with atomic_directory(out) as tmp:
+        write_report(tmp, result, runs, [e.example_id for e in examples])
+    Console().print(markdown_table(result))
+    console.print(f"wrote {out}/metrics.json, run.trec, report.md, recall_at_k.png, latency.png")
+
+
+def _check(split: str, searchers: list[str], encoder: str) -> None:
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+    for name in searchers:
+        if name not in SEARCHERS:
+            raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(SEARCHERS)}")
+    if len(set(searchers)) != len(searchers):
+        raise DataError("each --searcher may be given once")
+    if encoder not in ("dual", *SHIPPED) and not (Path(encoder) / "model.safetensors").is_file():
+        raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
+
+
+def _fingerprint(task: str, root: Path, source: Path | None, test_file: Path | None) -> str:
+    """Short hash of every input file, so cached artifacts follow the data they were built from."""
+    files = dict(registry.input_files(task, root, source))
+    if test_file is not None:
+        files["test_file"] = test_file
+    digest = hashlib.sha256(json.dumps({k: file_sha256(p) for k, p in sorted(files.items())}).encode())
+    return digest.hexdigest()[:12]
+
+
+def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:
+    return {
+        "task": task,
+        "split": split,
+        "data_fingerprint": fingerprint,
+        "encoder": encoder,
+        "limit": limit,
+        "command": " ".join(["onesearch", *sys.argv[1:]]),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _progress() -> Progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+
+
