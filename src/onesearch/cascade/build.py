@@ -82,7 +82,7 @@ def _encoder_path(dataset: Dataset, items: ItemTable, train: list[Example], dire
     if not (path / "model.safetensors").is_file():
         pairs = _pairs(items, train, settings.max_pairs, settings.seed)
         log(f"fine-tuning the dual encoder on {len(pairs):,} train query-item pairs")
-        losses = fine_tune(pairs, path, settings.dual)
+        losses = fine_tune(pairs, path, settings.dual, log)
         log(f"dual encoder losses: {json.dumps(losses)}")
     return str(path)
 

@@ -18,13 +18,19 @@ from onesearch.types import Hit, SearchRequest
 __all__ = ["SEARCHERS", "Bm25Searcher", "CascadeSearcher", "DenseSearcher", "FusionSearcher", "make_searcher"]
 
 
-class Bm25Searcher:
-    """Lexical recall alone."""
+class _Stage:
+    """A searcher over one built ``Cascade``."""
 
-    name = "bm25"
+    name = ""
 
     def __init__(self, cascade: Cascade) -> None:
         self.cascade = cascade
+
+
+class Bm25Searcher(_Stage):
+    """Lexical recall alone."""
+
+    name = "bm25"
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         out = []
@@ -34,26 +40,20 @@ class Bm25Searcher:
         return out
 
 
-class DenseSearcher:
+class DenseSearcher(_Stage):
     """Dense ANN recall alone (the cascade's encoder)."""
 
     name = "dense"
-
-    def __init__(self, cascade: Cascade) -> None:
-        self.cascade = cascade
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         scores, rows = self.cascade.dense.search(self.cascade.encode_queries(requests), k)
         return [[Hit(self.cascade.items.ids[r], float(s)) for s, r in zip(s_, r_) if r >= 0] for s_, r_ in zip(scores, rows)]
 
 
-class FusionSearcher:
+class FusionSearcher(_Stage):
     """Reciprocal rank fusion of the BM25 and dense lists."""
 
     name = "fusion"
-
-    def __init__(self, cascade: Cascade) -> None:
-        self.cascade = cascade
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         config = self.cascade.config
@@ -66,13 +66,10 @@ class FusionSearcher:
         return out
 
 
-class CascadeSearcher:
+class CascadeSearcher(_Stage):
     """Recall (BM25 + dense + history) -> pre-rank -> LambdaMART rank."""
 
     name = "cascade"
-
-    def __init__(self, cascade: Cascade) -> None:
-        self.cascade = cascade
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         out = []
@@ -86,7 +83,7 @@ class CascadeSearcher:
 SEARCHERS = {cls.name: cls for cls in (Bm25Searcher, DenseSearcher, FusionSearcher, CascadeSearcher)}
 
 
-def make_searcher(name: str, cascade: Cascade) -> Bm25Searcher | DenseSearcher | FusionSearcher | CascadeSearcher:
+def make_searcher(name: str, cascade: Cascade) -> _Stage:
     """The searcher called ``name`` over ``cascade``."""
     if name not in SEARCHERS:
         raise ValueError(f"unknown searcher {name!r}: expected one of {', '.join(SEARCHERS)}")

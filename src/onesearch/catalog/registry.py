@@ -7,6 +7,8 @@ folder; the ``generic`` data set reads a user's ``source`` directory instead.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -24,10 +26,11 @@ from onesearch.catalog.readers import (
     kuaisearch,
     multicpr,
 )
+from onesearch.artifacts import file_sha256
 from onesearch.catalog.schema import Dataset
 from onesearch.errors import DataError
 
-__all__ = ["DATASETS", "DataSpec", "get_spec", "input_files", "load"]
+__all__ = ["DATASETS", "DataSpec", "fingerprint", "get_spec", "input_files", "load"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +105,12 @@ def load(name: str, root: Path, test_file: Path | None = None, source: Path | No
         dataset = spec.test_file(dataset, Path(test_file))
     dataset.validate(allow_unknown_items=name in _ALLOWS_DANGLING)
     return dataset
+
+
+def fingerprint(name: str, root: Path, source: Path | None = None, test_file: Path | None = None) -> str:
+    """Short SHA-256 over every input file (and the test file), so artifacts follow their data."""
+    files = dict(input_files(name, root, source))
+    if test_file is not None:
+        files["test_file"] = Path(test_file)
+    digest = hashlib.sha256(json.dumps({k: file_sha256(p) for k, p in sorted(files.items())}).encode())
+    return digest.hexdigest()[:12]

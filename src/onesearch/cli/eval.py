@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import sys
@@ -15,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from onesearch.artifacts import atomic_directory, file_sha256
+from onesearch.artifacts import atomic_directory
 from onesearch.cascade.build import BuildSettings, build_cascade
 from onesearch.cascade.searchers import SEARCHERS, make_searcher
 from onesearch.catalog import registry
@@ -51,7 +49,7 @@ def evaluate_command(
     _check(split, searcher, encoder)
     started = time.perf_counter()
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
-    fingerprint = _fingerprint(task, data_root(data), source, test_file)
+    fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
     cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
@@ -67,7 +65,7 @@ def evaluate_command(
     result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, [e.example_id for e in examples])
-    Console().print(markdown_table(result))
+    typer.echo(markdown_table(result))
     console.print(f"wrote {out}/metrics.json, run.trec, report.md, recall_at_k.png, latency.png")
 
 
@@ -81,15 +79,6 @@ def _check(split: str, searchers: list[str], encoder: str) -> None:
         raise DataError("each --searcher may be given once")
     if encoder not in ("dual", *SHIPPED) and not (Path(encoder) / "model.safetensors").is_file():
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
-
-
-def _fingerprint(task: str, root: Path, source: Path | None, test_file: Path | None) -> str:
-    """Short hash of every input file, so cached artifacts follow the data they were built from."""
-    files = dict(registry.input_files(task, root, source))
-    if test_file is not None:
-        files["test_file"] = test_file
-    digest = hashlib.sha256(json.dumps({k: file_sha256(p) for k, p in sorted(files.items())}).encode())
-    return digest.hexdigest()[:12]
 
 
 def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:

@@ -40,7 +40,7 @@ def fine_tune(
     pairs: Sequence[tuple[str, str]],
     out: Path,
     config: DualConfig = DualConfig(),
-    advance: Callable[[int], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Train on ``(query, item_text)`` pairs and save to ``out``; returns the mean loss per epoch."""
     import torch
@@ -53,7 +53,8 @@ def fine_tune(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = SentenceTransformer(str(get_model_path()), device=device)
     model.max_seq_length = config.max_length
-    steps = config.epochs * (len(pairs) // config.batch_size or 1)
+    per_epoch = len(pairs) // config.batch_size or 1
+    steps = config.epochs * per_epoch
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     warmup = max(1, int(steps * config.warmup_share))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
@@ -63,7 +64,7 @@ def fine_tune(
     for epoch in range(config.epochs):
         random.Random(config.seed + epoch).shuffle(order)
         epoch_losses = []
-        for start in range(0, max(1, len(order) - config.batch_size + 1), config.batch_size):
+        for start in range(0, per_epoch * config.batch_size, config.batch_size):
             batch = [pairs[i] for i in order[start : start + config.batch_size]]
             loss = _step_loss(model, batch, config.temperature, device)
             optimizer.zero_grad()
@@ -71,8 +72,9 @@ def fine_tune(
             optimizer.step()
             schedule.step()
             epoch_losses.append(float(loss.detach()))
-            if advance is not None:
-                advance(len(batch))
+            done = epoch * per_epoch + len(epoch_losses)
+            if log is not None and done % max(1, steps // 10) == 0:
+                log(f"dual encoder step {done}/{steps}: loss {np.mean(epoch_losses[-50:]):.4f}")
         losses[f"epoch_{epoch + 1}"] = float(np.mean(epoch_losses))
     model.eval()
     with atomic_directory(out) as tmp:
