@@ -1,0 +1,143 @@
+"""``SemanticIdCodebook``: fit, encode, disambiguate, save and load hierarchical item codes.
+
+Contract: ``SemanticIdCodebook.fit(vectors, item_ids, config)`` learns residual k-means levels
+and (optionally) OPQ sub-codes and gives every item exactly one full id: its code followed by a
+**collision suffix**. Items sharing a code are ordered by the distance of their vector to the
+code's reconstruction (closest first; ties by item id) and numbered 0, 1, 2 …; an item alone on
+its code gets suffix 0. ``encode(vectors)`` codes new items or queries without refitting
+(nearest centroid per level + OPQ), no suffix. ``save``/``load`` use a plain folder (``.npy`` +
+``codebook.json``) written atomically with a manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
+from onesearch.semantic_ids.opq import Opq, fit_opq
+from onesearch.semantic_ids.rq_kmeans import ResidualKMeans, fit_residual_kmeans
+
+__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook"]
+
+KIND = "semantic-id-codebook"
+
+
+@dataclass(frozen=True)
+class CodebookConfig:
+    """Residual k-means sizes (coarse -> fine), last-level balancing and OPQ shape."""
+
+    levels: tuple[int, ...] = (256, 64, 32)
+    balanced_last: bool = True
+    opq_subcodes: int = 2
+    opq_bits: int = 8
+    seed: int = 0
+
+    @property
+    def code_sizes(self) -> tuple[int, ...]:
+        """Values each code position can take (RQ levels, then OPQ sub-codes)."""
+        return (*self.levels, *([2**self.opq_bits] * self.opq_subcodes))
+
+
+class SemanticIdCodebook:
+    """Fitted quantizers plus the explicit item <-> full-id maps."""
+
+    def __init__(self, config: CodebookConfig, rq: ResidualKMeans, opq: Opq | None, item_ids: list[str], codes: np.ndarray, suffix: np.ndarray) -> None:
+        self.config = config
+        self.rq = rq
+        self.opq = opq
+        self.item_ids = item_ids
+        self.codes = codes
+        self.suffix = suffix
+        self._row_of = {item: row for row, item in enumerate(item_ids)}
+        self._items_of: dict[tuple[int, ...], list[str]] = {}
+        for row in np.lexsort((suffix, *codes.T[::-1])):
+            self._items_of.setdefault(tuple(int(v) for v in codes[row]), []).append(item_ids[row])
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, item_ids: Sequence[str], config: CodebookConfig = CodebookConfig(), extra: np.ndarray | None = None) -> SemanticIdCodebook:
+        """Fit on item ``vectors`` (row i = ``item_ids[i]``); ``extra`` vectors (e.g. queries)
+        join the OPQ training set, as OneSearch trains OPQ on query and item residuals together."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(vectors) != len(item_ids) or len(set(item_ids)) != len(item_ids):
+            raise ValueError("need one vector per distinct item id")
+        rq, codes, residual = fit_residual_kmeans(vectors, config.levels, config.balanced_last, config.seed)
+        opq = None
+        if config.opq_subcodes:
+            train = residual if extra is None or not len(extra) else np.concatenate([residual, rq.encode(extra)[1]])
+            opq = fit_opq(train, config.opq_subcodes, config.opq_bits, config.seed)
+            codes = np.concatenate([codes, opq.encode(residual)], axis=1)
+        error = np.linalg.norm(residual - (opq.decode(codes[:, len(config.levels):]) if opq else 0.0), axis=1)
+        return cls(config, rq, opq, list(item_ids), codes, _suffixes(codes, error, list(item_ids)))
+
+    def encode(self, vectors: np.ndarray) -> np.ndarray:
+        """Codes (no suffix) of new vectors: ``n x len(config.code_sizes)``."""
+        codes, residual = self.rq.encode(np.asarray(vectors, dtype=np.float32).reshape(-1, self.rq.codebooks[0].shape[1]))
+        if self.opq is None:
+            return codes
+        return np.concatenate([codes, self.opq.encode(residual)], axis=1)
+
+    def full_id(self, item_id: str) -> tuple[int, ...]:
+        """The item's code followed by its collision suffix."""
+        row = self._row_of[item_id]
+        return (*(int(v) for v in self.codes[row]), int(self.suffix[row]))
+
+    def items_of(self, code: Sequence[int]) -> list[str]:
+        """Items whose code is ``code`` (no suffix), in suffix order; [] when none."""
+        return list(self._items_of.get(tuple(int(v) for v in code), []))
+
+    def save(self, directory: Path, metrics: dict | None = None, inputs: dict | None = None) -> None:
+        """Write the codebook folder atomically."""
+        with atomic_directory(directory) as tmp:
+            for level, codebook in enumerate(self.rq.codebooks):
+                np.save(tmp / f"rq_level{level}.npy", codebook)
+            if self.rq.parent_codebooks:
+                parents = sorted(self.rq.parent_codebooks)
+                np.save(tmp / "rq_last_parents.npy", np.array(parents, dtype=np.int64).reshape(len(parents), -1))
+                np.save(tmp / "rq_last_offsets.npy", np.cumsum([0, *(len(self.rq.parent_codebooks[p]) for p in parents)]))
+                np.save(tmp / "rq_last_centroids.npy", np.concatenate([self.rq.parent_codebooks[p] for p in parents]))
+            if self.opq is not None:
+                np.save(tmp / "opq_rotation.npy", self.opq.rotation)
+                np.save(tmp / "opq_centroids.npy", self.opq.centroids)
+            np.save(tmp / "codes.npy", self.codes)
+            np.save(tmp / "suffix.npy", self.suffix)
+            (tmp / "item_ids.json").write_text(json.dumps(self.item_ids, ensure_ascii=False))
+            write_manifest(tmp, KIND, config=asdict(self.config), inputs=inputs or {}, items=len(self.item_ids), metrics=metrics or {})
+
+    @classmethod
+    def load(cls, directory: Path) -> SemanticIdCodebook:
+        """The codebook saved in ``directory`` (manifest kind checked)."""
+        directory = Path(directory)
+        manifest = read_manifest(directory, kind=KIND)
+        raw = dict(manifest["config"])
+        config = CodebookConfig(**{**raw, "levels": tuple(raw["levels"])})
+        global_levels = len(config.levels) - (1 if config.balanced_last else 0)
+        rq = ResidualKMeans(config.levels, [np.load(directory / f"rq_level{level}.npy") for level in range(global_levels)], config.balanced_last)
+        if config.balanced_last:
+            parents = np.load(directory / "rq_last_parents.npy")
+            offsets = np.load(directory / "rq_last_offsets.npy")
+            centroids = np.load(directory / "rq_last_centroids.npy")
+            for i, parent in enumerate(parents):
+                rq.parent_codebooks[tuple(int(v) for v in parent)] = centroids[offsets[i] : offsets[i + 1]]
+        opq = Opq(np.load(directory / "opq_rotation.npy"), np.load(directory / "opq_centroids.npy")) if config.opq_subcodes else None
+        item_ids = json.loads((directory / "item_ids.json").read_text())
+        return cls(config, rq, opq, item_ids, np.load(directory / "codes.npy"), np.load(directory / "suffix.npy"))
+
+
+def _suffixes(codes: np.ndarray, error: np.ndarray, item_ids: list[str]) -> np.ndarray:
+    """Rank of each item among the items sharing its code (by quantization error, then id)."""
+    ids = np.array(item_ids, dtype=object)
+    order = np.lexsort((ids.astype(str), error, *codes.T[::-1]))
+    suffix = np.zeros(len(codes), dtype=np.int64)
+    previous = None
+    rank = 0
+    for row in order:
+        key = codes[row].tobytes()
+        rank = rank + 1 if key == previous else 0
+        suffix[row] = rank
+        previous = key
+    return suffix
