@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from onesearch.artifacts import atomic_directory, write_manifest
 from onesearch.cascade.bm25 import Bm25Index
 from onesearch.cascade.catalog import ItemTable, train_popularity
@@ -27,11 +29,11 @@ from onesearch.cascade.tokenize import Tokenizer, detect_language
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.dual import DualConfig, fine_tune
-from onesearch.embedding.encoder import load_encoder
+from onesearch.embedding.encoder import TextEncoder, load_encoder
 from onesearch.catalog.context import ContextResolver
 from onesearch.types import Example
 
-__all__ = ["BuildSettings", "build_cascade"]
+__all__ = ["BuildSettings", "EncodedCatalog", "build_cascade", "encode_catalog"]
 
 Log = Callable[[str], None]
 
@@ -50,20 +52,39 @@ class BuildSettings:
     seed: int = 0
 
 
+@dataclass
+class EncodedCatalog:
+    """The catalog's rows, its analyser, the dense encoder and one unit vector per row."""
+
+    items: ItemTable
+    tokenizer: Tokenizer
+    encoder: TextEncoder
+    vectors: np.ndarray
+    train: list[Example]
+
+
+def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print) -> EncodedCatalog:
+    """Item rows and vectors of ``dataset`` with the settings' encoder (fine-tuning it first
+    when ``encoder`` is ``dual`` and ``directory`` has none yet); vectors come from the cache."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = Tokenizer(detect_language(dataset.items["title"].to_pylist()))
+    items = ItemTable.from_items(dataset.items, tokenizer)
+    train = [e for e in examples_of(dataset.examples) if e.split == "train"]
+    encoder = load_encoder(_encoder_path(items, train, directory, settings, log))
+    log(f"encoding {len(items):,} item texts with {encoder.key} (cached in {directory / 'embeddings'})")
+    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings")
+    return EncodedCatalog(items, tokenizer, encoder, vectors, train)
+
+
 def build_cascade(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print) -> Cascade:
     """The cascade over ``dataset``'s catalog, building whatever ``directory`` lacks."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    titles = dataset.items["title"].to_pylist()
-    tokenizer = Tokenizer(detect_language(titles))
-    items = ItemTable.from_items(dataset.items, tokenizer)
-    train = [e for e in examples_of(dataset.examples) if e.split == "train"]
-    bm25 = _bm25(items, tokenizer, directory / "bm25", log)
-    encoder = load_encoder(_encoder_path(dataset, items, train, directory, settings, log))
-    log(f"encoding {len(items):,} item texts with {encoder.key} (cached in {directory / 'embeddings'})")
-    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings")
-    cascade = Cascade(items, bm25, DenseIndex(vectors), encoder, train_popularity(items, train), settings.cascade)
-    _rankers(cascade, dataset, train, directory / f"ltr-{encoder.key}", settings, log)
+    catalog = encode_catalog(dataset, directory, settings, log)
+    bm25 = _bm25(catalog.items, catalog.tokenizer, directory / "bm25", log)
+    popularity = train_popularity(catalog.items, catalog.train)
+    cascade = Cascade(catalog.items, bm25, DenseIndex(catalog.vectors), catalog.encoder, popularity, settings.cascade)
+    _rankers(cascade, dataset, catalog.train, directory / f"ltr-{catalog.encoder.key}", settings, log)
     return cascade
 
 
@@ -75,7 +96,7 @@ def _bm25(items: ItemTable, tokenizer: Tokenizer, path: Path, log: Log) -> Bm25I
     return Bm25Index.load(path)
 
 
-def _encoder_path(dataset: Dataset, items: ItemTable, train: list[Example], directory: Path, settings: BuildSettings, log: Log) -> str:
+def _encoder_path(items: ItemTable, train: list[Example], directory: Path, settings: BuildSettings, log: Log) -> str:
     if settings.encoder != "dual":
         return settings.encoder
     path = directory / "dual-encoder"

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from onesearch.cli import data
+from onesearch.cli import data, index
 from onesearch.cli.eval import evaluate_command
 from onesearch.errors import DataError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.add_typer(index.app, name="index")
 app.command("eval")(evaluate_command)
 
 

@@ -12,7 +12,7 @@ its code gets suffix 0. ``encode(vectors)`` codes new items or queries without r
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -90,9 +90,11 @@ class SemanticIdCodebook:
         """Items whose code is ``code`` (no suffix), in suffix order; [] when none."""
         return list(self._items_of.get(tuple(int(v) for v in code), []))
 
-    def save(self, directory: Path, metrics: dict | None = None, inputs: dict | None = None) -> None:
-        """Write the codebook folder atomically."""
+    def save(self, directory: Path, metrics: dict | None = None, extra: Mapping[str, str] | None = None) -> None:
+        """Write the codebook folder atomically; ``extra`` text files (name -> content) go along."""
         with atomic_directory(directory) as tmp:
+            for name, content in (extra or {}).items():
+                (tmp / name).write_text(content)
             for level, codebook in enumerate(self.rq.codebooks):
                 np.save(tmp / f"rq_level{level}.npy", codebook)
             if self.rq.parent_codebooks:
@@ -106,7 +108,7 @@ class SemanticIdCodebook:
             np.save(tmp / "codes.npy", self.codes)
             np.save(tmp / "suffix.npy", self.suffix)
             (tmp / "item_ids.json").write_text(json.dumps(self.item_ids, ensure_ascii=False))
-            write_manifest(tmp, KIND, config=asdict(self.config), inputs=inputs or {}, items=len(self.item_ids), metrics=metrics or {})
+            write_manifest(tmp, KIND, config=asdict(self.config), inputs={}, items=len(self.item_ids), metrics=metrics or {})
 
     @classmethod
     def load(cls, directory: Path) -> SemanticIdCodebook:

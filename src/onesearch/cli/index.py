@@ -1,0 +1,139 @@
+"""``onesearch index build | stats | encode``: semantic-id codebooks of a task's catalog."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from onesearch.artifacts import read_manifest
+from onesearch.cascade.build import BuildSettings, EncodedCatalog, encode_catalog
+from onesearch.catalog import registry
+from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
+from onesearch.embedding.cache import encode_cached
+from onesearch.embedding.encoder import load_encoder
+from onesearch.embedding.keywords import Keyword, KeywordMatcher, fuse, mine_keywords
+from onesearch.errors import DataError
+from onesearch.semantic_ids import metrics
+from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Build and inspect semantic-id codebooks (RQ k-means + OPQ, keyword-enhanced).", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command("build")
+def build(
+    task: Annotated[str, typer.Option("--task", help="Data set whose catalog to code.")],
+    out: Annotated[Path, typer.Option("--out", help="Codebook directory (replaced atomically).")],
+    levels: Annotated[str, typer.Option("--levels", help="Residual k-means sizes, coarse to fine.")] = "256,64,32",
+    balanced: Annotated[bool, typer.Option("--balanced/--no-balanced", help="Per-parent, equal-capacity last level (local indices).")] = True,
+    opq: Annotated[int, typer.Option("--opq", help="OPQ sub-codes on the last residual (0: none).", min=0)] = 2,
+    keywords: Annotated[bool, typer.Option("--keywords/--no-keywords", help="Fuse matched attribute keywords into the vectors.")] = True,
+    encoder: Annotated[str, typer.Option("--encoder", help="dual (the cascade's fine-tuned encoder), minilm, use or e5.")] = "dual",
+    cache: Annotated[Path, typer.Option("--cache", help="Shared with `onesearch eval`: encoders and vectors are reused.")] = Path("runs/cache"),
+    data: DataOption = None,
+    source: SourceOption = None,
+    test_file: TestFileOption = None,
+) -> None:
+    """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
+    started = time.perf_counter()
+    config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq)
+    dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
+    directory = cache / f"{task}-{registry.fingerprint(task, data_root(data), source, test_file)}"
+    catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder), log=console.print)
+    pool = _pool(dataset) if keywords else []
+    vectors = _enhanced(catalog, pool, directory)
+    console.print(f"fitting {config.levels} residual k-means{' (balanced last level)' if balanced else ''} + {opq} OPQ sub-codes")
+    codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config)
+    quality = _quality(codebook, vectors, dataset.items["category"].to_pylist())
+    quality["seconds"] = round(time.perf_counter() - started, 1)
+    extra = {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": _encoder_spec(directory, encoder)})}
+    codebook.save(out, metrics=quality, extra=extra)
+    typer.echo(json.dumps(quality, indent=2))
+
+
+@app.command("stats")
+def stats(directory: Annotated[Path, typer.Argument(help="A codebook directory.")]) -> None:
+    """The config and quality metrics stored with a codebook."""
+    manifest = read_manifest(directory, kind=KIND)
+    typer.echo(json.dumps({"config": manifest["config"], "items": manifest["items"], "metrics": manifest["metrics"]}, indent=2))
+
+
+@app.command("encode")
+def encode(
+    directory: Annotated[Path, typer.Argument(help="A codebook directory.")],
+    text: Annotated[list[str], typer.Option("--text", help="Query or item text to code, repeatable.")],
+) -> None:
+    """Semantic ids of new texts (no refit), with the keywords matched in each and the items on that code."""
+    codebook = SemanticIdCodebook.load(directory)
+    encoder = load_encoder(json.loads((directory / "encoder.json").read_text())["spec"])
+    matcher = KeywordMatcher(Keyword(**k) for k in json.loads((directory / "keywords.json").read_text()))
+    raw = encoder.encode(text, "query")
+    fused = np.stack([_fuse_one(v, matcher.match(t), encoder) for v, t in zip(raw, text)])
+    for t, code in zip(text, codebook.encode(fused)):
+        typer.echo(json.dumps({"text": t, "code": code.tolist(), "keywords": [k.text for k in matcher.match(t)], "items": codebook.items_of(code)[:10]}, ensure_ascii=False))
+
+
+def _levels(value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise DataError(f"--levels must be positive integers separated by commas, got {value!r}")
+    return sizes
+
+
+def _pool(dataset) -> list[Keyword]:  # type: ignore[no-untyped-def]
+    items = dataset.items
+    attributes = [dict(a or []) for a in items["attributes"].to_pylist()]
+    return mine_keywords(items["title"].to_pylist(), items["brand"].to_pylist(), items["category"].to_pylist(), attributes)
+
+
+def _enhanced(catalog: EncodedCatalog, pool: list[Keyword], directory: Path) -> np.ndarray:
+    """Item vectors fused with the vectors of the keywords matched in each item's text."""
+    if not pool:
+        return catalog.vectors
+    matcher = KeywordMatcher(pool)
+    console.print(f"matching {len(pool):,} keywords in {len(catalog.items):,} items")
+    keyword_vectors = encode_cached(catalog.encoder, [k.text for k in pool], "item", directory / "embeddings")
+    row_of = {k.text: row for row, k in enumerate(pool)}
+    fused = catalog.vectors.copy()
+    for row, text in enumerate(catalog.items.texts):
+        found = [row_of[k.text] for k in matcher.match(text)]
+        if found:
+            fused[row] = fuse(catalog.vectors[row], keyword_vectors[found])
+    return fused
+
+
+def _fuse_one(vector: np.ndarray, found: list[Keyword], encoder) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return fuse(vector, encoder.encode([k.text for k in found], "item")) if found else vector
+
+
+def _quality(codebook: SemanticIdCodebook, vectors: np.ndarray, categories: list) -> dict:  # type: ignore[type-arg]
+    codes = codebook.codes
+    rq = len(codebook.config.levels)
+    leaf = [c[-1] if c else None for c in categories]
+    top = [c[0] if c else None for c in categories]
+    return {
+        "cur": metrics.code_utilisation(codes, codebook.config.code_sizes),
+        "icr_rq": metrics.independent_coding_rate(codes[:, :rq]),
+        "icr": metrics.independent_coding_rate(codes),
+        "collisions": metrics.collisions(codes),
+        "purity_leaf@1": metrics.purity(codes, leaf, 1),
+        "purity_leaf@2": metrics.purity(codes, leaf, 2),
+        "purity_top@1": metrics.purity(codes, top, 1),
+        "neighbours@1": metrics.neighbour_preservation(vectors, codes, 1),
+        "neighbours@2": metrics.neighbour_preservation(vectors, codes, 2),
+    }
+
+
+def _encoder_spec(directory: Path, encoder: str) -> str:
+    return str((directory / "dual-encoder").resolve()) if encoder == "dual" else encoder

@@ -1,0 +1,43 @@
+"""``onesearch index build | stats | encode`` on the tiny generic shop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from onesearch.cli import main
+from onesearch.semantic_ids.codebook import SemanticIdCodebook
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    out = capsys.readouterr()
+    return done.value.code, out.out, out.err
+
+
+def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
+    out = tmp_path / "sid"
+    argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"),
+            "--encoder", "minilm", "--levels", "8,4,4", "--opq", "2"]
+    code, stdout, err = run(argv, capsys)
+    assert code == 0, err
+    quality = json.loads(stdout)
+    assert set(quality["cur"]) == {"cur@1", "cur@2", "cur@3", "cur@4", "cur@5"}
+    assert 0 < quality["icr"] <= 1 and quality["purity_leaf@1"] is not None
+    codebook = SemanticIdCodebook.load(out)
+    assert len({codebook.full_id(i) for i in codebook.item_ids}) == len(codebook.item_ids) == 192
+    keywords = json.loads((out / "keywords.json").read_text())
+    assert {"text": "acme", "type": "brand"}.items() <= next(k for k in keywords if k["text"] == "acme").items()
+    code, stdout, _ = run(["index", "stats", str(out)], capsys)
+    assert code == 0 and json.loads(stdout)["items"] == 192
+    code, stdout, _ = run(["index", "encode", str(out), "--text", "red wool scarf"], capsys)
+    row = json.loads(stdout)
+    assert code == 0 and len(row["code"]) == 5 and "red" in row["keywords"]
+
+
+def test_bad_levels_give_one_line_and_leave_nothing(tiny_shop, tmp_path, capsys):
+    out = tmp_path / "sid"
+    code, _, err = run(["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--levels", "8,x"], capsys)
+    assert code == 2 and "--levels must be positive integers" in err and not out.exists()
