@@ -20,11 +20,11 @@ def run(argv, capsys):
 def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
     out = tmp_path / "sid"
     argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"),
-            "--encoder", "minilm", "--levels", "8,4,4", "--opq", "2"]
+            "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"]
     code, stdout, err = run(argv, capsys)
     assert code == 0, err
     quality = json.loads(stdout)
-    assert set(quality["cur"]) == {"cur@1", "cur@2", "cur@3", "cur@4", "cur@5"}
+    assert set(quality["cur"]) == {"cur@1", "cur@2", "cur@3"}
     assert 0 < quality["icr"] <= 1 and quality["purity_leaf@1"] is not None
     codebook = SemanticIdCodebook.load(out)
     assert len({codebook.full_id(i) for i in codebook.item_ids}) == len(codebook.item_ids) == 192
@@ -34,10 +34,16 @@ def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
     assert code == 0 and json.loads(stdout)["items"] == 192
     code, stdout, _ = run(["index", "encode", str(out), "--text", "red wool scarf"], capsys)
     row = json.loads(stdout)
-    assert code == 0 and len(row["code"]) == 5 and "red" in row["keywords"]
+    assert code == 0 and len(row["code"]) == 3 and "scarf" in row["keywords"]
 
 
-def test_bad_levels_give_one_line_and_leave_nothing(tiny_shop, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(["--levels", "8,x"], "--levels must be positive integers"), (["--encoder", "minilm", "--opq", "2"], "OPQ needs at least 384 training vectors")],
+)
+def test_bad_options_give_one_line_and_leave_nothing(tiny_shop, tmp_path, capsys, options, message):
     out = tmp_path / "sid"
-    code, _, err = run(["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--levels", "8,x"], capsys)
-    assert code == 2 and "--levels must be positive integers" in err and not out.exists()
+    argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"), *options]
+    code, _, err = run(argv, capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and message in errors[0] and not out.exists()

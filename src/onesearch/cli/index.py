@@ -35,6 +35,7 @@ def build(
     levels: Annotated[str, typer.Option("--levels", help="Residual k-means sizes, coarse to fine.")] = "256,64,32",
     balanced: Annotated[bool, typer.Option("--balanced/--no-balanced", help="Per-parent, equal-capacity last level (local indices).")] = True,
     opq: Annotated[int, typer.Option("--opq", help="OPQ sub-codes on the last residual (0: none).", min=0)] = 2,
+    opq_bits: Annotated[int, typer.Option("--opq-bits", help="Bits per OPQ sub-code (2**bits values).", min=1, max=16)] = 8,
     keywords: Annotated[bool, typer.Option("--keywords/--no-keywords", help="Fuse matched attribute keywords into the vectors.")] = True,
     encoder: Annotated[str, typer.Option("--encoder", help="dual (the cascade's fine-tuned encoder), minilm, use or e5.")] = "dual",
     cache: Annotated[Path, typer.Option("--cache", help="Shared with `onesearch eval`: encoders and vectors are reused.")] = Path("runs/cache"),
@@ -44,14 +45,17 @@ def build(
 ) -> None:
     """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
     started = time.perf_counter()
-    config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq)
+    config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     directory = cache / f"{task}-{registry.fingerprint(task, data_root(data), source, test_file)}"
     catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder), log=console.print)
     pool = _pool(dataset) if keywords else []
     vectors = _enhanced(catalog, pool, directory)
     console.print(f"fitting {config.levels} residual k-means{' (balanced last level)' if balanced else ''} + {opq} OPQ sub-codes")
-    codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config)
+    try:
+        codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config)
+    except ValueError as error:
+        raise DataError(f"cannot fit the codebook: {error}") from None
     quality = _quality(codebook, vectors, dataset.items["category"].to_pylist())
     quality["seconds"] = round(time.perf_counter() - started, 1)
     extra = {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": _encoder_spec(directory, encoder)})}

@@ -55,6 +55,8 @@ def fit_opq(residuals: np.ndarray, subcodes: int = 2, bits: int = 8, seed: int =
     d = x.shape[1]
     if d % subcodes:
         raise ValueError(f"dimension {d} does not divide into {subcodes} OPQ sub-codes")
+    if len(x) < max(d, 2**bits):
+        raise ValueError(f"OPQ needs at least {max(d, 2**bits):,} training vectors (the dimension and 2**bits), got {len(x):,}")
     matrix = faiss.OPQMatrix(d, subcodes)
     matrix.verbose = False
     matrix.niter = _ROTATION_ITERATIONS
