@@ -6,22 +6,14 @@ import json
 
 import pytest
 
-from onesearch.cli import main
 from onesearch.semantic_ids.codebook import SemanticIdCodebook
 
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(argv)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
-
-
-def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
+def test_build_stats_and_encode(tiny_shop, tmp_path, cli):
     out = tmp_path / "sid"
     argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"),
             "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"]
-    code, stdout, err = run(argv, capsys)
+    code, stdout, err = cli(argv)
     assert code == 0, err
     quality = json.loads(stdout)
     assert set(quality["cur"]) == {"cur@1", "cur@2", "cur@3"}
@@ -30,9 +22,9 @@ def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
     assert len({codebook.full_id(i) for i in codebook.item_ids}) == len(codebook.item_ids) == 192
     keywords = json.loads((out / "keywords.json").read_text())
     assert {"text": "acme", "type": "brand"}.items() <= next(k for k in keywords if k["text"] == "acme").items()
-    code, stdout, _ = run(["index", "stats", str(out)], capsys)
+    code, stdout, _ = cli(["index", "stats", str(out)])
     assert code == 0 and json.loads(stdout)["items"] == 192
-    code, stdout, _ = run(["index", "encode", str(out), "--text", "red wool scarf"], capsys)
+    code, stdout, _ = cli(["index", "encode", str(out), "--text", "red wool scarf"])
     row = json.loads(stdout)
     assert code == 0 and len(row["code"]) == 3 and "scarf" in row["keywords"]
 
@@ -41,9 +33,9 @@ def test_build_stats_and_encode(tiny_shop, tmp_path, capsys):
     ("options", "message"),
     [(["--levels", "8,x"], "--levels must be positive integers"), (["--encoder", "minilm", "--opq", "2"], "OPQ needs at least 384 training vectors")],
 )
-def test_bad_options_give_one_line_and_leave_nothing(tiny_shop, tmp_path, capsys, options, message):
+def test_bad_options_give_one_line_and_leave_nothing(tiny_shop, tmp_path, cli, options, message):
     out = tmp_path / "sid"
     argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"), *options]
-    code, _, err = run(argv, capsys)
+    code, _, err = cli(argv)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 1 and message in errors[0] and not out.exists()
