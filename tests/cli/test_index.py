@@ -24,6 +24,9 @@ def test_build_stats_and_encode(tiny_shop, tmp_path, cli):
     assert {"text": "acme", "type": "brand"}.items() <= next(k for k in keywords if k["text"] == "acme").items()
     code, stdout, _ = cli(["index", "stats", str(out)])
     assert code == 0 and json.loads(stdout)["items"] == 192
+    code, stdout, _ = cli(["index", "compare", str(out)])
+    header, rule, row = stdout.strip().splitlines()
+    assert code == 0 and header.startswith("| codebook | levels |") and row.startswith("| sid | 16-4-4 | yes | yes | no |")
     code, stdout, _ = cli(["index", "encode", str(out), "--text", "red wool scarf"])
     row = json.loads(stdout)
     assert code == 0 and len(row["code"]) == 3 and "scarf" in row["keywords"]

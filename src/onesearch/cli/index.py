@@ -57,6 +57,7 @@ def build(
     except ValueError as error:
         raise DataError(f"cannot fit the codebook: {error}") from None
     quality = _quality(codebook, vectors, dataset.items["category"].to_pylist())
+    quality["keywords"] = len(pool)
     quality["seconds"] = round(time.perf_counter() - started, 1)
     extra = {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": _encoder_spec(directory, encoder)})}
     codebook.save(out, metrics=quality, extra=extra)
@@ -68,6 +69,32 @@ def stats(directory: Annotated[Path, typer.Argument(help="A codebook directory."
     """The config and quality metrics stored with a codebook."""
     manifest = read_manifest(directory, kind=KIND)
     typer.echo(json.dumps({"config": manifest["config"], "items": manifest["items"], "metrics": manifest["metrics"]}, indent=2))
+
+
+@app.command("compare")
+def compare(directories: Annotated[list[Path], typer.Argument(help="Codebook directories, one table row each.")]) -> None:
+    """Markdown table of CUR, ICR, collisions, purity and neighbour preservation across codebooks."""
+    typer.echo(quality_table({str(d): read_manifest(d, kind=KIND) for d in directories}))
+
+
+def quality_table(manifests: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    """One row per codebook: config, utilisation per depth, ICR (RQ only and full), largest collision, purity, neighbours."""
+    header = ["codebook", "levels", "keywords", "balanced", "OPQ", "CUR@1", "CUR@2", "CUR@3", "CUR full", "ICR (RQ)", "ICR",
+              "largest group", "purity leaf@1", "purity top@1", "neighbours@1", "fit s"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, manifest in manifests.items():
+        config, m = manifest["config"], manifest["metrics"]
+        cur = m["cur"]
+        cells = [Path(name).name, "-".join(str(v) for v in config["levels"]), "yes" if m.get("keywords") else "no",
+                 "yes" if config["balanced_last"] else "no", f"{config['opq_subcodes']}x{2 ** config['opq_bits']}" if config["opq_subcodes"] else "no",
+                 *(f"{cur.get(f'cur@{d}', 0):.4f}" for d in (1, 2, 3)), f"{cur[f'cur@{len(cur)}']:.2e}", f"{m['icr_rq']:.4f}", f"{m['icr']:.4f}",
+                 str(m["collisions"]["largest_group"]), _maybe(m["purity_leaf@1"]), _maybe(m["purity_top@1"]), f"{m['neighbours@1']:.4f}", str(m["seconds"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _maybe(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 @app.command("encode")
