@@ -73,7 +73,13 @@ def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = 
     train = [e for e in examples_of(dataset.examples) if e.split == "train"]
     encoder = load_encoder(_encoder_path(items, train, directory, settings, log))
     log(f"encoding {len(items):,} item texts with {encoder.key} (cached in {directory / 'embeddings'})")
-    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings")
+    encoded = [0]
+
+    def advance(count: int) -> None:
+        encoded[0] += count
+        log(f"  encoded {encoded[0]:,} new texts")
+
+    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings", advance)
     return EncodedCatalog(items, tokenizer, encoder, vectors, train)
 
 
