@@ -12,6 +12,7 @@ import typer
 
 from onesearch.cli import data, index
 from onesearch.cli.eval import evaluate_command
+from onesearch.cli.train import train_command
 from onesearch.errors import DataError
 
 __all__ = ["app", "main"]
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(index.app, name="index")
 app.command("eval")(evaluate_command)
+app.command("train")(train_command)
 
 
 def main(argv: list[str] | None = None) -> None:

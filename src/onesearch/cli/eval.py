@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import torch
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,12 +21,15 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import SPLITS, examples_of
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
-from onesearch.embedding.encoder import SHIPPED
+from onesearch.decoding.searcher import GenerativeSearcher
+from onesearch.embedding.encoder import SHIPPED, SentenceEncoder, load_encoder
 from onesearch.errors import DataError
 from onesearch.evaluation.harness import evaluate, run_searcher
 from onesearch.evaluation.metrics import CUTOFFS
 from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
+from onesearch.semantic_ids.codebook import load_full_codes
+from onesearch.training.checkpoint import load_decoder
 
 __all__ = ["evaluate_command"]
 
@@ -42,11 +46,14 @@ def evaluate_command(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Requests per search call (latency is per query).", min=1)] = 1,
     encoder: Annotated[str, typer.Option("--encoder", help="Dense encoder: dual (fine-tuned here), minilm, use, e5 or a model directory.")] = "dual",
     cache: Annotated[Path, typer.Option("--cache", help="Where built indexes and models are kept and reused.")] = Path("runs/cache"),
+    model: Annotated[Path | None, typer.Option("--model", help="Decoder directory from `onesearch train` (searcher generative).")] = None,
+    model_encoder: Annotated[str | None, typer.Option("--model-encoder", help="Frozen encoder for --model (default: the one it was trained with).")] = None,
+    beam: Annotated[int, typer.Option("--beam", help="Beam size of the generative searcher.", min=1)] = 50,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
     """Run SEARCHERs on a task split; write metrics.json, run.trec, report.md and plots to OUT."""
-    _check(split, searcher, encoder)
+    _check(split, searcher, encoder, model)
     started = time.perf_counter()
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
@@ -59,7 +66,8 @@ def evaluate_command(
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            runs.append(run_searcher(make_searcher(name, cascade), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
+            built = _generative(model, model_encoder, beam) if name == GenerativeSearcher.name else make_searcher(name, cascade)
+            runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
     result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
@@ -69,16 +77,31 @@ def evaluate_command(
     console.print(f"wrote {out}/metrics.json, run.trec, report.md, recall_at_k.png, latency.png")
 
 
-def _check(split: str, searchers: list[str], encoder: str) -> None:
+def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+    known = (*SEARCHERS, GenerativeSearcher.name)
     for name in searchers:
-        if name not in SEARCHERS:
-            raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(SEARCHERS)}")
+        if name not in known:
+            raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(known)}")
+    if GenerativeSearcher.name in searchers and model is None:
+        raise DataError("searcher generative needs --model DIR (from `onesearch train`)")
     if len(set(searchers)) != len(searchers):
         raise DataError("each --searcher may be given once")
     if encoder not in ("dual", *SHIPPED) and not (Path(encoder) / "model.safetensors").is_file():
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
+
+
+def _generative(model: Path | None, encoder: str | None, beam: int) -> GenerativeSearcher:
+    """The generative searcher from a trained decoder, its codebook and its frozen encoder."""
+    assert model is not None
+    decoder, manifest = load_decoder(model, device="cuda" if torch.cuda.is_available() else "cpu")
+    spec = encoder or manifest["encoder"]
+    text_encoder = load_encoder(spec)
+    if not isinstance(text_encoder, SentenceEncoder):
+        raise DataError(f"encoder {spec!r} gives no token states")
+    item_ids, full_codes, _ = load_full_codes(Path(manifest["index"]))
+    return GenerativeSearcher(text_encoder.token_states, decoder, item_ids, full_codes, beam)
 
 
 def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:

