@@ -12,6 +12,6 @@
 # the manifests' "index" was then pointed back at runs/index/homedepot-kw-bal-opq.)
 set -euo pipefail
 bin="${ONESEARCH:-.venv/bin/onesearch}"
-"$bin" eval --task homedepot --split valid --limit 300 --searcher bm25 --searcher generative \
+"$bin" eval --task homedepot --split valid --limit 300 --searcher bm25 --searcher generative --searcher hybrid --searcher cascade \
     --model runs/models/homedepot-gen-e24 --model-encoder runs/cache/homedepot-0286b9ceac17/dual-encoder \
     --beam 50 --out runs/eval/homedepot-valid-gen-e24

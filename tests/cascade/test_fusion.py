@@ -1,6 +1,7 @@
 import pytest
 
-from onesearch.cascade.fusion import reciprocal_rank_fusion
+from onesearch.cascade.fusion import FusedSearcher, reciprocal_rank_fusion
+from onesearch.types import Hit, SearchRequest
 
 
 def test_rrf_sums_reciprocal_ranks():
@@ -15,3 +16,19 @@ def test_rrf_sums_reciprocal_ranks():
 def test_empty_lists_fuse_to_nothing():
     rows, scores = reciprocal_rank_fusion([[], []])
     assert len(rows) == 0 and len(scores) == 0
+
+
+class Fixed:
+    def __init__(self, name, ids):
+        self.name, self.ids = name, ids
+
+    def search(self, requests, k):
+        return [[Hit(i, 1.0) for i in self.ids[:k]] for _ in requests]
+
+
+def test_fused_searcher_applies_rrf_to_any_searchers_results():
+    fused = FusedSearcher("hybrid", [Fixed("a", ["x", "y", "z"]), Fixed("b", ["y", "w"])])
+    hits = fused.search([SearchRequest("q")], k=3)[0]
+    # y: 1/62 + 1/61 beats x: 1/61; then z (1/63) and w (1/62): w first.
+    assert [h.item_id for h in hits] == ["y", "x", "w"]
+    assert hits[0].score == pytest.approx(1 / 62 + 1 / 61)

@@ -20,12 +20,12 @@ def test_train_then_evaluate_the_generative_searcher(tiny_shop, tmp_path, cli):
     decoder, manifest = load_decoder(model)
     assert manifest["pairs"] > 192 and decoder.config.code_sizes[:3] == (16, 4, 4)
     out = tmp_path / "report"
-    code, stdout, err = cli(["eval", *common, "--searcher", "bm25", "--searcher", "generative", "--model", str(model), "--beam", "20",
+    code, stdout, err = cli(["eval", *common, "--searcher", "bm25", "--searcher", "generative", "--searcher", "hybrid", "--model", str(model), "--beam", "20",
                              "--encoder", "minilm", "--cache", str(tmp_path / "cache"), "--limit", "10", "--out", str(out)])
     assert code == 0, err
-    assert set(json.loads((out / "metrics.json").read_text())["searchers"]) == {"bm25", "generative"}
+    assert set(json.loads((out / "metrics.json").read_text())["searchers"]) == {"bm25", "generative", "hybrid"}
 
 
 def test_generative_without_a_model_is_one_line(tiny_shop, tmp_path, cli):
     code, _, err = cli(["eval", "--task", "generic", "--source", str(tiny_shop), "--searcher", "generative", "--out", str(tmp_path / "r")])
-    assert code == 2 and "needs --model" in err and not (tmp_path / "r").exists()
+    assert code == 2 and "need --model" in err and not (tmp_path / "r").exists()

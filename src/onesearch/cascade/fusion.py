@@ -2,7 +2,8 @@
 
 Contract: ``reciprocal_rank_fusion(lists, k)`` takes lists of document rows (best first) and
 returns (rows, scores) sorted by Σ 1 / (k + rank) over the lists a row appears in (rank from 1),
-ties broken by first appearance.
+ties broken by first appearance. ``FusedSearcher`` applies the same fusion to the hit lists of
+any ``Searcher``s (e.g. ``hybrid`` = generative + BM25), knowing nothing of what they are.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["RRF_K", "reciprocal_rank_fusion"]
+from onesearch.types import Hit, SearchRequest, Searcher
+
+__all__ = ["RRF_K", "FusedSearcher", "reciprocal_rank_fusion"]
 
 RRF_K = 60
 
@@ -26,3 +29,22 @@ def reciprocal_rank_fusion(lists: Sequence[Sequence[int]], k: int = RRF_K) -> tu
     values = np.array(list(score.values()), dtype=np.float64)
     order = np.argsort(-values, kind="stable")
     return rows[order], values[order]
+
+
+class FusedSearcher:
+    """RRF over the results of several searchers, each asked for ``depth`` hits."""
+
+    def __init__(self, name: str, searchers: Sequence[Searcher], depth: int = 100) -> None:
+        self.name = name
+        self.searchers = list(searchers)
+        self.depth = depth
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        results = [searcher.search(requests, max(k, self.depth)) for searcher in self.searchers]
+        out = []
+        for per_searcher in zip(*results):
+            ids = list(dict.fromkeys(h.item_id for hits in per_searcher for h in hits))
+            row_of = {item: row for row, item in enumerate(ids)}
+            rows, scores = reciprocal_rank_fusion([[row_of[h.item_id] for h in hits] for hits in per_searcher])
+            out.append([Hit(ids[r], float(s)) for r, s in zip(rows[:k], scores[:k])])
+        return out

@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from onesearch.artifacts import atomic_directory
 from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.engine import Cascade
+from onesearch.cascade.fusion import FusedSearcher
 from onesearch.cascade.searchers import SEARCHERS, make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
@@ -30,10 +32,12 @@ from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
 from onesearch.semantic_ids.codebook import load_full_codes
 from onesearch.training.checkpoint import load_decoder
+from onesearch.types import Searcher
 
 __all__ = ["evaluate_command"]
 
 console = Console(stderr=True)
+HYBRID = "hybrid"
 
 
 def evaluate_command(
@@ -57,7 +61,9 @@ def evaluate_command(
     started = time.perf_counter()
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
-    cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
+    cascade = None
+    if set(searcher) - {GenerativeSearcher.name}:
+        cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
         raise DataError(f"the {split} split of {task} has no examples")
@@ -66,7 +72,7 @@ def evaluate_command(
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            built = _generative(model, model_encoder, beam) if name == GenerativeSearcher.name else make_searcher(name, cascade)
+            built = _build(name, cascade, model, model_encoder, beam)
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
@@ -80,16 +86,26 @@ def evaluate_command(
 def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
-    known = (*SEARCHERS, GenerativeSearcher.name)
+    known = (*SEARCHERS, GenerativeSearcher.name, HYBRID)
     for name in searchers:
         if name not in known:
             raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(known)}")
-    if GenerativeSearcher.name in searchers and model is None:
-        raise DataError("searcher generative needs --model DIR (from `onesearch train`)")
+    if {GenerativeSearcher.name, HYBRID} & set(searchers) and model is None:
+        raise DataError("searchers generative and hybrid need --model DIR (from `onesearch train`)")
     if len(set(searchers)) != len(searchers):
         raise DataError("each --searcher may be given once")
     if encoder not in ("dual", *SHIPPED) and not (Path(encoder) / "model.safetensors").is_file():
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
+
+
+def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int) -> Searcher:
+    """The named searcher: a cascade stage, the generative model, or hybrid (RRF of generative and BM25)."""
+    if name == GenerativeSearcher.name:
+        return _generative(model, encoder, beam)
+    assert cascade is not None
+    if name == HYBRID:
+        return FusedSearcher(HYBRID, [_generative(model, encoder, beam), make_searcher("bm25", cascade)], depth=beam)
+    return make_searcher(name, cascade)
 
 
 def _generative(model: Path | None, encoder: str | None, beam: int) -> GenerativeSearcher:
