@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import machine
 from onesearch.cascade.build import BuildSettings, build_cascade
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
@@ -28,9 +27,6 @@ from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 
-
-def _machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _median_ms(work: Callable[[list], object], batches: list[list], repeats: int) -> float:
@@ -75,12 +71,12 @@ def main() -> None:
         }
         table[f"batch {batch_size}"] = {name: _median_ms(work, batches, args.repeats) for name, work in stages.items()}
     print(f"cascade stage latency, ms per query (median of {args.repeats}), {len(requests)} Home Depot valid queries, "
-          f"{len(cascade.items):,} items; machine: {_machine()}")
+          f"{len(cascade.items):,} items; machine: {machine()}")
     print(f"  {'stage':<30} {'batch 1':>9} {'batch 32':>9} {'ratio':>6}")
     for stage in table["batch 1"]:
         one, many = table["batch 1"][stage], table["batch 32"][stage]
         print(f"  {stage:<30} {one:>9.3f} {many:>9.3f} {one / many if many else np.nan:>6.2f}")
-    print(json.dumps({"queries": len(requests), "items": len(cascade.items), "machine": _machine(), "ms_per_query": table}))
+    print(json.dumps({"queries": len(requests), "items": len(cascade.items), "machine": machine(), "ms_per_query": table}))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import statistics
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import machine
 from onesearch.cascade.bm25 import Bm25Index
 from onesearch.cascade.catalog import ItemTable
 from onesearch.cascade.tokenize import Tokenizer
@@ -30,9 +29,6 @@ from onesearch.cli.data import data_root
 from onesearch.embedding.encoder import SHIPPED, load_encoder
 from onesearch.evaluation.metrics import score_ranking
 
-
-def _machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _quality(scores: np.ndarray, examples, pool_ids: list[str]) -> dict[str, float]:
@@ -75,11 +71,11 @@ def main() -> None:
         vectors = encoder.encode(texts, "item")
         scores = encoder.encode(queries, "query") @ vectors.T
         results[spec] = {**_quality(scores, examples, pool_ids), "texts_per_s": round(statistics.median(rates), 1)}
-    print(f"dense encoders on {len(examples)} Home Depot valid queries x a pool of {len(pool)} items; machine: {_machine()}")
+    print(f"dense encoders on {len(examples)} Home Depot valid queries x a pool of {len(pool)} items; machine: {machine()}")
     for name, row in results.items():
         speed = f"{row['texts_per_s']:>8.1f} texts/s" if "texts_per_s" in row else ""
         print(f"  {name:<8} recall@10 {row['recall@10']:.4f}  ndcg@10 {row['ndcg@10']:.4f}  {speed}")
-    print(json.dumps({"queries": len(examples), "pool": len(pool), "machine": _machine(), "results": results}))
+    print(json.dumps({"queries": len(examples), "pool": len(pool), "machine": machine(), "results": results}))
 
 
 if __name__ == "__main__":

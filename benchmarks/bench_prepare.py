@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from _machine import machine
 from onesearch.catalog import registry, store
 from onesearch.cli.data import data_root
 
-
-def _machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def bench(name: str, root: Path, repeats: int) -> dict[str, float]:
@@ -45,10 +41,10 @@ def main() -> None:
     root = data_root(args.data)
     names = [n for n, spec in registry.DATASETS.items() if spec.files]
     results = {name: bench(name, root, args.repeats) for name in names}
-    print(f"onesearch data prepare, wall time (median of {args.repeats}); machine: {_machine()}")
+    print(f"onesearch data prepare, wall time (median of {args.repeats}); machine: {machine()}")
     for name, row in results.items():
         print(f"  {name:<18} {row['median_s']:>7.2f} s  (min {row['min_s']:.2f})")
-    print(json.dumps({"bench": "prepare", "machine": _machine(), "results": results}))
+    print(json.dumps({"bench": "prepare", "machine": machine(), "results": results}))
 
 
 if __name__ == "__main__":

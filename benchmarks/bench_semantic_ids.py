@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import machine
 from onesearch.cascade.build import BuildSettings, encode_catalog
 from onesearch.catalog import registry
 from onesearch.cli.data import data_root
@@ -32,9 +31,6 @@ from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook
 
 _NOISE = 0.02
 
-
-def _machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _catalog(cache: Path, data: Path | None):  # type: ignore[no-untyped-def]
@@ -103,12 +99,12 @@ def main() -> None:
 
     texts = [catalog.items.texts[row] for row in picks[: min(200, args.repeats)]]
     text_ms = _median_ms(text_to_code, texts)
-    print(f"semantic-id codebook (256-64-32 balanced + OPQ 2x256); machine: {_machine()}")
+    print(f"semantic-id codebook (256-64-32 balanced + OPQ 2x256); machine: {machine()}")
     for row in rows:
         print(f"  fit {row['size']:>9,} vectors: {row['fit_s']:>7.1f} s, peak RSS {row['peak_rss_mb']:>6,} MB")
     print(f"  one new item, vector -> code: {vector_ms:.3f} ms (median of {len(picks)})")
     print(f"  one new text, text -> code (MiniLM + keywords + code): {text_ms:.3f} ms (median of {len(texts)})")
-    print(json.dumps({"machine": _machine(), "fits": rows, "vector_to_code_ms": vector_ms, "text_to_code_ms": text_ms}))
+    print(json.dumps({"machine": machine(), "fits": rows, "vector_to_code_ms": vector_ms, "text_to_code_ms": text_ms}))
 
 
 if __name__ == "__main__":

@@ -63,10 +63,12 @@ class Cascade:
         for i, request in enumerate(requests):
             bm25_all = self.bm25.scores(request.query)
             bm25_rows = top_positive(bm25_all, self.config.bm25_depth)
-            history_rows = self._history_rows(request) if history else np.zeros(0, dtype=np.int64)
+            profile = UserProfile.of(request, self.items)
+            history_rows = _history_rows(profile, self.config.history_depth) if history else np.zeros(0, dtype=np.int64)
             rows, rrf = reciprocal_rank_fusion([bm25_rows, dense_rows[i], history_rows])
             out.append(
                 Channels(
+                    profile=profile,
                     rows=rows,
                     rrf=rrf.astype(np.float32),
                     bm25=bm25_all[rows],
@@ -80,9 +82,8 @@ class Cascade:
 
     def features(self, request: SearchRequest, channels: Channels, exclude: frozenset[int] = frozenset()) -> np.ndarray:
         """The full feature matrix of the request's candidates."""
-        profile = UserProfile.of(request, self.items)
         terms = frozenset(self.bm25.tokenizer(request.query))
-        return candidate_features(request, channels, self.items, self.popularity, profile, terms, exclude)
+        return candidate_features(request, channels, self.items, self.popularity, terms, exclude)
 
     def prerank(self, features: np.ndarray) -> np.ndarray:
         """Pre-rank scores (the RRF score until a pre-rank model is trained)."""
@@ -111,12 +112,13 @@ class Cascade:
             head_scores = head_scores + max(0.0, offset)
         return np.concatenate([head, tail]), np.concatenate([head_scores, pre[tail]])
 
-    def _history_rows(self, request: SearchRequest) -> np.ndarray:
-        profile = UserProfile.of(request, self.items)
-        if not profile.length:
-            return np.zeros(0, dtype=np.int64)
-        ranked = sorted(profile.items, key=lambda row: (-profile.items[row], -profile.last_seen[row]))
-        return np.array(ranked[: self.config.history_depth], dtype=np.int64)
+
+def _history_rows(profile: UserProfile, depth: int) -> np.ndarray:
+    """The user's past items, most often first (then most recent), at most ``depth``."""
+    if not profile.length:
+        return np.zeros(0, dtype=np.int64)
+    ranked = sorted(profile.items, key=lambda row: (-profile.items[row], -profile.last_seen[row]))
+    return np.array(ranked[:depth], dtype=np.int64)
 
 
 def _ranks(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:

@@ -37,19 +37,6 @@ FEATURES = (
 
 
 @dataclass
-class Channels:
-    """Recall output for one request: candidate rows and each channel's evidence."""
-
-    rows: np.ndarray
-    rrf: np.ndarray
-    bm25: np.ndarray
-    dense: np.ndarray
-    bm25_rank: np.ndarray
-    dense_rank: np.ndarray
-    history_rank: np.ndarray
-
-
-@dataclass
 class UserProfile:
     """Counts over a user's history: items, leaf categories and brands (by row/code)."""
 
@@ -69,17 +56,31 @@ class UserProfile:
         return cls(len(rows), Counter(rows), last_seen, leaves, brands)
 
 
+@dataclass
+class Channels:
+    """Recall output for one request: candidate rows, each channel's evidence and the user's
+    history counts (computed once, reused by the features)."""
+
+    profile: UserProfile
+    rows: np.ndarray
+    rrf: np.ndarray
+    bm25: np.ndarray
+    dense: np.ndarray
+    bm25_rank: np.ndarray
+    dense_rank: np.ndarray
+    history_rank: np.ndarray
+
+
 def candidate_features(
     request: SearchRequest,
     channels: Channels,
     items: ItemTable,
     popularity: np.ndarray,
-    profile: UserProfile,
     query_terms: frozenset[str],
     exclude: frozenset[int] = frozenset(),
 ) -> np.ndarray:
     """``len(channels.rows) x len(FEATURES)`` float32 matrix."""
-    rows = channels.rows
+    rows, profile = channels.rows, channels.profile
     pop = popularity[rows] - np.array([row in exclude for row in rows], dtype=np.float32)
     lowered = request.query.lower().strip()
     n_terms = max(1, len(query_terms))

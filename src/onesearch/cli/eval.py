@@ -23,8 +23,9 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import SPLITS, examples_of
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
+from onesearch.cli.train import token_encoder
 from onesearch.decoding.searcher import GenerativeSearcher
-from onesearch.embedding.encoder import SHIPPED, SentenceEncoder, load_encoder
+from onesearch.embedding.encoder import SHIPPED
 from onesearch.errors import DataError
 from onesearch.evaluation.harness import evaluate, run_searcher
 from onesearch.evaluation.metrics import CUTOFFS
@@ -112,10 +113,7 @@ def _generative(model: Path | None, encoder: str | None, beam: int) -> Generativ
     """The generative searcher from a trained decoder, its codebook and its frozen encoder."""
     assert model is not None
     decoder, manifest = load_decoder(model, device="cuda" if torch.cuda.is_available() else "cpu")
-    spec = encoder or manifest["encoder"]
-    text_encoder = load_encoder(spec)
-    if not isinstance(text_encoder, SentenceEncoder):
-        raise DataError(f"encoder {spec!r} gives no token states")
+    text_encoder = token_encoder(encoder or manifest["encoder"])
     item_ids, full_codes, _ = load_full_codes(Path(manifest["index"]))
     return GenerativeSearcher(text_encoder.token_states, decoder, item_ids, full_codes, beam)
 

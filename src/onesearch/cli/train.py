@@ -22,9 +22,17 @@ from onesearch.semantic_ids.codebook import load_full_codes
 from onesearch.training.checkpoint import save_decoder
 from onesearch.training.generative import TrainConfig, train_decoder, training_pairs
 
-__all__ = ["train_command"]
+__all__ = ["token_encoder", "train_command"]
 
 console = Console(stderr=True)
+
+
+def token_encoder(spec: str) -> SentenceEncoder:
+    """The frozen encoder a decoder reads: it must give per-token states."""
+    text_encoder = load_encoder(spec)
+    if not isinstance(text_encoder, SentenceEncoder):
+        raise DataError(f"encoder {spec!r} gives no token states: use minilm or a sentence-transformers directory")
+    return text_encoder
 
 
 def train_command(
@@ -42,9 +50,7 @@ def train_command(
     """Train the code decoder (stage 1 title -> code, stage 2 query -> relevant item code)."""
     dataset = registry.load(task, data_root(data), source=source)
     item_ids, full_codes, sizes = load_full_codes(index)
-    text_encoder = load_encoder(encoder)
-    if not isinstance(text_encoder, SentenceEncoder):
-        raise DataError(f"encoder {encoder!r} gives no token states: use minilm or a sentence-transformers directory")
+    text_encoder = token_encoder(encoder)
     columns = dataset.items.select(["item_id", "title", "brand", "category"]).to_pydict()
     text_of = {i: item_text(t, b, c) for i, t, b, c in zip(columns["item_id"], columns["title"], columns["brand"], columns["category"])}
     if set(item_ids) != set(text_of):
