@@ -1,31 +1,99 @@
-"""``onesearch train`` then ``onesearch eval --searcher generative`` on the tiny generic shop."""
+"""``onesearch train`` (TOML recipe) -> ``onesearch search`` and ``onesearch eval --searcher generative``
+on the tiny generic shop: the end-to-end slice CI trains."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from onesearch.training.checkpoint import load_decoder
 
+RECIPE = """
+task = "generic"
+encoder = "minilm"
+pseudo_per_item = 1
+cold_share = 0.05
 
-def test_train_then_evaluate_the_generative_searcher(tiny_shop, tmp_path, cli):
-    common = ["--task", "generic", "--source", str(tiny_shop)]
-    index = tmp_path / "sid"
-    code, _, err = cli(["index", "build", *common, "--out", str(index), "--cache", str(tmp_path / "cache"), "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"])
+[model]
+d_model = 64
+layers = 2
+heads = 2
+feedforward = 128
+dropout = 0.0
+
+[views]
+query_code = true
+user_id = true
+short_term = true
+long_term = true
+
+[train]
+align_epochs = 6
+cooccur_epochs = 4
+personal_epochs = 8
+batch_size = 32
+learning_rate = 0.003
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_shop_module, tmp_path_factory, cli_module):
+    tmp = tmp_path_factory.mktemp("gen")
+    common = ["--task", "generic", "--source", str(tiny_shop_module)]
+    index = tmp / "sid"
+    code, _, err = cli_module(["index", "build", *common, "--out", str(index), "--cache", str(tmp / "cache"), "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"])
     assert code == 0, err
-    model = tmp_path / "model"
-    code, stdout, err = cli(["train", *common, "--index", str(index), "--out", str(model), "--epochs", "2", "--batch-size", "64", "--d-model", "32", "--layers", "1"])
+    (tmp / "recipe.toml").write_text(RECIPE)
+    model = tmp / "model"
+    code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(index), "--out", str(model)])
     assert code == 0, err
-    losses = json.loads(stdout)
-    assert losses["epoch_2"] < losses["epoch_1"]
+    return tmp, common, model, json.loads(stdout)
+
+
+def test_training_runs_the_curriculum_and_saves_a_complete_model(trained):
+    _, _, model, summary = trained
+    losses = summary["losses"]
+    assert losses["align_6"] < losses["align_1"] and losses["personal_8"] < losses["personal_1"]
     decoder, manifest = load_decoder(model)
-    assert manifest["pairs"] > 192 and decoder.config.code_sizes[:3] == (16, 4, 4)
-    out = tmp_path / "report"
-    code, stdout, err = cli(["eval", *common, "--searcher", "bm25", "--searcher", "generative", "--searcher", "hybrid", "--model", str(model), "--beam", "20",
-                             "--encoder", "minilm", "--cache", str(tmp_path / "cache"), "--limit", "10", "--out", str(out)])
+    assert decoder.config.code_sizes[:3] == (16, 4, 4) and decoder.config.views.short_term
+    assert manifest["examples"]["align"] > 150 and summary["examples_per_second"] > 0
+    held_out = json.loads((model / "held_out.json").read_text())
+    assert len(held_out) == 10 and (model / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert not model.with_name("model.checkpoint").exists()
+
+
+def test_generative_beats_random_and_returns_only_catalog_items(trained, cli_module):
+    tmp, common, model, _ = trained
+    out = tmp / "report"
+    code, _, err = cli_module(["eval", *common, "--searcher", "random", "--searcher", "generative", "--searcher", "hybrid", "--model", str(model),
+                               "--beam", "20", "--encoder", "minilm", "--cache", str(tmp / "cache"), "--out", str(out)])
     assert code == 0, err
-    assert set(json.loads((out / "metrics.json").read_text())["searchers"]) == {"bm25", "generative", "hybrid"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    generative, random_ = metrics["searchers"]["generative"]["metrics"], metrics["searchers"]["random"]["metrics"]
+    assert generative["recall@10"] > 3 * random_["recall@10"] + 0.05
+    items = {f"i{n}" for n in range(192)}
+    assert {line.split()[2] for line in (out / "run.trec").read_text().splitlines()} <= items
 
 
-def test_generative_without_a_model_is_one_line(tiny_shop, tmp_path, cli):
-    code, _, err = cli(["eval", "--task", "generic", "--source", str(tiny_shop), "--searcher", "generative", "--out", str(tmp_path / "r")])
+def test_search_prints_ranked_real_items_and_reads_behaviour(trained, cli_module):
+    _, common, model, _ = trained
+    code, stdout, err = cli_module(["search", "red boots", "--model", str(model), "--k", "5", "--event", "order:i3", *common])
+    assert code == 0, err
+    rows = [json.loads(line) for line in stdout.splitlines()]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5] and all(r["title"] for r in rows)
+    code, _, err = cli_module(["search", "red boots", "--model", str(model), "--event", "bought:i3"])
+    assert code == 2 and "--event" in err
+
+
+def test_unknown_recipe_keys_and_views_are_one_line(tmp_path, cli_module, tiny_shop_module):
+    (tmp_path / "bad.toml").write_text('task = "generic"\nindex = "x"\n[views]\nshort_trem = true\n')
+    code, _, err = cli_module(["train", "--config", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "m")])
+    assert code == 2 and "short_trem" in err and "bad.toml" in err
+    code, _, err = cli_module(["train", "--task", "generic", "--index", "x", "--without", "nope", "--out", str(tmp_path / "m")])
+    assert code == 2 and "nope" in err and not (tmp_path / "m").exists()
+
+
+def test_generative_without_a_model_is_one_line(tiny_shop_module, tmp_path, cli_module):
+    code, _, err = cli_module(["eval", "--task", "generic", "--source", str(tiny_shop_module), "--searcher", "generative", "--out", str(tmp_path / "r")])
     assert code == 2 and "need --model" in err and not (tmp_path / "r").exists()

@@ -15,14 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from onesearch.cascade.tokenize import Tokenizer
+from onesearch.catalog.text import item_text
 from onesearch.types import Example
 
-__all__ = ["ItemTable", "item_text", "train_popularity"]
-
-
-def item_text(title: str, brand: str | None, category: list[str] | None) -> str:
-    """The text indexed for an item: title, brand and category path."""
-    return " ".join(part for part in (title, brand or "", " ".join(category or [])) if part)
+__all__ = ["ItemTable", "train_popularity"]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["MOJIBAKE", "clean_markup", "clean_text", "normalize_query"]
+__all__ = ["MOJIBAKE", "clean_markup", "clean_text", "item_text", "normalize_query"]
 
 # Lossy mojibake seen in the Home Depot export: the original UTF-8 bytes were decoded as Mac Roman
 # and some bytes were lost, so no codec recovers them. Longest sequences first.
@@ -52,3 +52,8 @@ def clean_markup(text: str | None) -> str | None:
     if text is None:
         return None
     return clean_text(_MARKUP.sub(" ", text)) or None
+
+
+def item_text(title: str, brand: str | None, category: list[str] | None) -> str:
+    """The text an item is indexed and coded by: title, brand and category path."""
+    return " ".join(part for part in (title, brand or "", " ".join(category or [])) if part)

@@ -12,6 +12,7 @@ import typer
 
 from onesearch.cli import data, index
 from onesearch.cli.eval import evaluate_command
+from onesearch.cli.search import search_command
 from onesearch.cli.train import train_command
 from onesearch.errors import DataError
 
@@ -26,6 +27,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(index.app, name="index")
 app.command("eval")(evaluate_command)
 app.command("train")(train_command)
+app.command("search")(search_command)
 
 
 def main(argv: list[str] | None = None) -> None:

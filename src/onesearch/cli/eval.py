@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -9,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,28 +23,28 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import SPLITS, examples_of
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
-from onesearch.cli.train import token_encoder
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.embedding.encoder import SHIPPED
 from onesearch.errors import DataError
+from onesearch.evaluation.baselines import RandomSearcher
 from onesearch.evaluation.harness import evaluate, run_searcher
 from onesearch.evaluation.metrics import CUTOFFS
 from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
-from onesearch.semantic_ids.codebook import load_full_codes
-from onesearch.training.checkpoint import load_decoder
+from onesearch.training.checkpoint import load_searcher
 from onesearch.types import Searcher
 
 __all__ = ["evaluate_command"]
 
 console = Console(stderr=True)
 HYBRID = "hybrid"
+NO_CASCADE = {GenerativeSearcher.name, RandomSearcher.name}
 
 
 def evaluate_command(
     task: Annotated[str, typer.Option("--task", help="Data set whose task to evaluate (see `onesearch data list`).")],
     out: Annotated[Path, typer.Option("--out", help="Report directory (replaced atomically).")],
-    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}.")],
+    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}, generative, hybrid or random.")],
     split: Annotated[str, typer.Option("--split", help="Split to score.")] = "test",
     test_file: TestFileOption = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N examples of the split.", min=1)] = None,
@@ -63,7 +63,7 @@ def evaluate_command(
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
     cascade = None
-    if set(searcher) - {GenerativeSearcher.name}:
+    if set(searcher) - NO_CASCADE:
         cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
@@ -73,10 +73,10 @@ def evaluate_command(
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            built = _build(name, cascade, model, model_encoder, beam)
+            built = _build(name, cascade, model, model_encoder, beam, dataset.items["item_id"].to_pylist())
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
-    result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
+    result = evaluate(runs, examples, Slicer(train, _held_out(model)), dataset.items.num_rows)
     result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, [e.example_id for e in examples])
@@ -87,7 +87,7 @@ def evaluate_command(
 def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
-    known = (*SEARCHERS, GenerativeSearcher.name, HYBRID)
+    known = (*SEARCHERS, GenerativeSearcher.name, HYBRID, RandomSearcher.name)
     for name in searchers:
         if name not in known:
             raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(known)}")
@@ -99,8 +99,11 @@ def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
 
 
-def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int) -> Searcher:
-    """The named searcher: a cascade stage, the generative model, or hybrid (RRF of generative and BM25)."""
+def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int, item_ids: list[str]) -> Searcher:
+    """The named searcher: a cascade stage, the generative model, hybrid (RRF of generative and
+    BM25) or the random floor."""
+    if name == RandomSearcher.name:
+        return RandomSearcher(item_ids)
     if name == GenerativeSearcher.name:
         return _generative(model, encoder, beam)
     assert cascade is not None
@@ -110,12 +113,15 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str 
 
 
 def _generative(model: Path | None, encoder: str | None, beam: int) -> GenerativeSearcher:
-    """The generative searcher from a trained decoder, its codebook and its frozen encoder."""
+    """The generative searcher of a trained model folder."""
     assert model is not None
-    decoder, manifest = load_decoder(model, device="cuda" if torch.cuda.is_available() else "cpu")
-    text_encoder = token_encoder(encoder or manifest["encoder"])
-    item_ids, full_codes, _ = load_full_codes(Path(manifest["index"]))
-    return GenerativeSearcher(text_encoder.token_states, decoder, item_ids, full_codes, beam)
+    return load_searcher(model, beam, encoder)
+
+
+def _held_out(model: Path | None) -> list[str]:
+    """Items the model never saw in training (empty without a model or for older models)."""
+    path = None if model is None else model / "held_out.json"
+    return json.loads(path.read_text()) if path is not None and path.is_file() else []
 
 
 def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:

@@ -17,10 +17,11 @@ from onesearch.catalog import registry
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
-from onesearch.embedding.keywords import Keyword, KeywordMatcher, fuse, mine_keywords
+from onesearch.embedding.keywords import Keyword, KeywordFuser, mine_keywords
 from onesearch.errors import DataError
 from onesearch.semantic_ids import metrics
 from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook
+from onesearch.semantic_ids.query import TextCoder
 
 __all__ = ["app"]
 
@@ -103,13 +104,10 @@ def encode(
     text: Annotated[list[str], typer.Option("--text", help="Query or item text to code, repeatable.")],
 ) -> None:
     """Semantic ids of new texts (no refit), with the keywords matched in each and the items on that code."""
-    codebook = SemanticIdCodebook.load(directory)
     encoder = load_encoder(json.loads((directory / "encoder.json").read_text())["spec"])
-    matcher = KeywordMatcher(Keyword(**k) for k in json.loads((directory / "keywords.json").read_text()))
-    raw = encoder.encode(text, "query")
-    fused = np.stack([_fuse_one(v, matcher.match(t), encoder) for v, t in zip(raw, text)])
-    for t, code in zip(text, codebook.encode(fused)):
-        typer.echo(json.dumps({"text": t, "code": code.tolist(), "keywords": [k.text for k in matcher.match(t)], "items": codebook.items_of(code)[:10]}, ensure_ascii=False))
+    coder = TextCoder.load(directory, lambda texts: encoder.encode(texts, "item"))
+    for t, code in zip(text, coder.codes(text, encoder.encode(text, "query"))):
+        typer.echo(json.dumps({"text": t, "code": code.tolist(), "keywords": coder.fuser.keywords(t), "items": coder.codebook.items_of(code)[:10]}, ensure_ascii=False))
 
 
 def _levels(value: str) -> tuple[int, ...]:
@@ -132,20 +130,9 @@ def _enhanced(catalog: EncodedCatalog, pool: list[Keyword], directory: Path) -> 
     """Item vectors fused with the vectors of the keywords matched in each item's text."""
     if not pool:
         return catalog.vectors
-    matcher = KeywordMatcher(pool)
     console.print(f"matching {len(pool):,} keywords in {len(catalog.items):,} items")
     keyword_vectors = encode_cached(catalog.encoder, [k.text for k in pool], "item", directory / "embeddings")
-    row_of = {k.text: row for row, k in enumerate(pool)}
-    fused = catalog.vectors.copy()
-    for row, text in enumerate(catalog.items.texts):
-        found = [row_of[k.text] for k in matcher.match(text)]
-        if found:
-            fused[row] = fuse(catalog.vectors[row], keyword_vectors[found])
-    return fused
-
-
-def _fuse_one(vector: np.ndarray, found: list[Keyword], encoder) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return fuse(vector, encoder.encode([k.text for k in found], "item")) if found else vector
+    return KeywordFuser(pool, keyword_vectors).fused(catalog.items.texts, catalog.vectors)
 
 
 def _quality(codebook: SemanticIdCodebook, vectors: np.ndarray, categories: list) -> dict:  # type: ignore[type-arg]

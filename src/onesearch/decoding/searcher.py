@@ -1,9 +1,11 @@
-"""``GenerativeSearcher``: query text -> frozen encoder -> code decoder -> trie-constrained beam
--> items. Every hit is a real catalog item (its full code is a path of the trie).
+"""``GenerativeSearcher``: query + user context -> frozen encoder + input views -> code decoder ->
+trie-constrained beam -> items. Every hit is a real catalog item (its full code is a trie path).
 
-Contract: built from already-trained parts (text encoder, decoder, item full codes); implements
-``types.Searcher``. Scores are the beam's summed log-probabilities; at most ``beam`` hits come
-back, so ask for ``beam >= k``.
+Contract: built from already-trained parts (text encoder, decoder, item full codes, and — when the
+model reads them — a ``ContextBuilder`` for the user views and a text coder for the query-code
+view); implements ``types.Searcher``. Scores are the beam's summed log-probabilities; at most
+``beam`` distinct items come back, so ask for ``beam >= k``. ``kv_cache=False`` decodes with the
+plain re-run-the-prefix stepper (same results, for benchmarks and tests).
 """
 
 from __future__ import annotations
@@ -15,27 +17,65 @@ import torch
 
 from onesearch.decoding.beam import beam_search
 from onesearch.decoding.trie import SidTrie
+from onesearch.model.inputs import ContextBuilder, pooled, recent_queries
+from onesearch.model.transformer import CodeDecoder
 from onesearch.types import Hit, SearchRequest
 
 __all__ = ["GenerativeSearcher"]
 
+TokenStates = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
+TextCodes = Callable[[list[str], np.ndarray], np.ndarray]
+
 
 class GenerativeSearcher:
-    """The one-model searcher (query view only for now)."""
+    """The one-model searcher."""
 
     name = "generative"
 
-    def __init__(self, token_states: Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]], model, item_ids: Sequence[str], full_codes: np.ndarray, beam: int = 50) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        token_states: TokenStates,
+        model: CodeDecoder,
+        item_ids: Sequence[str],
+        full_codes: np.ndarray,
+        beam: int = 50,
+        builder: ContextBuilder | None = None,
+        query_codes: TextCodes | None = None,
+        kv_cache: bool = True,
+    ) -> None:
+        if model.config.views.query_code and query_codes is None:
+            raise ValueError("this model reads the query's code: pass query_codes")
         self.token_states = token_states
         self.model = model
         self.trie = SidTrie(full_codes, model.config.code_sizes)
         self.item_of = {tuple(int(v) for v in code): item for code, item in zip(np.asarray(full_codes).tolist(), item_ids)}
         self.beam = beam
+        self.builder = builder
+        self.query_codes = query_codes
+        self.kv_cache = kv_cache
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
-        memory, padding = self.token_states([r.query for r in requests])
         device = next(self.model.parameters()).device
+        queries = [r.query for r in requests]
+        states, padding = self.token_states(queries)
+        states, padding = states.to(device).float(), padding.to(device)
         with torch.no_grad():
-            state = self.model.start(memory.to(device).float(), padding.to(device))
-            beams = beam_search(self.model, state, len(requests), self.trie, self.beam)
+            context, recent = None, None
+            if self.builder is not None:
+                codes = self.query_codes(queries, pooled(states, padding).cpu().numpy()) if self.query_codes else None
+                context = self.builder.build(requests, codes).to(device)
+                recent = self._recent(context.queries, device)
+            memory, memory_padding = self.model.memory(states, padding, context, recent)
+            steps = self.model.steps(self.kv_cache)
+            beams = beam_search(steps, steps.start(memory, memory_padding), len(requests), self.trie, self.beam)
         return [[Hit(self.item_of[code], score) for code, score in found][:k] for found in beams]
+
+    def _recent(self, queries: list[list[str]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Pooled encoder vectors of each request's recent queries (``B x R x dim``) + padding."""
+        distinct = sorted({q for row in queries for q in row})
+        if not distinct:
+            return None
+        states, padding = self.token_states(distinct)
+        vectors = pooled(states.float(), padding).cpu().numpy()
+        out, mask = recent_queries(queries, vectors, {q: i for i, q in enumerate(distinct)})
+        return out.to(device), mask.to(device)

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-__all__ = ["SHIPPED", "Kind", "TextEncoder", "load_encoder", "normalize"]
+__all__ = ["SHIPPED", "Kind", "TextEncoder", "load_encoder", "load_token_encoder", "normalize"]
 
 Kind = Literal["query", "item"]
 SHIPPED = ("minilm", "use", "e5")
@@ -110,6 +110,15 @@ def load_encoder(spec: str) -> TextEncoder:
     if not weights.is_file():
         raise ValueError(f"unknown encoder {spec!r}: expected one of {', '.join(SHIPPED)} or a fine-tuned encoder directory")
     return SentenceEncoder(path, key="dual-" + hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+
+
+def load_token_encoder(spec: str) -> SentenceEncoder:
+    """An encoder that gives per-token states (what a generative decoder reads): minilm or a
+    sentence-transformers directory such as the cascade's fine-tuned dual encoder."""
+    encoder = load_encoder(spec)
+    if not isinstance(encoder, SentenceEncoder):
+        raise ValueError(f"encoder {spec!r} gives no token states: use minilm or a sentence-transformers directory")
+    return encoder
 
 
 def _device() -> str:

@@ -117,6 +117,28 @@ def fuse(vector: np.ndarray, keyword_vectors: np.ndarray) -> np.ndarray:
     return (fused / norm).astype(np.float32) if norm > 0 else vector
 
 
+class KeywordFuser:
+    """Vectors of texts fused with the vectors of the pool keywords found in each text."""
+
+    def __init__(self, keywords: Sequence[Keyword], keyword_vectors: np.ndarray) -> None:
+        self.matcher = KeywordMatcher(keywords)
+        self.row_of = {k.text: row for row, k in enumerate(keywords)}
+        self.keyword_vectors = np.asarray(keyword_vectors, dtype=np.float32)
+
+    def keywords(self, text: str) -> list[str]:
+        """The pool keywords found in ``text``, in text order."""
+        return [k.text for k in self.matcher.match(text)]
+
+    def fused(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Row i: ``fuse(vectors[i], vectors of the keywords of texts[i])``."""
+        out = np.asarray(vectors, dtype=np.float32).copy()
+        for row, text in enumerate(texts):
+            found = [self.row_of[k] for k in self.keywords(text)]
+            if found:
+                out[row] = fuse(out[row], self.keyword_vectors[found])
+        return out
+
+
 def _title_ngrams(titles: Sequence[str], max_ngram: int) -> Counter[str]:
     """Document frequency of word n-grams (Latin) and of words (CJK runs are kept whole)."""
     counts: Counter[str] = Counter()

@@ -1,4 +1,5 @@
 """Scores any ``Searcher`` on a benchmark split and writes comparable reports.
 
-Contract: receives searchers, never builds them; imports no model, cascade, serving or cli code.
+Contract: scores searchers and builds none (beyond the random floor of ``baselines``); imports no
+model, cascade, serving or cli code.
 """

@@ -92,7 +92,7 @@ def _slice_means(matrix: np.ndarray, labels: list[dict[str, str]], names: list[s
     out: dict[str, dict[str, Any]] = {}
     for axis, values in SLICES.items():
         for value in values:
-            rows = [i for i, label in enumerate(labels) if label[axis] == value]
+            rows = [i for i, label in enumerate(labels) if label.get(axis) == value]
             if rows:
                 out[f"{axis}={value}"] = {"n": len(rows), **dict(zip(names, matrix[rows].mean(axis=0).tolist()))}
     return out

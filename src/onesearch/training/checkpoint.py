@@ -1,31 +1,46 @@
-"""A trained decoder on disk: ``model.safetensors`` + ``manifest.json`` (model and training config,
-losses, the codebook and encoder it was trained with).
+"""A trained generative model on disk, and the searcher built back from it.
+
+Layout: ``model.safetensors`` (float16 weights) + ``manifest.json`` (model config with its views,
+training recipe, losses, the codebook folder and encoder it was trained with) + ``held_out.json``
+(cold items hidden from training) + ``loss.png``.
 
 Contract: ``save_decoder`` writes atomically; ``load_decoder`` rebuilds the exact module from the
-manifest's ``ModelConfig`` and checks the manifest kind. Weights are stored as float16 to stay
-small and loaded back as float32.
+manifest's ``ModelConfig`` and checks the manifest kind; ``load_searcher`` wires a
+``GenerativeSearcher`` from a model folder alone (its manifest names the codebook and encoder).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
-from onesearch.model.transformer import CodeDecoder, ModelConfig
+import torch
 
-__all__ = ["KIND", "load_decoder", "save_decoder"]
+from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
+from onesearch.decoding.searcher import GenerativeSearcher
+from onesearch.embedding.encoder import load_token_encoder
+from onesearch.errors import DataError
+from onesearch.model.inputs import ContextBuilder, Views
+from onesearch.model.transformer import CodeDecoder, ModelConfig
+from onesearch.semantic_ids.codebook import load_full_codes
+from onesearch.semantic_ids.query import TextCoder
+
+__all__ = ["KIND", "load_decoder", "load_searcher", "save_decoder"]
 
 KIND = "generative-decoder"
 
 
-def save_decoder(model: CodeDecoder, out: Path, **extra: Any) -> None:
-    """Weights + manifest into ``out`` (atomic)."""
+def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: bytes | None = None, **extra: Any) -> None:
+    """Weights + manifest (+ held-out items and loss curve) into ``out`` (atomic)."""
     from safetensors.torch import save_file
 
     with atomic_directory(out) as tmp:
         save_file({k: v.detach().half().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+        (tmp / "held_out.json").write_text(json.dumps(sorted(held_out)))
+        if curve_png is not None:
+            (tmp / "loss.png").write_bytes(curve_png)
         write_manifest(tmp, KIND, config={"model": asdict(model.config)}, inputs={}, **extra)
 
 
@@ -35,6 +50,25 @@ def load_decoder(directory: Path, device: str = "cpu") -> tuple[CodeDecoder, dic
 
     manifest = read_manifest(directory, kind=KIND)
     raw = dict(manifest["config"]["model"])
-    model = CodeDecoder(ModelConfig(**{**raw, "code_sizes": tuple(raw["code_sizes"])}))
+    config = ModelConfig(**{**raw, "code_sizes": tuple(raw["code_sizes"]), "views": Views(**raw.get("views", {}))})
+    model = CodeDecoder(config)
     model.load_state_dict({k: v.float() for k, v in load_file(str(Path(directory) / "model.safetensors")).items()})
     return model.to(device).eval(), manifest
+
+
+def load_searcher(directory: Path, beam: int = 50, encoder: str | None = None, kv_cache: bool = True, index: Path | None = None) -> GenerativeSearcher:
+    """The searcher of a model folder; ``encoder`` and ``index`` override the manifest's paths."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, manifest = load_decoder(directory, device=device)
+    index = Path(index or manifest["index"])
+    if not (index / "manifest.json").is_file():
+        raise DataError(f"the model's codebook folder {index} is missing (rebuild it or move the model next to it)", path=directory)
+    try:
+        text_encoder = load_token_encoder(encoder or manifest["encoder"])
+    except ValueError as error:
+        raise DataError(str(error), path=directory) from None
+    item_ids, full_codes, sizes = load_full_codes(index)
+    views = model.config.views
+    builder = ContextBuilder(views, dict(zip(item_ids, full_codes.tolist())), sizes) if views.query_code or views.personal else None
+    coder = TextCoder.load(index, lambda texts: text_encoder.encode(texts, "item")).codes if views.query_code else None
+    return GenerativeSearcher(text_encoder.token_states, model, item_ids, full_codes, beam, builder, coder, kv_cache)

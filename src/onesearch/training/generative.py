@@ -1,98 +1,206 @@
-"""Training the code decoder on (text, item code) pairs over a frozen pretrained text encoder.
+"""The staged training loop of the generative searcher over a frozen pretrained text encoder.
 
-Contract: ``training_pairs`` builds the first two stages of the curriculum from a task — stage 1
-semantic alignment (every item title -> its full code) and stage 2 co-occurrence (every train
-query -> the code of each relevant item, weighted by gain). ``train_decoder`` runs one shuffled,
-seeded loop over them (AdamW, linear warm-up then decay), logging loss and examples/s, and
-returns the decoder with its per-epoch losses. The encoder is frozen: only the decoder learns.
+Contract: ``EncodedTexts.build(texts, token_states, coder)`` runs the frozen encoder once over
+every distinct text (token states kept as float16, pooled vectors, query codes), so epochs spend
+their time on the decoder only. ``train(stages, texts, model_config, config, ...)`` runs the
+curriculum stages in ``STAGES`` order, each for its configured epochs (0 = skip), with one AdamW
+optimizer and one warm-up/linear-decay schedule over all of them; it logs loss and examples/s,
+records a loss curve, and, given ``checkpoints``, saves a resumable checkpoint after every epoch
+and resumes from the last one found there.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
+from onesearch.artifacts import atomic_directory
+from onesearch.model.inputs import Context, ContextBuilder, pooled, recent_queries
 from onesearch.model.transformer import CodeDecoder, ModelConfig
-from onesearch.types import Example
+from onesearch.training.examples import STAGES, StageExamples
+from onesearch.types import SearchRequest
 
-__all__ = ["TrainConfig", "TrainingPairs", "train_decoder", "training_pairs"]
+__all__ = ["EncodedTexts", "TrainConfig", "TrainResult", "train"]
+
+TokenStates = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Loop knobs; saved with the checkpoint."""
+    """Loop knobs; saved with the model."""
 
-    epochs: int = 3
+    align_epochs: int = 1
+    cooccur_epochs: int = 2
+    personal_epochs: int = 2
     batch_size: int = 128
     learning_rate: float = 5e-4
     warmup_share: float = 0.05
     seed: int = 0
 
+    def epochs(self, stage: str) -> int:
+        """Epochs of the named stage."""
+        return int(getattr(self, f"{stage}_epochs"))
+
 
 @dataclass
-class TrainingPairs:
-    """Texts, their target full codes (``n x L``) and example weights."""
+class TrainResult:
+    """The trained model, per-epoch mean losses and the loss curve (step, loss, stage)."""
 
-    texts: list[str]
-    codes: np.ndarray
-    weights: np.ndarray
-
-
-def training_pairs(titles: Sequence[str], full_codes: np.ndarray, row_of: dict[str, int], train: Sequence[Example]) -> TrainingPairs:
-    """Stage 1 (title -> code, weight 1) plus stage 2 (query -> relevant item code, weight = max(gain, 1))."""
-    texts, rows, weights = list(titles), list(range(len(titles))), [1.0] * len(titles)
-    for example in train:
-        for target in example.targets:
-            if example.query and target.relevant and target.item_id in row_of:
-                texts.append(example.query)
-                rows.append(row_of[target.item_id])
-                weights.append(max(1.0, float(target.gain)))
-    return TrainingPairs(texts, np.asarray(full_codes)[rows], np.asarray(weights, dtype=np.float32))
+    model: CodeDecoder
+    losses: dict[str, float]
+    curve: list[tuple[int, float, str]]
+    examples_per_second: float
 
 
-def train_decoder(
-    pairs: TrainingPairs,
-    token_states: Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]],
+class EncodedTexts:
+    """Frozen-encoder outputs of a fixed list of texts, computed once."""
+
+    def __init__(self, states: list[torch.Tensor], vectors: np.ndarray, codes: np.ndarray | None) -> None:
+        self.states = states
+        self.vectors = vectors
+        self.codes = codes
+        self.index = {}  # type: dict[str, int]
+
+    @classmethod
+    def build(cls, texts: Sequence[str], token_states: TokenStates, coder: Callable[[list[str], np.ndarray], np.ndarray] | None = None, chunk: int = 256, log: Callable[[str], None] = print) -> EncodedTexts:
+        """Encode ``texts``; ``coder(texts, vectors)`` gives their query codes when that view is on."""
+        states, vectors = [], []
+        started = time.perf_counter()
+        for start in range(0, len(texts), chunk):
+            batch, padding = token_states(list(texts[start : start + chunk]))
+            batch, padding = batch.float().cpu(), padding.cpu()
+            vectors.append(pooled(batch, padding).numpy())
+            states += [row[~pad].half() for row, pad in zip(batch, padding)]
+        log(f"encoded {len(texts):,} distinct texts in {time.perf_counter() - started:.0f} s")
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        out = cls(states, matrix, coder(list(texts), matrix) if coder is not None else None)
+        out.index = {t: i for i, t in enumerate(texts)}
+        return out
+
+    def batch(self, ids: Sequence[int], device: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded float32 states and padding mask of the texts ``ids``."""
+        rows = [self.states[i] for i in ids]
+        lengths = torch.tensor([len(r) for r in rows])
+        states = pad_sequence(rows, batch_first=True).float()
+        padding = torch.arange(states.shape[1])[None, :] >= lengths[:, None]
+        return states.to(device), padding.to(device)
+
+    def recent(self, queries: list[list[str]], device: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pooled vectors (``B x R x dim``) and padding of each request's recent queries."""
+        vectors, padding = recent_queries(queries, self.vectors, self.index)
+        return vectors.to(device), padding.to(device)
+
+
+def train(
+    stages: dict[str, StageExamples],
+    texts: EncodedTexts,
     model_config: ModelConfig,
     config: TrainConfig = TrainConfig(),
+    builder: ContextBuilder | None = None,
     device: str = "cpu",
+    checkpoints: Path | None = None,
     log: Callable[[str], None] = print,
-) -> tuple[CodeDecoder, dict[str, float]]:
-    """Train a fresh decoder; ``token_states(texts)`` is the frozen encoder."""
+) -> TrainResult:
+    """Run the curriculum (see module docstring)."""
     torch.manual_seed(config.seed)
     model = CodeDecoder(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    per_epoch = max(1, len(pairs.texts) // config.batch_size)
-    steps = per_epoch * config.epochs
+    plan = [(name, epoch) for name in STAGES if name in stages for epoch in range(config.epochs(name))]
+    steps = sum(max(1, len(stages[name]) // config.batch_size) for name, _ in plan)
     warmup = max(1, int(steps * config.warmup_share))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.02, (steps - s) / max(1, steps - warmup))))
-    codes = torch.as_tensor(pairs.codes, dtype=torch.long)
-    weights = torch.as_tensor(pairs.weights)
-    order = list(range(len(pairs.texts)))
-    losses: dict[str, float] = {}
-    model.train()
-    started = time.perf_counter()
-    for epoch in range(config.epochs):
-        random.Random(config.seed + epoch).shuffle(order)
-        epoch_losses = []
-        for step in range(per_epoch):
-            batch = order[step * config.batch_size : (step + 1) * config.batch_size]
-            memory, padding = token_states([pairs.texts[i] for i in batch])
-            loss = model.loss(memory.to(device).float(), padding.to(device), codes[batch].to(device), weights[batch].to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            epoch_losses.append(float(loss.detach()))
-            if (epoch * per_epoch + step + 1) % max(1, steps // 20) == 0:
-                rate = (epoch * per_epoch + step + 1) * config.batch_size / (time.perf_counter() - started)
-                log(f"step {epoch * per_epoch + step + 1}/{steps}: loss {np.mean(epoch_losses[-50:]):.3f}, {rate:.0f} examples/s")
-        losses[f"epoch_{epoch + 1}"] = float(np.mean(epoch_losses))
+    progress: dict[str, Any] = {"done": [], "step": 0, "curve": [], "losses": {}, "seconds": 0.0, "examples": 0}
+    if checkpoints is not None and (checkpoints / "progress.json").exists():
+        progress = _resume(checkpoints, model, optimizer, schedule, device)
+        log(f"resumed after {len(progress['done'])} of {len(plan)} epochs")
+    for name, epoch in plan:
+        if [name, epoch] in progress["done"]:
+            continue
+        started = time.perf_counter()
+        losses = _epoch(model, optimizer, schedule, stages[name], texts, builder, config, epoch, device, progress, steps, log)
+        progress["seconds"] += time.perf_counter() - started
+        progress["losses"][f"{name}_{epoch + 1}"] = float(np.mean(losses)) if losses else float("nan")
+        progress["done"].append([name, epoch])
+        if checkpoints is not None:
+            _save_checkpoint(checkpoints, model, optimizer, schedule, progress)
     model.eval()
-    return model, losses
+    rate = progress["examples"] / max(progress["seconds"], 1e-9)
+    return TrainResult(model, progress["losses"], [tuple(p) for p in progress["curve"]], rate)
+
+
+def _epoch(model, optimizer, schedule, stage: StageExamples, texts: EncodedTexts, builder, config: TrainConfig, epoch: int, device: str, progress: dict, steps: int, log) -> list[float]:  # type: ignore[no-untyped-def]
+    """One shuffled pass over a stage; appends to ``progress`` (step, curve, examples)."""
+    model.train()
+    order = list(range(len(stage)))
+    random.Random(config.seed * 1000 + epoch * 31 + STAGES.index(stage.name)).shuffle(order)
+    per_epoch = max(1, len(order) // config.batch_size)
+    codes = torch.as_tensor(stage.codes, dtype=torch.long)
+    weights = torch.as_tensor(stage.weights)
+    losses: list[float] = []
+    started, seen = time.perf_counter(), 0
+    for step in range(per_epoch):
+        batch = order[step * config.batch_size : (step + 1) * config.batch_size]
+        states, padding = texts.batch(stage.text[batch].tolist(), device)
+        context, recent = _context(stage, batch, texts, builder, device)
+        loss = model.loss(states, padding, codes[batch].to(device), weights[batch].to(device), context, recent)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        seen += len(batch)
+        progress["step"] += 1
+        progress["examples"] += len(batch)
+        if progress["step"] % max(1, steps // 50) == 0 or step == per_epoch - 1:
+            recent_loss = float(np.mean(losses[-50:]))
+            progress["curve"].append([progress["step"], recent_loss, stage.name])
+            log(f"{stage.name} epoch {epoch + 1} step {progress['step']}/{steps}: loss {recent_loss:.3f}, {seen / (time.perf_counter() - started):.0f} examples/s")
+    return losses
+
+
+def _context(stage: StageExamples, batch: list[int], texts: EncodedTexts, builder: ContextBuilder | None, device: str) -> tuple[Context | None, tuple[torch.Tensor, torch.Tensor] | None]:
+    """The views of a batch: query codes for query texts; the user views in the personal stage."""
+    if builder is None:
+        return None, None
+    ids = stage.text[batch]
+    requests = [stage.requests[i] for i in batch] if stage.requests is not None else [SearchRequest("") for _ in batch]
+    query_codes = None
+    if builder.views.query_code and texts.codes is not None:
+        query_codes = np.where(stage.is_query[batch][:, None], texts.codes[ids], -1)
+    context = builder.build(requests, query_codes)
+    recent = texts.recent(context.queries, device) if any(context.queries) else None
+    return context.to(device), recent
+
+
+def _save_checkpoint(directory: Path, model: CodeDecoder, optimizer, schedule, progress: dict) -> None:  # type: ignore[no-untyped-def]
+    """Weights, optimizer and schedule state and progress, replaced atomically."""
+    from safetensors.torch import save_file
+
+    with atomic_directory(directory) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+        torch.save({"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}, tmp / "optimizer.pt")
+        (tmp / "progress.json").write_text(json.dumps(progress))
+        (tmp / "config.json").write_text(json.dumps(asdict(model.config)))
+
+
+def _resume(directory: Path, model: CodeDecoder, optimizer, schedule, device: str) -> dict:  # type: ignore[no-untyped-def]
+    from safetensors.torch import load_file
+
+    saved = json.loads((directory / "config.json").read_text())
+    if saved != json.loads(json.dumps(asdict(model.config))):
+        raise ValueError(f"checkpoint in {directory} was trained with another model config; remove it or use another --out")
+    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=device))
+    state = torch.load(directory / "optimizer.pt", map_location=device, weights_only=True)
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    return json.loads((directory / "progress.json").read_text())

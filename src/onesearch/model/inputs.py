@@ -1,0 +1,206 @@
+"""The model's input views: a search request (query + user context) turned into token ids.
+
+Contract: ``Views`` says which views are on; ``ContextBuilder(views, codes)`` turns requests into a
+``Context`` of tensors (ids and counts only) given each item's full code. Every view is computed
+from the request alone, so unseen users work without retraining:
+
+- query code: the query's own semantic id (computed by the caller with the codebook);
+- profile: ``key=value`` profile fields, hashed into ``profile_vocab`` buckets;
+- user id: behaviour-derived — the dominant level-0 value of the user's item codes and the
+  dominant level-1 value under it, once over the recent window and once over the whole history;
+- short term: the codes of the last ``short_items`` clicked / carted / ordered items, each with
+  its behaviour type, and the last ``short_queries`` query texts (for the caller to encode);
+- long term: per behaviour type, the count histogram of the user's item code values over all
+  levels; the model turns it into ``long_levels`` summary tokens per type.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from onesearch.types import InteractionType, SearchRequest
+
+__all__ = ["BEHAVIOURS", "Context", "ContextBuilder", "Kind", "Views", "pooled", "recent_queries"]
+
+BEHAVIOURS = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
+
+
+class Kind:
+    """Type ids of context tokens (0 = padding)."""
+
+    PAD, QUERY_CODE, USER_RECENT, USER_LONG, CLICK, CART, ORDER, QUERY, PROFILE, LONG_TERM = range(10)
+    COUNT = 10
+
+
+@dataclass(frozen=True)
+class Views:
+    """Which input views the model reads besides the query text; saved with the model."""
+
+    query_code: bool = False
+    profile: bool = False
+    user_id: bool = False
+    short_term: bool = False
+    long_term: bool = False
+    short_items: int = 20
+    short_queries: int = 5
+    long_levels: int = 2
+    profile_vocab: int = 4096
+    recent_window: int = 20
+
+    @property
+    def personal(self) -> bool:
+        """True when any view reads the user."""
+        return self.profile or self.user_id or self.short_term or self.long_term
+
+    def without(self, *names: str) -> Views:
+        """A copy with the named switches off (ablations)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(names) - known
+        if unknown:
+            raise ValueError(f"unknown views: {sorted(unknown)}")
+        return Views(**{f.name: (False if f.name in names else getattr(self, f.name)) for f in fields(self)})
+
+
+@dataclass
+class Context:
+    """A batch of views. ``codes``: ``B x C x L`` item/query codes (-1 = absent level) with
+    ``kinds`` ``B x C`` (0 = padding); ``profile``: ``B x P`` bucket ids (0 = padding);
+    ``long_term``: ``B x len(BEHAVIOURS) x V`` value counts (V = sum of code sizes);
+    ``queries``: per request, its recent query texts (newest last), for the text encoder."""
+
+    codes: torch.Tensor
+    kinds: torch.Tensor
+    profile: torch.Tensor
+    long_term: torch.Tensor
+    queries: list[list[str]]
+
+    def to(self, device: str | torch.device) -> Context:
+        """The same context on ``device``."""
+        return Context(self.codes.to(device), self.kinds.to(device), self.profile.to(device), self.long_term.to(device), self.queries)
+
+    def select(self, rows: Sequence[int]) -> Context:
+        """The sub-batch of ``rows``."""
+        index = torch.as_tensor(list(rows), dtype=torch.long)
+        return Context(self.codes[index], self.kinds[index], self.profile[index], self.long_term[index], [self.queries[i] for i in rows])
+
+
+class ContextBuilder:
+    """Requests -> ``Context`` for one catalog's item codes."""
+
+    def __init__(self, views: Views, code_of: Mapping[str, Sequence[int]], sizes: Sequence[int]) -> None:
+        self.views = views
+        self.code_of = code_of
+        self.sizes = tuple(sizes)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
+    def build(self, requests: Sequence[SearchRequest], query_codes: np.ndarray | None = None) -> Context:
+        """The views of ``requests``; ``query_codes`` (``B x L'``, L' <= L, rows of -1 = none) is
+        needed when that view is on."""
+        if self.views.query_code and query_codes is None:
+            raise ValueError("the query-code view is on: pass query_codes")
+        rows = [self._tokens(r, None if query_codes is None else query_codes[i]) for i, r in enumerate(requests)]
+        width = max([1] + [len(kinds) for _, kinds in rows])
+        codes = np.full((len(requests), width, len(self.sizes)), -1, dtype=np.int64)
+        kinds = np.zeros((len(requests), width), dtype=np.int64)
+        for i, (row_codes, row_kinds) in enumerate(rows):
+            if row_kinds:
+                codes[i, : len(row_kinds)] = row_codes
+                kinds[i, : len(row_kinds)] = row_kinds
+        return Context(torch.from_numpy(codes), torch.from_numpy(kinds), self._profiles(requests), self._long_term(requests), self.queries_of(requests))
+
+    def _events(self, request: SearchRequest) -> list[tuple[InteractionType, np.ndarray]]:
+        """(behaviour, code) of the user's item events that have a code, oldest first."""
+        out = []
+        for event in request.user.history:
+            if event.item_id is not None and event.type in BEHAVIOURS and event.item_id in self.code_of:
+                out.append((event.type, np.asarray(self.code_of[event.item_id], dtype=np.int64)))
+        return out
+
+    def _tokens(self, request: SearchRequest, query_code: np.ndarray | None) -> tuple[list[np.ndarray], list[int]]:
+        views, codes, kinds = self.views, [], []
+        if views.query_code and query_code is not None and (np.asarray(query_code) >= 0).any():
+            padded = np.full(len(self.sizes), -1, dtype=np.int64)
+            padded[: len(query_code)] = query_code
+            codes.append(padded)
+            kinds.append(Kind.QUERY_CODE)
+        events = self._events(request) if (views.user_id or views.short_term) else []
+        if views.user_id and events:
+            for kind, window in ((Kind.USER_RECENT, events[-views.recent_window :]), (Kind.USER_LONG, events)):
+                codes.append(self._user_id([code for _, code in window]))
+                kinds.append(kind)
+        if views.short_term:
+            behaviour_kind = {InteractionType.CLICK: Kind.CLICK, InteractionType.CART: Kind.CART, InteractionType.ORDER: Kind.ORDER}
+            for behaviour, code in events[-views.short_items :]:
+                codes.append(code)
+                kinds.append(behaviour_kind[behaviour])
+        return codes, kinds
+
+    def _user_id(self, codes: list[np.ndarray]) -> np.ndarray:
+        """Dominant level-0 value, then the dominant level-1 value under it; other levels absent."""
+        out = np.full(len(self.sizes), -1, dtype=np.int64)
+        top = Counter(int(c[0]) for c in codes).most_common(1)[0][0]
+        out[0] = top
+        if len(self.sizes) > 1:
+            out[1] = Counter(int(c[1]) for c in codes if c[0] == top).most_common(1)[0][0]
+        return out
+
+    def _profiles(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
+        buckets = self.views.profile_vocab - 1
+        rows = [[1 + zlib.crc32(f"{k}={v}".encode()) % buckets for k, v in sorted(r.user.profile.items())] if self.views.profile else [] for r in requests]
+        out = torch.zeros((len(requests), max([1] + [len(r) for r in rows])), dtype=torch.long)
+        for i, row in enumerate(rows):
+            out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+        return out
+
+    def _long_term(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
+        if not self.views.long_term:
+            return torch.zeros((len(requests), len(BEHAVIOURS), 0))
+        counts = np.zeros((len(requests), len(BEHAVIOURS), int(sum(self.sizes))), dtype=np.float32)
+        for i, request in enumerate(requests):
+            for behaviour, code in self._events(request):
+                np.add.at(counts[i, BEHAVIOURS.index(behaviour)], self.offsets + code, 1.0)
+        return torch.from_numpy(counts)
+
+    def queries_of(self, requests: Sequence[SearchRequest]) -> list[list[str]]:
+        """Each request's recent distinct query texts, oldest first (empty without short term)."""
+        if not self.views.short_term:
+            return [[] for _ in requests]
+        recent = [[e.query for e in r.user.history if e.query] for r in requests]
+        return [_distinct_tail(q, self.views.short_queries) for q in recent]
+
+
+def _distinct_tail(queries: list[str], n: int) -> list[str]:
+    """The last ``n`` distinct queries, oldest first."""
+    seen: list[str] = []
+    for query in reversed(queries):
+        if query not in seen:
+            seen.append(query)
+        if len(seen) == n:
+            break
+    return seen[::-1]
+
+
+def pooled(states: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+    """Mean of the non-padding token states, l2-normalised: the encoder's sentence vector."""
+    keep = (~padding).unsqueeze(-1).to(states.dtype)
+    mean = (states * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1.0)
+    return torch.nn.functional.normalize(mean.float(), dim=-1)
+
+
+def recent_queries(queries: list[list[str]], vectors: np.ndarray, row_of: Mapping[str, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each request's recent-query vectors (``B x R x dim``, looked up as ``vectors[row_of[q]]``)
+    and their padding mask (True = padding)."""
+    width = max([0] + [len(row) for row in queries])
+    out = np.zeros((len(queries), width, vectors.shape[1]), dtype=np.float32)
+    padding = np.ones((len(queries), width), dtype=bool)
+    for i, row in enumerate(queries):
+        for j, text in enumerate(row):
+            out[i, j] = vectors[row_of[text]]
+            padding[i, j] = False
+    return torch.from_numpy(out), torch.from_numpy(padding)

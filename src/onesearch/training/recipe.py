@@ -1,0 +1,186 @@
+"""A training run from a task and a recipe: data -> curriculum stages -> trained model on disk.
+
+Contract: ``Recipe.from_toml(path, **overrides)`` reads a TOML recipe (sections ``[model]``,
+``[views]``, ``[train]``; top-level ``task``, ``index``, ``encoder``, ``pseudo_per_item``,
+``cold_share``) and rejects unknown keys with the file named; ``run(recipe, dataset, out)`` trains
+and saves the model folder atomically (checkpoints beside it in ``<out>.checkpoint`` let an
+interrupted run resume; they are removed once the model is saved).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from onesearch.catalog.context import ContextResolver
+from onesearch.catalog.schema import Dataset, examples_of
+from onesearch.catalog.text import item_text
+from onesearch.embedding.encoder import SentenceEncoder, load_token_encoder
+from onesearch.errors import DataError
+from onesearch.model.inputs import ContextBuilder, Views
+from onesearch.model.transformer import ModelConfig
+from onesearch.semantic_ids.codebook import load_full_codes
+from onesearch.semantic_ids.query import TextCoder
+from onesearch.training.checkpoint import save_decoder
+from onesearch.training.examples import build_stages
+from onesearch.training.generative import EncodedTexts, TrainConfig, train
+
+__all__ = ["ModelShape", "Recipe", "run"]
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """Size knobs of the decoder (the code sizes and memory width come from the data)."""
+
+    d_model: int = 256
+    layers: int = 4
+    heads: int = 4
+    feedforward: int = 1024
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything a training run needs besides the data."""
+
+    task: str
+    index: str
+    encoder: str = "minilm"
+    pseudo_per_item: int = 1
+    cold_share: float = 0.0
+    model: ModelShape = field(default_factory=ModelShape)
+    views: Views = field(default_factory=Views)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def from_toml(cls, path: Path | None, **overrides: Any) -> Recipe:
+        """The recipe in ``path`` (or defaults) with non-None ``overrides`` of top-level keys."""
+        raw: dict[str, Any] = {}
+        if path is not None:
+            try:
+                raw = tomllib.loads(Path(path).read_text())
+            except (OSError, tomllib.TOMLDecodeError) as error:
+                raise DataError(f"cannot read recipe: {error}", path=path) from None
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        sections = {"model": ModelShape, "views": Views, "train": TrainConfig}
+        top = {f.name for f in fields(cls)} - set(sections)
+        _check_keys(raw, top | set(sections), path, "")
+        if "task" not in raw or "index" not in raw:
+            raise DataError("a recipe needs task and index (in the file or as --task/--index)", path=path)
+        built = {k: v for k, v in raw.items() if k in top}
+        for name, kind in sections.items():
+            section = raw.get(name, {})
+            _check_keys(section, {f.name for f in fields(kind)}, path, f"[{name}] ")
+            built[name] = kind(**section)
+        return cls(**built)
+
+
+def _check_keys(raw: dict[str, Any], known: set[str], path: Path | None, where: str) -> None:
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise DataError(f"{where}unknown recipe keys {unknown}; known: {sorted(known)}", path=path)
+
+
+def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train per ``recipe`` on ``dataset``'s train split and save the model in ``out``; returns
+    the summary also written into its manifest."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    index = Path(recipe.index)
+    item_ids, full_codes, sizes = load_full_codes(index)
+    texts_of = _item_texts(dataset, item_ids, index)
+    encoder = _encoder(recipe.encoder)
+    coder = _query_coder(recipe, index, encoder)
+    cold = _cold_items(item_ids, recipe.cold_share, recipe.train.seed)
+    row_of = {item: row for row, item in enumerate(item_ids)}
+    train_examples = [e for e in examples_of(dataset.examples) if e.split == "train"]
+    resolver = ContextResolver(dataset)
+    bank, stages = build_stages(texts_of, full_codes, row_of, train_examples, resolver.request, coder.fuser.keywords, cold, item_ids, recipe.pseudo_per_item, recipe.train.seed)
+    builder = ContextBuilder(recipe.views, dict(zip(item_ids, full_codes.tolist())), sizes) if recipe.views.query_code or recipe.views.personal else None
+    if builder is not None and "personal" in stages and recipe.views.short_term:
+        for queries in builder.queries_of(stages["personal"].requests or []):
+            for query in queries:
+                bank.index(query)
+    log(", ".join(f"{name}: {len(stage):,} examples" for name, stage in stages.items()) + f"; {len(cold):,} cold items held out; on {device}")
+    encoded = EncodedTexts.build(bank.texts, encoder.token_states, coder.codes if recipe.views.query_code else None, log=log)
+    shape = recipe.model
+    config = ModelConfig(sizes, encoder.dim, shape.d_model, shape.layers, shape.heads, shape.feedforward, shape.dropout, recipe.views)
+    checkpoints = out.with_name(out.name + ".checkpoint")
+    result = train(stages, encoded, config, recipe.train, builder, device, checkpoints, log)
+    summary = {
+        "losses": result.losses,
+        "examples_per_second": round(result.examples_per_second, 1),
+        "examples": {name: len(stage) for name, stage in stages.items()},
+        "device": device,
+    }
+    save_decoder(result.model, out, sorted(cold), _curve_png(result.curve), recipe=json.loads(json.dumps(asdict(recipe))), index=str(index.resolve()), encoder=recipe.encoder, **summary)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return summary
+
+
+def _item_texts(dataset: Dataset, item_ids: list[str], index: Path) -> list[str]:
+    columns = dataset.items.select(["item_id", "title", "brand", "category"]).to_pydict()
+    text_of = {i: item_text(t, b, c) for i, t, b, c in zip(columns["item_id"], columns["title"], columns["brand"], columns["category"])}
+    if set(item_ids) != set(text_of):
+        raise DataError("the codebook was built on another catalog than this task's", path=index)
+    return [text_of[i] for i in item_ids]
+
+
+def _encoder(spec: str) -> SentenceEncoder:
+    try:
+        return load_token_encoder(spec)
+    except ValueError as error:
+        raise DataError(str(error)) from None
+
+
+def _query_coder(recipe: Recipe, index: Path, encoder: SentenceEncoder) -> TextCoder:
+    """The codebook's text coder (keywords for pseudo-queries; query codes). With the query-code
+    view on, the codebook's encoder must be the model's: query codes come from its pooled states."""
+    spec_file = index / "encoder.json"
+    codebook_encoder = json.loads(spec_file.read_text())["spec"] if spec_file.is_file() else None
+    if recipe.views.query_code and codebook_encoder is not None and _resolved(codebook_encoder) != _resolved(recipe.encoder):
+        raise DataError(f"the query-code view needs the codebook's encoder ({codebook_encoder}), not {recipe.encoder}", path=index)
+    return TextCoder.load(index, lambda texts: encoder.encode(texts, "item"))
+
+
+def _resolved(spec: str) -> str:
+    return str(Path(spec).resolve()) if Path(spec).exists() else spec
+
+
+def _cold_items(item_ids: list[str], share: float, seed: int) -> set[str]:
+    """A seeded random ``share`` of the catalog, hidden from every training stage."""
+    if not 0.0 <= share < 1.0:
+        raise DataError(f"cold_share must be in [0, 1), got {share}")
+    return set(random.Random(seed).sample(list(item_ids), int(round(share * len(item_ids)))))
+
+
+def _curve_png(curve: list[tuple[int, float, str]]) -> bytes | None:
+    """The loss curve (one line per stage) as PNG bytes."""
+    if not curve:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for stage in dict.fromkeys(name for _, _, name in curve):
+        points = np.array([(step, loss) for step, loss, name in curve if name == stage])
+        axis.plot(points[:, 0], points[:, 1], label=stage)
+    axis.set_xlabel("step")
+    axis.set_ylabel("loss (summed over code positions)")
+    axis.legend()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
