@@ -9,8 +9,7 @@ import pytest
 
 from onesearch.training.checkpoint import load_decoder
 
-RECIPE = """
-task = "generic"
+RECIPE = """task = "generic"
 encoder = "minilm"
 pseudo_per_item = 1
 cold_share = 0.05
@@ -44,7 +43,7 @@ def trained(tiny_shop_module, tmp_path_factory, cli_module):
     index = tmp / "sid"
     code, _, err = cli_module(["index", "build", *common, "--out", str(index), "--cache", str(tmp / "cache"), "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"])
     assert code == 0, err
-    (tmp / "recipe.toml").write_text(RECIPE)
+    (tmp / "recipe.toml").write_text(f'cache = "{tmp / "states"}"\n' + RECIPE)
     model = tmp / "model"
     code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(index), "--out", str(model)])
     assert code == 0, err
@@ -63,15 +62,27 @@ def test_training_runs_the_curriculum_and_saves_a_complete_model(trained):
     assert not model.with_name("model.checkpoint").exists()
 
 
+def test_a_second_run_reuses_the_frozen_encoder_outputs(trained, cli_module, tiny_shop_module):
+    tmp, _, model, summary = trained
+    again = tmp / "again"
+    code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(tmp / "sid"),
+                                    "--out", str(again), "--set", "views.long_term=false", "--set", "train.align_epochs=1"])
+    assert code == 0, err
+    assert "reused" in err and len(list((tmp / "states").iterdir())) == 1
+    decoder, manifest = load_decoder(again)
+    assert decoder.config.views.long_term is False and manifest["recipe"]["train"]["align_epochs"] == 1
+
+
 def test_generative_beats_random_and_returns_only_catalog_items(trained, cli_module):
     tmp, common, model, _ = trained
     out = tmp / "report"
-    code, _, err = cli_module(["eval", *common, "--searcher", "random", "--searcher", "generative", "--searcher", "hybrid", "--model", str(model),
+    code, _, err = cli_module(["eval", *common, "--searcher", "random", "--searcher", "generative", "--searcher", "hybrid", "--searcher", f"twin={model}", "--model", str(model),
                                "--beam", "20", "--encoder", "minilm", "--cache", str(tmp / "cache"), "--out", str(out)])
     assert code == 0, err
     metrics = json.loads((out / "metrics.json").read_text())
     generative, random_ = metrics["searchers"]["generative"]["metrics"], metrics["searchers"]["random"]["metrics"]
     assert generative["recall@10"] > 3 * random_["recall@10"] + 0.05
+    assert metrics["searchers"]["twin"]["metrics"] == generative
     items = {f"i{n}" for n in range(192)}
     assert {line.split()[2] for line in (out / "run.trec").read_text().splitlines()} <= items
 
@@ -90,8 +101,10 @@ def test_unknown_recipe_keys_and_views_are_one_line(tmp_path, cli_module, tiny_s
     (tmp_path / "bad.toml").write_text('task = "generic"\nindex = "x"\n[views]\nshort_trem = true\n')
     code, _, err = cli_module(["train", "--config", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "m")])
     assert code == 2 and "short_trem" in err and "bad.toml" in err
-    code, _, err = cli_module(["train", "--task", "generic", "--index", "x", "--without", "nope", "--out", str(tmp_path / "m")])
+    code, _, err = cli_module(["train", "--task", "generic", "--index", "x", "--set", "views.nope=true", "--out", str(tmp_path / "m")])
     assert code == 2 and "nope" in err and not (tmp_path / "m").exists()
+    code, _, err = cli_module(["train", "--task", "generic", "--index", "x", "--set", "no-equals-sign", "--out", str(tmp_path / "m")])
+    assert code == 2 and "KEY=VALUE" in err
 
 
 def test_generative_without_a_model_is_one_line(tiny_shop_module, tmp_path, cli_module):

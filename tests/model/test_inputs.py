@@ -56,13 +56,6 @@ def test_query_code_and_profile_views():
         builder.build(requests)
 
 
-def test_views_switch_off_by_name():
-    views = Views(query_code=True, short_term=True).without("short_term")
-    assert views.query_code and not views.short_term and not views.personal
-    with pytest.raises(ValueError, match="unknown"):
-        views.without("nope")
-
-
 def test_pooled_ignores_padding():
     states = torch.tensor([[[3.0, 0.0], [100.0, 100.0]]])
     assert pooled(states, torch.tensor([[False, True]])).tolist() == [[1.0, 0.0]]

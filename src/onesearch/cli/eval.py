@@ -44,7 +44,7 @@ NO_CASCADE = {GenerativeSearcher.name, RandomSearcher.name}
 def evaluate_command(
     task: Annotated[str, typer.Option("--task", help="Data set whose task to evaluate (see `onesearch data list`).")],
     out: Annotated[Path, typer.Option("--out", help="Report directory (replaced atomically).")],
-    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}, generative, hybrid or random.")],
+    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}, generative, hybrid, random, or NAME=MODEL_DIR (a generative model under its own name).")],
     split: Annotated[str, typer.Option("--split", help="Split to score.")] = "test",
     test_file: TestFileOption = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N examples of the split.", min=1)] = None,
@@ -63,7 +63,7 @@ def evaluate_command(
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
     cascade = None
-    if set(searcher) - NO_CASCADE:
+    if {s for s in searcher if "=" not in s} - NO_CASCADE:
         cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
@@ -76,7 +76,7 @@ def evaluate_command(
             built = _build(name, cascade, model, model_encoder, beam, dataset.items["item_id"].to_pylist())
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
-    result = evaluate(runs, examples, Slicer(train, _held_out(model)), dataset.items.num_rows)
+    result = evaluate(runs, examples, Slicer(train, _held_out([model, *_named_models(searcher).values()])), dataset.items.num_rows)
     result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, [e.example_id for e in examples])
@@ -88,8 +88,11 @@ def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
     known = (*SEARCHERS, GenerativeSearcher.name, HYBRID, RandomSearcher.name)
+    for name, path in _named_models(searchers).items():
+        if not name or name in known or not (path / "manifest.json").is_file():
+            raise DataError(f"--searcher {name}={path}: need a new name and a model directory from `onesearch train`")
     for name in searchers:
-        if name not in known:
+        if name not in known and "=" not in name:
             raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(known)}")
     if {GenerativeSearcher.name, HYBRID} & set(searchers) and model is None:
         raise DataError("searchers generative and hybrid need --model DIR (from `onesearch train`)")
@@ -104,6 +107,11 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str 
     BM25) or the random floor."""
     if name == RandomSearcher.name:
         return RandomSearcher(item_ids)
+    if "=" in name:
+        label, path = name.split("=", 1)
+        named = load_searcher(Path(path), beam, encoder)
+        named.name = label
+        return named
     if name == GenerativeSearcher.name:
         return _generative(model, encoder, beam)
     assert cascade is not None
@@ -118,10 +126,18 @@ def _generative(model: Path | None, encoder: str | None, beam: int) -> Generativ
     return load_searcher(model, beam, encoder)
 
 
-def _held_out(model: Path | None) -> list[str]:
-    """Items the model never saw in training (empty without a model or for older models)."""
-    path = None if model is None else model / "held_out.json"
-    return json.loads(path.read_text()) if path is not None and path.is_file() else []
+def _named_models(searchers: list[str]) -> dict[str, Path]:
+    """``NAME=MODEL_DIR`` searchers: name -> model directory."""
+    return {spec.split("=", 1)[0]: Path(spec.split("=", 1)[1]) for spec in searchers if "=" in spec}
+
+
+def _held_out(models: list[Path | None]) -> set[str]:
+    """Items some evaluated model never saw in training (none for models without that list)."""
+    out: set[str] = set()
+    for model in models:
+        if model is not None and (model / "held_out.json").is_file():
+            out.update(json.loads((model / "held_out.json").read_text()))
+    return out
 
 
 def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,6 @@ from rich.console import Console
 
 from onesearch.catalog import registry
 from onesearch.cli.data import DataOption, SourceOption, data_root
-from onesearch.errors import DataError
 from onesearch.training.recipe import Recipe, run
 
 __all__ = ["train_command"]
@@ -26,17 +24,12 @@ def train_command(
     task: Annotated[str | None, typer.Option("--task", help="Data set whose train split teaches (overrides the recipe).")] = None,
     index: Annotated[str | None, typer.Option("--index", help="Codebook directory from `onesearch index build` (overrides the recipe).")] = None,
     encoder: Annotated[str | None, typer.Option("--encoder", help="Frozen text encoder: minilm or a sentence-transformers directory (overrides the recipe).")] = None,
-    without: Annotated[list[str] | None, typer.Option("--without", help="Switch a view of the recipe off (ablations): query_code, profile, user_id, short_term, long_term; repeatable.")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE or SECTION.KEY=VALUE (TOML value), e.g. views.short_term=false; repeatable.")] = None,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
     """Train the code decoder through the curriculum: align, co-occurrence, personalization."""
-    recipe = Recipe.from_toml(config, task=task, index=index, encoder=encoder)
-    if without:
-        try:
-            recipe = replace(recipe, views=recipe.views.without(*without))
-        except ValueError as error:
-            raise DataError(f"--without: {error}") from None
+    recipe = Recipe.from_toml(config, setting or [], task=task, index=index, encoder=encoder)
     dataset = registry.load(recipe.task, data_root(data), source=source)
     summary = run(recipe, dataset, out, log=console.print)
     typer.echo(json.dumps(summary))

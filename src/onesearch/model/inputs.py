@@ -17,9 +17,8 @@ from the request alone, so unseen users work without retraining:
 from __future__ import annotations
 
 import zlib
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ from onesearch.types import InteractionType, SearchRequest
 __all__ = ["BEHAVIOURS", "Context", "ContextBuilder", "Kind", "Views", "pooled", "recent_queries"]
 
 BEHAVIOURS = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
+_BEHAVIOUR_INDEX = {behaviour: i for i, behaviour in enumerate(BEHAVIOURS)}
 
 
 class Kind:
@@ -36,6 +36,9 @@ class Kind:
 
     PAD, QUERY_CODE, USER_RECENT, USER_LONG, CLICK, CART, ORDER, QUERY, PROFILE, LONG_TERM = range(10)
     COUNT = 10
+
+
+_KIND_OF_BEHAVIOUR = np.array([Kind.CLICK, Kind.CART, Kind.ORDER])  # in BEHAVIOURS order
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,6 @@ class Views:
     def personal(self) -> bool:
         """True when any view reads the user."""
         return self.profile or self.user_id or self.short_term or self.long_term
-
-    def without(self, *names: str) -> Views:
-        """A copy with the named switches off (ablations)."""
-        known = {f.name for f in fields(self)}
-        unknown = set(names) - known
-        if unknown:
-            raise ValueError(f"unknown views: {sorted(unknown)}")
-        return Views(**{f.name: (False if f.name in names else getattr(self, f.name)) for f in fields(self)})
 
 
 @dataclass
@@ -95,7 +90,8 @@ class ContextBuilder:
 
     def __init__(self, views: Views, code_of: Mapping[str, Sequence[int]], sizes: Sequence[int]) -> None:
         self.views = views
-        self.code_of = code_of
+        self.row_of = {item: row for row, item in enumerate(code_of)}
+        self.table = np.asarray(list(code_of.values()), dtype=np.int64).reshape(len(code_of), len(sizes))
         self.sizes = tuple(sizes)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
@@ -104,7 +100,9 @@ class ContextBuilder:
         needed when that view is on."""
         if self.views.query_code and query_codes is None:
             raise ValueError("the query-code view is on: pass query_codes")
-        rows = [self._tokens(r, None if query_codes is None else query_codes[i]) for i, r in enumerate(requests)]
+        none = (np.zeros(0, dtype=np.int64), np.zeros((0, len(self.sizes)), dtype=np.int64))
+        events = [self._events(r) or none for r in requests] if self.views.personal else [none] * len(requests)
+        rows = [self._tokens(e, None if query_codes is None else query_codes[i]) for i, e in enumerate(events)]
         width = max([1] + [len(kinds) for _, kinds in rows])
         codes = np.full((len(requests), width, len(self.sizes)), -1, dtype=np.int64)
         kinds = np.zeros((len(requests), width), dtype=np.int64)
@@ -112,42 +110,41 @@ class ContextBuilder:
             if row_kinds:
                 codes[i, : len(row_kinds)] = row_codes
                 kinds[i, : len(row_kinds)] = row_kinds
-        return Context(torch.from_numpy(codes), torch.from_numpy(kinds), self._profiles(requests), self._long_term(requests), self.queries_of(requests))
+        return Context(torch.from_numpy(codes), torch.from_numpy(kinds), self._profiles(requests), self._long_term(events), self.queries_of(requests))
 
-    def _events(self, request: SearchRequest) -> list[tuple[InteractionType, np.ndarray]]:
-        """(behaviour, code) of the user's item events that have a code, oldest first."""
-        out = []
-        for event in request.user.history:
-            if event.item_id is not None and event.type in BEHAVIOURS and event.item_id in self.code_of:
-                out.append((event.type, np.asarray(self.code_of[event.item_id], dtype=np.int64)))
-        return out
+    def _events(self, request: SearchRequest) -> tuple[np.ndarray, np.ndarray] | None:
+        """Behaviour index (into ``BEHAVIOURS``) and code (``n x L``) of the user's item events
+        that have a code, oldest first; None when there are none."""
+        found = [(_BEHAVIOUR_INDEX[e.type], self.row_of[e.item_id]) for e in request.user.history if e.type in _BEHAVIOUR_INDEX and e.item_id in self.row_of]
+        if not found:
+            return None
+        behaviour, rows = np.asarray(found, dtype=np.int64).T
+        return behaviour, self.table[rows]
 
-    def _tokens(self, request: SearchRequest, query_code: np.ndarray | None) -> tuple[list[np.ndarray], list[int]]:
+    def _tokens(self, events: tuple[np.ndarray, np.ndarray], query_code: np.ndarray | None) -> tuple[list[np.ndarray], list[int]]:
         views, codes, kinds = self.views, [], []
         if views.query_code and query_code is not None and (np.asarray(query_code) >= 0).any():
             padded = np.full(len(self.sizes), -1, dtype=np.int64)
             padded[: len(query_code)] = query_code
             codes.append(padded)
             kinds.append(Kind.QUERY_CODE)
-        events = self._events(request) if (views.user_id or views.short_term) else []
-        if views.user_id and events:
-            for kind, window in ((Kind.USER_RECENT, events[-views.recent_window :]), (Kind.USER_LONG, events)):
-                codes.append(self._user_id([code for _, code in window]))
+        behaviour, item_codes = events
+        if views.user_id and len(item_codes):
+            for kind, window in ((Kind.USER_RECENT, item_codes[-views.recent_window :]), (Kind.USER_LONG, item_codes)):
+                codes.append(self._user_id(window))
                 kinds.append(kind)
-        if views.short_term:
-            behaviour_kind = {InteractionType.CLICK: Kind.CLICK, InteractionType.CART: Kind.CART, InteractionType.ORDER: Kind.ORDER}
-            for behaviour, code in events[-views.short_items :]:
-                codes.append(code)
-                kinds.append(behaviour_kind[behaviour])
+        if views.short_term and len(item_codes):
+            codes.extend(item_codes[-views.short_items :])
+            kinds.extend(_KIND_OF_BEHAVIOUR[behaviour[-views.short_items :]].tolist())
         return codes, kinds
 
-    def _user_id(self, codes: list[np.ndarray]) -> np.ndarray:
-        """Dominant level-0 value, then the dominant level-1 value under it; other levels absent."""
+    def _user_id(self, codes: np.ndarray) -> np.ndarray:
+        """Dominant level-0 value, then the dominant level-1 value under it (ties: the smaller
+        value); other levels absent."""
         out = np.full(len(self.sizes), -1, dtype=np.int64)
-        top = Counter(int(c[0]) for c in codes).most_common(1)[0][0]
-        out[0] = top
+        out[0] = top = int(np.bincount(codes[:, 0]).argmax())
         if len(self.sizes) > 1:
-            out[1] = Counter(int(c[1]) for c in codes if c[0] == top).most_common(1)[0][0]
+            out[1] = int(np.bincount(codes[codes[:, 0] == top, 1]).argmax())
         return out
 
     def _profiles(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
@@ -158,13 +155,13 @@ class ContextBuilder:
             out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
         return out
 
-    def _long_term(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
+    def _long_term(self, events: list[tuple[np.ndarray, np.ndarray]]) -> torch.Tensor:
         if not self.views.long_term:
-            return torch.zeros((len(requests), len(BEHAVIOURS), 0))
-        counts = np.zeros((len(requests), len(BEHAVIOURS), int(sum(self.sizes))), dtype=np.float32)
-        for i, request in enumerate(requests):
-            for behaviour, code in self._events(request):
-                np.add.at(counts[i, BEHAVIOURS.index(behaviour)], self.offsets + code, 1.0)
+            return torch.zeros((len(events), len(BEHAVIOURS), 0))
+        counts = np.zeros((len(events), len(BEHAVIOURS), int(sum(self.sizes))), dtype=np.float32)
+        for i, (behaviour, codes) in enumerate(events):
+            if len(codes):
+                np.add.at(counts[i], (behaviour[:, None], self.offsets + codes), 1.0)
         return torch.from_numpy(counts)
 
     def queries_of(self, requests: Sequence[SearchRequest]) -> list[list[str]]:

@@ -73,17 +73,44 @@ class EncodedTexts:
     @classmethod
     def build(cls, texts: Sequence[str], token_states: TokenStates, coder: Callable[[list[str], np.ndarray], np.ndarray] | None = None, chunk: int = 256, log: Callable[[str], None] = print) -> EncodedTexts:
         """Encode ``texts``; ``coder(texts, vectors)`` gives their query codes when that view is on."""
-        states, vectors = [], []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+        states: list[torch.Tensor] = [torch.empty(0)] * len(texts)
+        vectors = np.zeros((len(texts), 0), dtype=np.float32)
         started = time.perf_counter()
-        for start in range(0, len(texts), chunk):
-            batch, padding = token_states(list(texts[start : start + chunk]))
+        for start in range(0, len(order), chunk):
+            rows = order[start : start + chunk]
+            batch, padding = token_states([texts[i] for i in rows])
             batch, padding = batch.float().cpu(), padding.cpu()
-            vectors.append(pooled(batch, padding).numpy())
-            states += [row[~pad].half() for row, pad in zip(batch, padding)]
+            pooled_rows = pooled(batch, padding).numpy()
+            if not vectors.shape[1]:
+                vectors = np.zeros((len(texts), pooled_rows.shape[1]), dtype=np.float32)
+            vectors[rows] = pooled_rows
+            for row, state, pad in zip(rows, batch, padding):
+                states[row] = state[~pad].half()
+            if (start // chunk) % 50 == 49:
+                log(f"encoded {start + len(rows):,} of {len(texts):,} texts")
         log(f"encoded {len(texts):,} distinct texts in {time.perf_counter() - started:.0f} s")
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
-        out = cls(states, matrix, coder(list(texts), matrix) if coder is not None else None)
+        out = cls(states, vectors, coder(list(texts), vectors) if coder is not None else None)
         out.index = {t: i for i, t in enumerate(texts)}
+        return out
+
+    def save(self, directory: Path) -> None:
+        """States (one float16 array + offsets) and vectors into ``directory`` (atomic); query
+        codes are not stored (they depend on the codebook)."""
+        with atomic_directory(directory) as tmp:
+            lengths = np.array([len(s) for s in self.states], dtype=np.int64)
+            np.save(tmp / "states.npy", torch.cat(self.states).numpy() if self.states else np.zeros((0, 0), dtype=np.float16))
+            np.save(tmp / "offsets.npy", np.concatenate([[0], np.cumsum(lengths)]))
+            np.save(tmp / "vectors.npy", self.vectors)
+            (tmp / "texts.json").write_text(json.dumps(list(self.index)))
+
+    @classmethod
+    def load(cls, directory: Path) -> EncodedTexts:
+        """What ``save`` wrote."""
+        states = torch.from_numpy(np.load(directory / "states.npy"))
+        offsets = np.load(directory / "offsets.npy")
+        out = cls([states[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)], np.load(directory / "vectors.npy"), None)
+        out.index = {t: i for i, t in enumerate(json.loads((directory / "texts.json").read_text()))}
         return out
 
     def batch(self, ids: Sequence[int], device: str) -> tuple[torch.Tensor, torch.Tensor]:

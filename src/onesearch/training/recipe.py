@@ -1,20 +1,22 @@
 """A training run from a task and a recipe: data -> curriculum stages -> trained model on disk.
 
-Contract: ``Recipe.from_toml(path, **overrides)`` reads a TOML recipe (sections ``[model]``,
+Contract: ``Recipe.from_toml(path, settings, **overrides)`` reads a TOML recipe (sections ``[model]``,
 ``[views]``, ``[train]``; top-level ``task``, ``index``, ``encoder``, ``pseudo_per_item``,
-``cold_share``) and rejects unknown keys with the file named; ``run(recipe, dataset, out)`` trains
+``cold_share``, ``cache``), applies ``--set`` style settings, and rejects unknown keys with the
+file named; ``run(recipe, dataset, out)`` trains
 and saves the model folder atomically (checkpoints beside it in ``<out>.checkpoint`` let an
 interrupted run resume; they are removed once the model is saved).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
 import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -58,19 +60,23 @@ class Recipe:
     encoder: str = "minilm"
     pseudo_per_item: int = 1
     cold_share: float = 0.0
+    cache: str = "runs/cache/token-states"
     model: ModelShape = field(default_factory=ModelShape)
     views: Views = field(default_factory=Views)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     @classmethod
-    def from_toml(cls, path: Path | None, **overrides: Any) -> Recipe:
-        """The recipe in ``path`` (or defaults) with non-None ``overrides`` of top-level keys."""
+    def from_toml(cls, path: Path | None, settings: Sequence[str] = (), **overrides: Any) -> Recipe:
+        """The recipe in ``path`` (or defaults), then ``settings`` (``KEY=VALUE`` or
+        ``SECTION.KEY=VALUE``, VALUE in TOML syntax), then non-None top-level ``overrides``."""
         raw: dict[str, Any] = {}
         if path is not None:
             try:
                 raw = tomllib.loads(Path(path).read_text())
             except (OSError, tomllib.TOMLDecodeError) as error:
                 raise DataError(f"cannot read recipe: {error}", path=path) from None
+        for setting in settings:
+            _apply(raw, setting)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         sections = {"model": ModelShape, "views": Views, "train": TrainConfig}
         top = {f.name for f in fields(cls)} - set(sections)
@@ -83,6 +89,22 @@ class Recipe:
             _check_keys(section, {f.name for f in fields(kind)}, path, f"[{name}] ")
             built[name] = kind(**section)
         return cls(**built)
+
+
+def _apply(raw: dict[str, Any], setting: str) -> None:
+    """Set ``KEY=VALUE`` / ``SECTION.KEY=VALUE`` (VALUE parsed as TOML, else taken as a string)."""
+    key, sep, value = setting.partition("=")
+    if not sep or not key.strip():
+        raise DataError(f"--set needs KEY=VALUE or SECTION.KEY=VALUE, got {setting!r}")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    *section, name = key.strip().split(".")
+    target = raw
+    for part in section:
+        target = target.setdefault(part, {})
+    target[name] = parsed
 
 
 def _check_keys(raw: dict[str, Any], known: set[str], path: Path | None, where: str) -> None:
@@ -111,7 +133,7 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
             for query in queries:
                 bank.index(query)
     log(", ".join(f"{name}: {len(stage):,} examples" for name, stage in stages.items()) + f"; {len(cold):,} cold items held out; on {device}")
-    encoded = EncodedTexts.build(bank.texts, encoder.token_states, coder.codes if recipe.views.query_code else None, log=log)
+    encoded = _encoded(bank.texts, encoder, coder if recipe.views.query_code else None, Path(recipe.cache), log)
     shape = recipe.model
     config = ModelConfig(sizes, encoder.dim, shape.d_model, shape.layers, shape.heads, shape.feedforward, shape.dropout, recipe.views)
     checkpoints = out.with_name(out.name + ".checkpoint")
@@ -125,6 +147,22 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
     save_decoder(result.model, out, sorted(cold), _curve_png(result.curve), recipe=json.loads(json.dumps(asdict(recipe))), index=str(index.resolve()), encoder=recipe.encoder, **summary)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return summary
+
+
+def _encoded(texts: list[str], encoder: SentenceEncoder, coder: TextCoder | None, cache: Path, log: Callable[[str], None]) -> EncodedTexts:
+    """The frozen encoder's outputs for ``texts``, reused from ``cache`` when the same encoder
+    already encoded the same texts; query codes (``coder``) are recomputed from the vectors."""
+    key = hashlib.sha256("\n".join([encoder.key, *texts]).encode()).hexdigest()[:20]
+    directory = cache / key
+    if (directory / "texts.json").is_file():
+        log(f"frozen encoder outputs reused from {directory}")
+        encoded = EncodedTexts.load(directory)
+    else:
+        encoded = EncodedTexts.build(texts, encoder.token_states, log=log)
+        encoded.save(directory)
+    if coder is not None:
+        encoded.codes = coder.codes(texts, encoded.vectors)
+    return encoded
 
 
 def _item_texts(dataset: Dataset, item_ids: list[str], index: Path) -> list[str]:
