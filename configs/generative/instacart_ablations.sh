@@ -3,6 +3,7 @@
 # bm25 and the cascade. Models that already exist are not retrained (delete the folder to redo).
 # Frozen-encoder outputs are cached, so every run after the first skips the text encoder.
 # Usage: bash configs/generative/instacart_ablations.sh [ABLATION ...]   (default: all)
+#        TRAIN_ONLY=1 bash configs/generative/instacart_ablations.sh ...  (train, skip the eval)
 set -euo pipefail
 bin="${ONESEARCH:-.venv/bin/onesearch}"
 recipe=configs/generative/instacart.toml
@@ -29,4 +30,5 @@ for name in "${chosen[@]}"; do
   [[ -f $out/manifest.json ]] || "$bin" train --config "$recipe" --out "$out" ${settings[$name]}
   searchers+=(--searcher "$name=$out")
 done
+[[ -n ${TRAIN_ONLY:-} ]] && exit 0
 "$bin" eval --task instacart --split test --searcher bm25 "${searchers[@]}" --searcher cascade --beam 50 --out runs/eval/instacart-test-generative

@@ -37,6 +37,8 @@ def test_stages_hold_titles_relevant_query_targets_and_user_examples():
     train_examples = [
         Example("e", "train", (Target("c", 2.0, True), Target("a", 0.5, False), Target("zz", 1.0, True)), query="crimson shoe"),
         Example("f", "train", (Target("d", 1.0, True), Target("b", 1.0, True)), query="blue", user_id="u"),
+        Example("g", "train", (Target("a", 1.0, True),), user_id="v"),
+        Example("h", "train", (Target("a", 1.0, True),)),
     ]
     bank, stages = _stages(train_examples, cold={"b"})
     assert [bank.texts[i] for i in stages["align"].text] == ["red hat", "red shoe", "blue shoe"]
@@ -45,7 +47,8 @@ def test_stages_hold_titles_relevant_query_targets_and_user_examples():
     assert [bank.texts[i] for i in cooccur.text] == ["crimson shoe", "blue"] and cooccur.is_query.all()
     assert cooccur.codes.tolist() == [[1, 0, 0], [1, 1, 0]] and cooccur.weights.tolist() == [2.0, 1.0]
     personal = stages["personal"]
-    assert len(personal) == 1 and personal.requests[0].user.user_id == "u"
+    assert [r.user.user_id for r in personal.requests] == ["u", "v"] and personal.is_query.tolist() == [True, False]
+    assert bank.texts[personal.text[1]] == ""
 
 
 def test_pseudo_queries_are_cuts_of_the_title():

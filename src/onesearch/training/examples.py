@@ -7,7 +7,8 @@ Contract: ``build_stages(...)`` returns, per stage, the examples that teach it:
   same code, so every item is seen under a query-like text;
 - ``cooccur`` (query-item co-occurrence): every train query -> the code of each relevant warm item,
   weighted by gain (at least 1);
-- ``personal``: the same train examples with their user context (only examples with a user).
+- ``personal``: the train examples that have a user, with their user context (also those with
+  no query: next-item recommendation is search with an empty query).
 
 Held-out ("cold") items appear in no stage; their codes stay in the trie. Texts are stored once in
 ``TextBank.texts``; examples point at them by index.
@@ -101,13 +102,15 @@ def build_stages(
     personal: list[tuple[int, int, float, bool]] = []
     requests: list[SearchRequest] = []
     for example in train:
-        if not example.query:
+        if not example.query and example.user_id is None:
             continue
         targets = [(row_of[t.item_id], max(1.0, float(t.gain))) for t in example.targets if t.relevant and t.item_id in row_of and t.item_id not in cold]
         request = request_of(example) if example.user_id is not None else None
+        text = bank.index(example.query or "")
         for row, weight in targets:
-            entry = (bank.index(example.query), row, weight, True)
-            cooccur.append(entry)
+            entry = (text, row, weight, bool(example.query))
+            if example.query:
+                cooccur.append(entry)
             if request is not None:
                 personal.append(entry)
                 requests.append(request)
