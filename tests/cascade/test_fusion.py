@@ -13,6 +13,13 @@ def test_rrf_sums_reciprocal_ranks():
     assert scores[2] == pytest.approx(1 / 63)
 
 
+def test_weights_scale_each_list():
+    # 20: 0.25/(60+2) + 1/(60+1) = 0.004032 + 0.016393; 10: 0.25/61 + 1/62 = 0.004098 + 0.016129
+    # -> 20 (0.020425) ahead of 10 (0.020227): the second list decides.
+    rows, scores = reciprocal_rank_fusion([[10, 20], [20, 10]], weights=[0.25, 1.0])
+    assert rows.tolist() == [20, 10] and scores[0] == pytest.approx(0.25 / 62 + 1 / 61)
+
+
 def test_empty_lists_fuse_to_nothing():
     rows, scores = reciprocal_rank_fusion([[], []])
     assert len(rows) == 0 and len(scores) == 0

@@ -19,12 +19,12 @@ __all__ = ["RRF_K", "FusedSearcher", "reciprocal_rank_fusion"]
 RRF_K = 60
 
 
-def reciprocal_rank_fusion(lists: Sequence[Sequence[int]], k: int = RRF_K) -> tuple[np.ndarray, np.ndarray]:
-    """Fused rows and their RRF scores, best first."""
+def reciprocal_rank_fusion(lists: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fused rows and their (weighted) RRF scores, best first: ``sum_i w_i / (k + rank_i)``."""
     score: dict[int, float] = {}
-    for ranked in lists:
+    for ranked, weight in zip(lists, weights or [1.0] * len(lists)):
         for rank, row in enumerate(ranked, start=1):
-            score[int(row)] = score.get(int(row), 0.0) + 1.0 / (k + rank)
+            score[int(row)] = score.get(int(row), 0.0) + weight / (k + rank)
     rows = np.array(list(score), dtype=np.int64)
     values = np.array(list(score.values()), dtype=np.float64)
     order = np.argsort(-values, kind="stable")
@@ -32,12 +32,14 @@ def reciprocal_rank_fusion(lists: Sequence[Sequence[int]], k: int = RRF_K) -> tu
 
 
 class FusedSearcher:
-    """RRF over the results of several searchers, each asked for ``depth`` hits."""
+    """RRF over the results of several searchers, each asked for ``depth`` hits and weighted by
+    ``weights`` (default equal)."""
 
-    def __init__(self, name: str, searchers: Sequence[Searcher], depth: int = 100) -> None:
+    def __init__(self, name: str, searchers: Sequence[Searcher], depth: int = 100, weights: Sequence[float] | None = None) -> None:
         self.name = name
         self.searchers = list(searchers)
         self.depth = depth
+        self.weights = list(weights) if weights is not None else None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         results = [searcher.search(requests, max(k, self.depth)) for searcher in self.searchers]
@@ -45,6 +47,6 @@ class FusedSearcher:
         for per_searcher in zip(*results):
             ids = list(dict.fromkeys(h.item_id for hits in per_searcher for h in hits))
             row_of = {item: row for row, item in enumerate(ids)}
-            rows, scores = reciprocal_rank_fusion([[row_of[h.item_id] for h in hits] for hits in per_searcher])
+            rows, scores = reciprocal_rank_fusion([[row_of[h.item_id] for h in hits] for hits in per_searcher], weights=self.weights)
             out.append([Hit(ids[r], float(s)) for r, s in zip(rows[:k], scores[:k])])
         return out

@@ -54,6 +54,7 @@ def evaluate_command(
     model: Annotated[Path | None, typer.Option("--model", help="Decoder directory from `onesearch train` (searcher generative).")] = None,
     model_encoder: Annotated[str | None, typer.Option("--model-encoder", help="Frozen encoder for --model (default: the one it was trained with).")] = None,
     beam: Annotated[int, typer.Option("--beam", help="Beam size of the generative searcher.", min=1)] = 50,
+    hybrid_weight: Annotated[float, typer.Option("--hybrid-weight", help="RRF weight of the generated list in hybrid (BM25's is 1).", min=0.0)] = 1.0,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
@@ -73,7 +74,7 @@ def evaluate_command(
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            built = _build(name, cascade, model, model_encoder, beam, dataset.items["item_id"].to_pylist())
+            built = _build(name, cascade, model, model_encoder, beam, dataset.items["item_id"].to_pylist(), hybrid_weight)
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train, _held_out([model, *_named_models(searcher).values()])), dataset.items.num_rows)
@@ -102,7 +103,7 @@ def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
 
 
-def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int, item_ids: list[str]) -> Searcher:
+def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int, item_ids: list[str], hybrid_weight: float = 1.0) -> Searcher:
     """The named searcher: a cascade stage, the generative model, hybrid (RRF of generative and
     BM25) or the random floor."""
     if name == RandomSearcher.name:
@@ -116,7 +117,7 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str 
         return _generative(model, encoder, beam)
     assert cascade is not None
     if name == HYBRID:
-        return FusedSearcher(HYBRID, [_generative(model, encoder, beam), make_searcher("bm25", cascade)], depth=beam)
+        return FusedSearcher(HYBRID, [_generative(model, encoder, beam), make_searcher("bm25", cascade)], depth=beam, weights=[hybrid_weight, 1.0])
     return make_searcher(name, cascade)
 
 
