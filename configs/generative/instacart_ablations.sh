@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Instacart generative searcher: the full model, its ablations, and one side-by-side test run with
-# bm25 and the cascade. Models that already exist are not retrained (delete the folder to redo).
+# Instacart generative searcher: the base recipe, base + the matched-behaviour view, ablations of
+# the base, and one side-by-side test run with bm25 and the cascade. Models that already exist are not retrained (delete the folder to redo).
 # Frozen-encoder outputs are cached, so every run after the first skips the text encoder.
 # Usage: bash configs/generative/instacart_ablations.sh [ABLATION ...]   (default: all)
 #        TRAIN_ONLY=1 bash configs/generative/instacart_ablations.sh ...  (train, skip the eval)
@@ -8,7 +8,8 @@ set -euo pipefail
 bin="${ONESEARCH:-.venv/bin/onesearch}"
 recipe=configs/generative/instacart.toml
 declare -A settings=(
-  [full]=""
+  [base]=""
+  [matched]="--set views.matched_items=10"
   [nobehaviour]="--set views.user_id=false --set views.short_term=false --set views.long_term=false"
   [noshort]="--set views.short_term=false"
   [nolong]="--set views.long_term=false"
@@ -17,7 +18,7 @@ declare -A settings=(
   [noopq]="--set index=runs/index/instacart-kw-bal"
   [nokeywords]="--set index=runs/index/instacart-bal-opq"
 )
-order=(full nobehaviour noshort nolong nostage1 noquerycode noopq nokeywords)
+order=(base matched nobehaviour noshort nolong nostage1 noquerycode noopq nokeywords)
 chosen=("${@:-${order[@]}}")
 searchers=()
 for name in "${chosen[@]}"; do

@@ -59,3 +59,13 @@ def test_query_code_and_profile_views():
 def test_pooled_ignores_padding():
     states = torch.tensor([[[3.0, 0.0], [100.0, 100.0]]])
     assert pooled(states, torch.tensor([[False, True]])).tolist() == [[1.0, 0.0]]
+
+
+def test_matched_behaviour_is_the_users_items_under_the_query_level0_most_often_first():
+    builder = ContextBuilder(Views(query_code=True, matched_items=2), CODES, SIZES)
+    order = InteractionType.ORDER
+    request = _request(("a", order, None), ("b", order, None), ("d", order, None), ("a", order, None), ("c", order, None), ("b", order, None), ("a", order, None))
+    context = builder.build([request], np.array([[1, 0]]))
+    assert context.kinds[0].tolist() == [Kind.QUERY_CODE, Kind.MATCHED_OFTEN, Kind.MATCHED_TWICE]
+    assert context.codes[0, 1:].tolist() == [list(CODES["a"]), list(CODES["b"])]
+    assert builder.build([request], np.array([[2, 0]])).kinds[0].tolist() == [Kind.QUERY_CODE]

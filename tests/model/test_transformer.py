@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from onesearch.model.inputs import ContextBuilder, Views
+from onesearch.model.inputs import ContextBuilder, Kind, Views
 from onesearch.model.transformer import CodeDecoder, ModelConfig
 from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
 
 SIZES = (8, 4, 4, 3)
-CONFIG = ModelConfig(code_sizes=SIZES, memory_dim=12, d_model=32, layers=2, heads=2, feedforward=64, dropout=0.0)
-ALL_VIEWS = Views(query_code=True, profile=True, user_id=True, short_term=True, long_term=True, profile_vocab=16)
+CONFIG = ModelConfig(code_sizes=SIZES, memory_dim=12, d_model=32, layers=2, heads=2, feedforward=64, dropout=0.0, kinds=Kind.COUNT)
+ALL_VIEWS = Views(query_code=True, profile=True, user_id=True, short_term=True, long_term=True, profile_vocab=16, matched_items=4)
 
 
 def _codes(n: int) -> torch.Tensor:
@@ -35,7 +35,7 @@ def test_step_by_step_decoding_equals_teacher_forcing(kv_cache, views):
     context = recent = None
     if views.personal:
         builder = ContextBuilder(views, {"a": (1, 2, 3, 0), "b": (1, 0, 0, 0), "c": (5, 3, 3, 2)}, SIZES)
-        context = builder.build(_requests(), torch.tensor([[2, 1, 0], [3, 3, 3], [-1, -1, -1]]).numpy())
+        context = builder.build(_requests(), torch.tensor([[1, 1, 0], [3, 3, 3], [-1, -1, -1]]).numpy())
         recent = (torch.randn(3, 2, 12), torch.tensor([[False, False], [True, True], [True, True]]))
     beams = 2
     codes = _codes(3 * beams)
@@ -57,7 +57,7 @@ def test_views_change_the_output_and_missing_views_are_masked():
     torch.manual_seed(0)
     model = CodeDecoder(ModelConfig(**{**CONFIG.__dict__, "views": ALL_VIEWS})).eval()
     builder = ContextBuilder(ALL_VIEWS, {"a": (1, 2, 3, 0), "b": (1, 0, 0, 0), "c": (5, 3, 3, 2)}, SIZES)
-    context = builder.build(_requests(), torch.tensor([[2, 1, 0], [3, 3, 3], [-1, -1, -1]]).numpy())
+    context = builder.build(_requests(), torch.tensor([[1, 1, 0], [3, 3, 3], [-1, -1, -1]]).numpy())
     states, padding = torch.randn(1, 4, 12).repeat(3, 1, 1), torch.zeros(3, 4, dtype=torch.bool)
     with torch.no_grad():
         logits = model(states, padding, _codes(3), context)[0]

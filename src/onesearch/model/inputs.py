@@ -11,7 +11,10 @@ from the request alone, so unseen users work without retraining:
 - short term: the codes of the last ``short_items`` clicked / carted / ordered items, each with
   its behaviour type, and the last ``short_queries`` query texts (for the caller to encode);
 - long term: per behaviour type, the count histogram of the user's item code values over all
-  levels; the model turns it into ``long_levels`` summary tokens per type.
+  levels; the model turns it into ``long_levels`` summary tokens per type;
+- matched behaviour (needs the query code): the user's distinct past items whose level-0 code is
+  the query's, most often first (then most recent), at most ``matched_items``, each with a kind
+  saying once / twice / three times or more — the repeat-purchase memory of a query.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ class Kind:
     """Type ids of context tokens (0 = padding)."""
 
     PAD, QUERY_CODE, USER_RECENT, USER_LONG, CLICK, CART, ORDER, QUERY, PROFILE, LONG_TERM = range(10)
-    COUNT = 10
+    MATCHED_ONCE, MATCHED_TWICE, MATCHED_OFTEN = range(10, 13)
+    COUNT = 13
 
 
 _KIND_OF_BEHAVIOUR = np.array([Kind.CLICK, Kind.CART, Kind.ORDER])  # in BEHAVIOURS order
@@ -55,11 +59,12 @@ class Views:
     long_levels: int = 2
     profile_vocab: int = 4096
     recent_window: int = 20
+    matched_items: int = 0
 
     @property
     def personal(self) -> bool:
         """True when any view reads the user."""
-        return self.profile or self.user_id or self.short_term or self.long_term
+        return self.profile or self.user_id or self.short_term or self.long_term or self.matched_items > 0
 
 
 @dataclass
@@ -129,6 +134,10 @@ class ContextBuilder:
             codes.append(padded)
             kinds.append(Kind.QUERY_CODE)
         behaviour, item_codes = events
+        if views.matched_items and query_code is not None and len(item_codes) and query_code[0] >= 0:
+            matched, counts = _matched(item_codes, int(query_code[0]), views.matched_items)
+            codes.extend(matched)
+            kinds.extend((Kind.MATCHED_ONCE + np.minimum(counts, 3) - 1).tolist())
         if views.user_id and len(item_codes):
             for kind, window in ((Kind.USER_RECENT, item_codes[-views.recent_window :]), (Kind.USER_LONG, item_codes)):
                 codes.append(self._user_id(window))
@@ -170,6 +179,19 @@ class ContextBuilder:
             return [[] for _ in requests]
         recent = [[e.query for e in r.user.history if e.query] for r in requests]
         return [_distinct_tail(q, self.views.short_queries) for q in recent]
+
+
+def _matched(item_codes: np.ndarray, level0: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes among ``item_codes`` (oldest first) whose level 0 is ``level0``: by count,
+    then by most recent occurrence; at most ``limit``."""
+    rows = item_codes[item_codes[:, 0] == level0]
+    if not len(rows):
+        return rows, np.zeros(0, dtype=np.int64)
+    distinct, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    last = np.zeros(len(distinct), dtype=np.int64)
+    last[inverse.reshape(-1)] = np.arange(len(rows))
+    order = np.lexsort((-last, -counts))[:limit]
+    return distinct[order], counts[order]
 
 
 def _distinct_tail(queries: list[str], n: int) -> list[str]:

@@ -44,6 +44,7 @@ class ModelConfig:
     feedforward: int = 1024
     dropout: float = 0.1
     views: Views = field(default_factory=Views)
+    kinds: int = 10  # rows of the context-kind table (models before matched behaviour had 10)
 
 
 class CodeDecoder(nn.Module):
@@ -62,8 +63,8 @@ class CodeDecoder(nn.Module):
         self.norm = nn.LayerNorm(config.d_model)
         self.heads = nn.ModuleList(nn.Linear(config.d_model, size) for size in config.code_sizes)
         views = config.views
-        if views.query_code or views.user_id or views.short_term or views.long_term or views.profile:
-            self.kinds = nn.Embedding(Kind.COUNT, config.d_model)
+        if views.query_code or views.personal:
+            self.kinds = nn.Embedding(config.kinds, config.d_model)
             self.slots = nn.Embedding(MAX_SLOTS, config.d_model)
         if views.profile:
             self.profile = nn.Embedding(views.profile_vocab, config.d_model, padding_idx=0)

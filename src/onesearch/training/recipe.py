@@ -29,7 +29,7 @@ from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.catalog.text import item_text
 from onesearch.embedding.encoder import SentenceEncoder, load_token_encoder
 from onesearch.errors import DataError
-from onesearch.model.inputs import ContextBuilder, Views
+from onesearch.model.inputs import ContextBuilder, Kind, Views
 from onesearch.model.transformer import ModelConfig
 from onesearch.semantic_ids.codebook import load_full_codes
 from onesearch.semantic_ids.query import TextCoder
@@ -135,7 +135,7 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
     log(", ".join(f"{name}: {len(stage):,} examples" for name, stage in stages.items()) + f"; {len(cold):,} cold items held out; on {device}")
     encoded = _encoded(bank.texts, encoder, coder if recipe.views.query_code else None, Path(recipe.cache), log)
     shape = recipe.model
-    config = ModelConfig(sizes, encoder.dim, shape.d_model, shape.layers, shape.heads, shape.feedforward, shape.dropout, recipe.views)
+    config = ModelConfig(sizes, encoder.dim, shape.d_model, shape.layers, shape.heads, shape.feedforward, shape.dropout, recipe.views, kinds=Kind.COUNT)
     checkpoints = out.with_name(out.name + ".checkpoint")
     result = train(stages, encoded, config, recipe.train, builder, device, checkpoints, log)
     summary = {
