@@ -1,8 +1,8 @@
 """The staged training loop of the generative searcher over a frozen pretrained text encoder.
 
-Contract: ``EncodedTexts.build(texts, token_states, coder)`` runs the frozen encoder once over
-every distinct text (token states kept as float16, pooled vectors, query codes), so epochs spend
-their time on the decoder only. ``train(stages, texts, model_config, config, ...)`` runs the
+Contract: ``EncodedTexts.build(texts, token_states)`` runs the frozen encoder once over every
+distinct text (token states kept as float16, pooled vectors; ``save``/``load`` keep them on disk),
+so epochs spend their time on the decoder only. ``train(stages, texts, model_config, config, ...)`` runs the
 curriculum stages in ``STAGES`` order, each for its configured epochs (0 = skip), with one AdamW
 optimizer and one warm-up/linear-decay schedule over all of them; it logs loss and examples/s,
 records a loss curve, and, given ``checkpoints``, saves a resumable checkpoint after every epoch
@@ -64,15 +64,15 @@ class TrainResult:
 class EncodedTexts:
     """Frozen-encoder outputs of a fixed list of texts, computed once."""
 
-    def __init__(self, states: list[torch.Tensor], vectors: np.ndarray, codes: np.ndarray | None) -> None:
+    def __init__(self, texts: Sequence[str], states: list[torch.Tensor], vectors: np.ndarray, codes: np.ndarray | None = None) -> None:
+        self.index = {text: i for i, text in enumerate(texts)}
         self.states = states
         self.vectors = vectors
         self.codes = codes
-        self.index = {}  # type: dict[str, int]
 
     @classmethod
-    def build(cls, texts: Sequence[str], token_states: TokenStates, coder: Callable[[list[str], np.ndarray], np.ndarray] | None = None, chunk: int = 256, log: Callable[[str], None] = print) -> EncodedTexts:
-        """Encode ``texts``; ``coder(texts, vectors)`` gives their query codes when that view is on."""
+    def build(cls, texts: Sequence[str], token_states: TokenStates, chunk: int = 256, log: Callable[[str], None] = print) -> EncodedTexts:
+        """Encode ``texts`` (``codes``, the query codes, are set by the caller when needed)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
         states: list[torch.Tensor] = [torch.empty(0)] * len(texts)
         vectors = np.zeros((len(texts), 0), dtype=np.float32)
@@ -90,9 +90,7 @@ class EncodedTexts:
             if (start // chunk) % 50 == 49:
                 log(f"encoded {start + len(rows):,} of {len(texts):,} texts")
         log(f"encoded {len(texts):,} distinct texts in {time.perf_counter() - started:.0f} s")
-        out = cls(states, vectors, coder(list(texts), vectors) if coder is not None else None)
-        out.index = {t: i for i, t in enumerate(texts)}
-        return out
+        return cls(texts, states, vectors)
 
     def save(self, directory: Path) -> None:
         """States (one float16 array + offsets) and vectors into ``directory`` (atomic); query
@@ -109,9 +107,8 @@ class EncodedTexts:
         """What ``save`` wrote."""
         states = torch.from_numpy(np.load(directory / "states.npy"))
         offsets = np.load(directory / "offsets.npy")
-        out = cls([states[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)], np.load(directory / "vectors.npy"), None)
-        out.index = {t: i for i, t in enumerate(json.loads((directory / "texts.json").read_text()))}
-        return out
+        texts = json.loads((directory / "texts.json").read_text())
+        return cls(texts, [states[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)], np.load(directory / "vectors.npy"))
 
     def batch(self, ids: Sequence[int], device: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded float32 states and padding mask of the texts ``ids``."""
