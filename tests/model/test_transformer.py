@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -32,17 +33,19 @@ def test_step_by_step_decoding_equals_teacher_forcing(kv_cache, views):
     model = CodeDecoder(ModelConfig(**{**CONFIG.__dict__, "views": views})).eval()
     states, padding = torch.randn(3, 7, 12), torch.zeros(3, 7, dtype=torch.bool)
     padding[0, 5:] = True
-    context = recent = None
+    context = recent = per_beam = None
     if views.personal:
         builder = ContextBuilder(views, {"a": (1, 2, 3, 0), "b": (1, 0, 0, 0), "c": (5, 3, 3, 2)}, SIZES)
-        context = builder.build(_requests(), torch.tensor([[1, 1, 0], [3, 3, 3], [-1, -1, -1]]).numpy())
+        query_codes = np.array([[1, 1, 0], [3, 3, 3], [-1, -1, -1]])
+        context = builder.build(_requests(), query_codes)
+        per_beam = builder.build([r for r in _requests() for _ in range(2)], query_codes.repeat(2, axis=0))
         recent = (torch.randn(3, 2, 12), torch.tensor([[False, False], [True, True], [True, True]]))
     beams = 2
     codes = _codes(3 * beams)
     with torch.no_grad():
         memory, memory_padding = model.memory(states, padding, context, recent)
         forced = model(states.repeat_interleave(beams, 0), padding.repeat_interleave(beams, 0), codes,
-                       None if context is None else context.select([0, 0, 1, 1, 2, 2]),
+                       None if context is None else per_beam,
                        None if recent is None else (recent[0].repeat_interleave(beams, 0), recent[1].repeat_interleave(beams, 0)))
         steps = model.steps(kv_cache)
         state, last = steps.start(memory, memory_padding), None

@@ -66,6 +66,11 @@ class Views:
         """True when any view reads the user."""
         return self.profile or self.user_id or self.short_term or self.long_term or self.matched_items > 0
 
+    @property
+    def any(self) -> bool:
+        """True when the model reads anything besides the query text."""
+        return self.query_code or self.personal
+
 
 @dataclass
 class Context:
@@ -84,11 +89,6 @@ class Context:
         """The same context on ``device``."""
         return Context(self.codes.to(device), self.kinds.to(device), self.profile.to(device), self.long_term.to(device), self.queries)
 
-    def select(self, rows: Sequence[int]) -> Context:
-        """The sub-batch of ``rows``."""
-        index = torch.as_tensor(list(rows), dtype=torch.long)
-        return Context(self.codes[index], self.kinds[index], self.profile[index], self.long_term[index], [self.queries[i] for i in rows])
-
 
 class ContextBuilder:
     """Requests -> ``Context`` for one catalog's item codes."""
@@ -99,6 +99,11 @@ class ContextBuilder:
         self.table = np.asarray(list(code_of.values()), dtype=np.int64).reshape(len(code_of), len(sizes))
         self.sizes = tuple(sizes)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
+    @classmethod
+    def of(cls, views: Views, item_ids: Sequence[str], full_codes: np.ndarray, sizes: Sequence[int]) -> ContextBuilder | None:
+        """The builder for a catalog's items and their full codes; None when no view is on."""
+        return cls(views, dict(zip(item_ids, np.asarray(full_codes).tolist())), sizes) if views.any else None
 
     def build(self, requests: Sequence[SearchRequest], query_codes: np.ndarray | None = None) -> Context:
         """The views of ``requests``; ``query_codes`` (``B x L'``, L' <= L, rows of -1 = none) is

@@ -63,7 +63,7 @@ class CodeDecoder(nn.Module):
         self.norm = nn.LayerNorm(config.d_model)
         self.heads = nn.ModuleList(nn.Linear(config.d_model, size) for size in config.code_sizes)
         views = config.views
-        if views.query_code or views.personal:
+        if views.any:
             self.kinds = nn.Embedding(config.kinds, config.d_model)
             self.slots = nn.Embedding(MAX_SLOTS, config.d_model)
         if views.profile:

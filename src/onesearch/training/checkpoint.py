@@ -69,6 +69,6 @@ def load_searcher(directory: Path, beam: int = 50, encoder: str | None = None, k
         raise DataError(str(error), path=directory) from None
     item_ids, full_codes, sizes = load_full_codes(index)
     views = model.config.views
-    builder = ContextBuilder(views, dict(zip(item_ids, full_codes.tolist())), sizes) if views.query_code or views.personal else None
+    builder = ContextBuilder.of(views, item_ids, full_codes, sizes)
     coder = TextCoder.load(index, lambda texts: text_encoder.encode(texts, "item")).codes if views.query_code else None
     return GenerativeSearcher(text_encoder.token_states, model, item_ids, full_codes, beam, builder, coder, kv_cache)

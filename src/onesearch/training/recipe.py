@@ -127,7 +127,7 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
     train_examples = [e for e in examples_of(dataset.examples) if e.split == "train"]
     resolver = ContextResolver(dataset)
     bank, stages = build_stages(texts_of, full_codes, row_of, train_examples, resolver.request, coder.fuser.keywords, cold, item_ids, recipe.pseudo_per_item, recipe.train.seed)
-    builder = ContextBuilder(recipe.views, dict(zip(item_ids, full_codes.tolist())), sizes) if recipe.views.query_code or recipe.views.personal else None
+    builder = ContextBuilder.of(recipe.views, item_ids, full_codes, sizes)
     if builder is not None and "personal" in stages and recipe.views.short_term:
         for queries in builder.queries_of(stages["personal"].requests or []):
             for query in queries:
