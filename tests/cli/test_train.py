@@ -87,6 +87,25 @@ def test_generative_beats_random_and_returns_only_catalog_items(trained, cli_mod
     assert {line.split()[2] for line in (out / "run.trec").read_text().splitlines()} <= items
 
 
+def test_a_scratch_encoder_model_learns_its_own_tokenizer_and_beats_random(trained, cli_module, tiny_shop_module):
+    """The path for languages no shipped encoder covers: own BPE + own text encoder."""
+    tmp, common, _, _ = trained
+    model = tmp / "scratch"
+    code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(tmp / "sid"), "--out", str(model),
+                                    "--set", 'encoder="scratch"', "--set", "vocab_size=300", "--set", "views.short_queries=0", "--set", "category_queries=true"])
+    assert code == 0, err
+    decoder, manifest = load_decoder(model)
+    assert 0 < decoder.config.vocab_size <= 300 and decoder.config.memory_dim == 64 and (model / "tokenizer.json").is_file()
+    assert manifest["encoder"] == "scratch" and "tokenizer" in err
+    out = tmp / "scratch-report"
+    code, _, err = cli_module(["eval", *common, "--searcher", "random", "--searcher", f"scratch={model}", "--beam", "20", "--encoder", "minilm", "--cache", str(tmp / "cache"), "--out", str(out)])
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())["searchers"]
+    assert metrics["scratch"]["metrics"]["recall@10"] > 3 * metrics["random"]["metrics"]["recall@10"] + 0.05
+    code, _, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(tmp / "sid"), "--out", str(tmp / "bad"), "--set", 'encoder="scratch"'])
+    assert code == 2 and "short_queries" in err
+
+
 def test_search_prints_ranked_real_items_and_reads_behaviour(trained, cli_module):
     _, common, model, _ = trained
     code, stdout, err = cli_module(["search", "red boots", "--model", str(model), "--k", "5", "--event", "order:i3", *common])

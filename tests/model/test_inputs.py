@@ -22,6 +22,9 @@ def test_short_term_tokens_are_the_last_items_with_their_behaviour_oldest_first(
     assert context.kinds[0].tolist() == [Kind.CART, Kind.ORDER]
     assert context.codes[0].tolist() == [[1, 0, 1], [3, 1, 0]]
     assert context.queries == [["drill"]]
+    searches = [(None, InteractionType.SEARCH, q) for q in ("saw", "drill", "saw", "nails")]
+    assert ContextBuilder(Views(short_term=True, short_queries=2), CODES, SIZES).queries_of([_request(*searches)]) == [["saw", "nails"]]
+    assert ContextBuilder(Views(short_term=True, short_queries=0), CODES, SIZES).queries_of([_request(*searches)]) == [[]]
 
 
 def test_user_id_is_the_dominant_coarse_code_of_recent_and_whole_history():

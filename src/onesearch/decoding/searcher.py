@@ -1,9 +1,11 @@
-"""``GenerativeSearcher``: query + user context -> frozen encoder + input views -> code decoder ->
+"""``GenerativeSearcher``: query + user context -> text input + input views -> code decoder ->
 trie-constrained beam -> items. Every hit is a real catalog item (its full code is a trie path).
 
-Contract: built from already-trained parts (text encoder, decoder, item full codes, and — when the
-model reads them — a ``ContextBuilder`` for the user views and a text coder for the query-code
-view); implements ``types.Searcher``. Scores are the beam's summed log-probabilities; at most
+Contract: built from already-trained parts (the text input — a frozen encoder's ``token_states``
+or, for a model with its own text encoder, its tokenizer's ``ids`` —, decoder, item full codes,
+and — when the model reads them — a ``ContextBuilder`` for the user views and a text coder for
+the query-code view, which gets the pooled states, or None for token ids); implements
+``types.Searcher``. Scores are the beam's summed log-probabilities; at most
 ``beam`` distinct items come back, so ask for ``beam >= k``. ``kv_cache=False`` decodes with the
 plain re-run-the-prefix stepper (same results, for benchmarks and tests).
 """
@@ -24,7 +26,7 @@ from onesearch.types import Hit, SearchRequest
 __all__ = ["GenerativeSearcher"]
 
 TokenStates = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
-TextCodes = Callable[[list[str], np.ndarray], np.ndarray]
+TextCodes = Callable[[list[str], np.ndarray | None], np.ndarray]
 
 
 class GenerativeSearcher:
@@ -57,15 +59,17 @@ class GenerativeSearcher:
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         device = next(self.model.parameters()).device
         queries = [r.query for r in requests]
-        states, padding = self.token_states(queries)
-        states, padding = states.to(device).float(), padding.to(device)
+        text, padding = self.token_states(queries)
+        text, padding = text.to(device), padding.to(device)
+        states = text.float() if text.is_floating_point() else None
         with torch.no_grad():
             context, recent = None, None
             if self.builder is not None:
-                codes = self.query_codes(queries, pooled(states, padding).cpu().numpy()) if self.query_codes else None
+                vectors = pooled(states, padding).cpu().numpy() if states is not None else None
+                codes = self.query_codes(queries, vectors) if self.query_codes else None
                 context = self.builder.build(requests, codes).to(device)
                 recent = self._recent(context.queries, device)
-            memory, memory_padding = self.model.memory(states, padding, context, recent)
+            memory, memory_padding = self.model.memory(states if states is not None else text, padding, context, recent)
             steps = self.model.steps(self.kv_cache)
             beams = beam_search(steps, steps.start(memory, memory_padding), len(requests), self.trie, self.beam)
         return [[Hit(self.item_of[code], score) for code, score in found][:k] for found in beams]

@@ -203,10 +203,10 @@ def _distinct_tail(queries: list[str], n: int) -> list[str]:
     """The last ``n`` distinct queries, oldest first."""
     seen: list[str] = []
     for query in reversed(queries):
+        if len(seen) >= n:
+            break
         if query not in seen:
             seen.append(query)
-        if len(seen) == n:
-            break
     return seen[::-1]
 
 

@@ -1,8 +1,11 @@
 """``CodeDecoder``: a transformer decoder that writes an item's code one position at a time,
-attending to a memory made of the (frozen, pretrained) text encoder's token states plus the
-context tokens of the input views (``model.inputs``).
+attending to a memory made of the query text's token states plus the context tokens of the input
+views (``model.inputs``). The token states come either from a frozen pretrained encoder (the
+caller passes ``B x T x memory_dim`` floats) or, when ``config.vocab_size > 0``, from the model's
+own text encoder, trained from scratch over the ids of a shop-trained tokenizer (the caller passes
+``B x T`` int64 ids) — for languages no shipped encoder covers.
 
-Contract: ``forward(states, padding, codes, context, recent)`` returns one logits tensor per code
+Contract: ``forward(text, padding, codes, context, recent)`` returns one logits tensor per code
 position (teacher forcing: position p sees the values before p). Token layout: BOS, then the
 values of positions 0..L-1, each position with its own slice of one value-embedding table
 (``offsets``) plus a learned position embedding; position p has its own output head of
@@ -30,6 +33,7 @@ from onesearch.model.inputs import BEHAVIOURS, Context, Kind, Views
 __all__ = ["CodeDecoder", "ModelConfig"]
 
 MAX_SLOTS = 64
+MAX_TEXT = 128
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class ModelConfig:
     dropout: float = 0.1
     views: Views = field(default_factory=Views)
     kinds: int = 10  # rows of the context-kind table (models before matched behaviour had 10)
+    vocab_size: int = 0  # > 0: own text encoder over this many token ids (memory_dim = d_model)
+    text_layers: int = 2
 
 
 class CodeDecoder(nn.Module):
@@ -56,6 +62,11 @@ class CodeDecoder(nn.Module):
         sizes = torch.tensor((0, *config.code_sizes[:-1]))
         self.register_buffer("offsets", torch.cumsum(sizes, 0) + 1, persistent=False)
         self.project = nn.Linear(config.memory_dim, config.d_model)
+        if config.vocab_size:
+            self.text_tokens = nn.Embedding(config.vocab_size, config.memory_dim, padding_idx=0)
+            self.text_positions = nn.Embedding(MAX_TEXT, config.memory_dim)
+            text_layer = nn.TransformerEncoderLayer(config.memory_dim, config.heads, config.feedforward, config.dropout, batch_first=True, norm_first=True)
+            self.text_encoder = nn.TransformerEncoder(text_layer, config.text_layers, enable_nested_tensor=False)
         self.values = nn.Embedding(1 + sum(config.code_sizes), config.d_model)
         self.positions = nn.Embedding(len(config.code_sizes), config.d_model)
         layer = nn.TransformerDecoderLayer(config.d_model, config.heads, config.feedforward, config.dropout, batch_first=True, norm_first=True)
@@ -73,12 +84,13 @@ class CodeDecoder(nn.Module):
 
     # -- memory -------------------------------------------------------------------------------
 
-    def memory(self, states: torch.Tensor, padding: torch.Tensor, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def memory(self, text: torch.Tensor, padding: torch.Tensor, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's memory (``B x M x d``) and its padding mask (True = padding).
 
-        ``recent``: pooled encoder vectors of the recent queries (``B x R x memory_dim``) and
-        their padding, when the short-term view is on."""
-        parts, masks = [self.project(states)], [padding]
+        ``text``: token states or ids (see module docstring); ``recent``: pooled encoder vectors
+        of the recent queries (``B x R x memory_dim``) and their padding, when the short-term
+        view is on (frozen-encoder models only)."""
+        parts, masks = [self.project(self._text_states(text, padding))], [padding]
         if context is not None:
             codes, code_padding = self._code_tokens(context)
             parts.append(codes)
@@ -94,6 +106,13 @@ class CodeDecoder(nn.Module):
             parts.append(self.project(recent[0]) + self.kinds.weight[Kind.QUERY])
             masks.append(recent[1])
         return torch.cat(parts, dim=1), torch.cat(masks, dim=1)
+
+    def _text_states(self, text: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """Frozen states as given, or the own encoder run over token ids."""
+        if not self.config.vocab_size:
+            return text
+        positions = torch.arange(text.shape[1], device=text.device).clamp(max=MAX_TEXT - 1)
+        return self.text_encoder(self.text_tokens(text) + self.text_positions(positions), src_key_padding_mask=padding)
 
     def _value_sum(self, codes: torch.Tensor) -> torch.Tensor:
         """Sum of the value embeddings of each code (``... x L``, -1 = absent level)."""
@@ -124,15 +143,15 @@ class CodeDecoder(nn.Module):
 
     # -- training -----------------------------------------------------------------------------
 
-    def forward(self, states: torch.Tensor, padding: torch.Tensor, codes: torch.Tensor, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
+    def forward(self, text: torch.Tensor, padding: torch.Tensor, codes: torch.Tensor, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
         """Logits for every position of ``codes`` (``batch x L``), teacher-forced."""
-        memory, memory_padding = self.memory(states, padding, context, recent)
+        memory, memory_padding = self.memory(text, padding, context, recent)
         hidden = self._decode(memory, memory_padding, self._tokens(codes[:, :-1]))
         return [head(hidden[:, p]) for p, head in enumerate(self.heads)]
 
-    def loss(self, states: torch.Tensor, padding: torch.Tensor, codes: torch.Tensor, weights: torch.Tensor | None = None, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    def loss(self, text: torch.Tensor, padding: torch.Tensor, codes: torch.Tensor, weights: torch.Tensor | None = None, context: Context | None = None, recent: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Summed cross-entropy over positions, averaged over examples (optionally weighted)."""
-        logits = self(states, padding, codes, context, recent)
+        logits = self(text, padding, codes, context, recent)
         per_example = sum(F.cross_entropy(out, codes[:, p], reduction="none") for p, out in enumerate(logits))
         if weights is None:
             return per_example.mean()

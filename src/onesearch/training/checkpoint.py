@@ -2,7 +2,8 @@
 
 Layout: ``model.safetensors`` (float16 weights) + ``manifest.json`` (model config with its views,
 training recipe, losses, the codebook folder and encoder it was trained with) + ``held_out.json``
-(cold items hidden from training) + ``loss.png``.
+(cold items hidden from training) + ``loss.png`` + ``tokenizer.json`` (models with their own
+text encoder only).
 
 Contract: ``save_decoder`` writes atomically; ``load_decoder`` rebuilds the exact module from the
 manifest's ``ModelConfig`` and checks the manifest kind; ``load_searcher`` wires a
@@ -20,7 +21,8 @@ import torch
 
 from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.decoding.searcher import GenerativeSearcher
-from onesearch.embedding.encoder import load_token_encoder
+from onesearch.embedding.encoder import load_encoder, load_token_encoder
+from onesearch.embedding.tokenizer import ShopTokenizer
 from onesearch.errors import DataError
 from onesearch.model.inputs import ContextBuilder, Views
 from onesearch.model.transformer import CodeDecoder, ModelConfig
@@ -32,8 +34,8 @@ __all__ = ["KIND", "load_decoder", "load_searcher", "save_decoder"]
 KIND = "generative-decoder"
 
 
-def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: bytes | None = None, **extra: Any) -> None:
-    """Weights + manifest (+ held-out items and loss curve) into ``out`` (atomic)."""
+def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: bytes | None = None, tokenizer: ShopTokenizer | None = None, **extra: Any) -> None:
+    """Weights + manifest (+ held-out items, loss curve, own tokenizer) into ``out`` (atomic)."""
     from safetensors.torch import save_file
 
     with atomic_directory(out) as tmp:
@@ -41,6 +43,8 @@ def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: 
         (tmp / "held_out.json").write_text(json.dumps(sorted(held_out)))
         if curve_png is not None:
             (tmp / "loss.png").write_bytes(curve_png)
+        if tokenizer is not None:
+            tokenizer.save(tmp)
         write_manifest(tmp, KIND, config={"model": asdict(model.config)}, inputs={}, **extra)
 
 
@@ -63,12 +67,29 @@ def load_searcher(directory: Path, beam: int = 50, encoder: str | None = None, k
     index = Path(index or manifest["index"])
     if not (index / "manifest.json").is_file():
         raise DataError(f"the model's codebook folder {index} is missing (rebuild it or move the model next to it)", path=directory)
-    try:
-        text_encoder = load_token_encoder(encoder or manifest["encoder"])
-    except ValueError as error:
-        raise DataError(str(error), path=directory) from None
     item_ids, full_codes, sizes = load_full_codes(index)
     views = model.config.views
     builder = ContextBuilder.of(views, item_ids, full_codes, sizes)
+    try:
+        if model.config.vocab_size:
+            return _scratch_searcher(directory, model, index, item_ids, full_codes, beam, builder, kv_cache)
+        text_encoder = load_token_encoder(encoder or manifest["encoder"])
+    except ValueError as error:
+        raise DataError(str(error), path=directory) from None
     coder = TextCoder.load(index, lambda texts: text_encoder.encode(texts, "item")).codes if views.query_code else None
     return GenerativeSearcher(text_encoder.token_states, model, item_ids, full_codes, beam, builder, coder, kv_cache)
+
+
+def _scratch_searcher(directory: Path, model: CodeDecoder, index: Path, item_ids: list[str], full_codes: Any, beam: int, builder: ContextBuilder | None, kv_cache: bool) -> GenerativeSearcher:
+    """A model with its own text encoder: its tokenizer gives the ids; the codebook's encoder
+    gives the query codes."""
+    tokenizer = ShopTokenizer.load(directory)
+    query_codes: Any = None
+    if model.config.views.query_code:
+        vectors = load_encoder(json.loads((index / "encoder.json").read_text())["spec"])
+        coder = TextCoder.load(index, lambda texts: vectors.encode(texts, "item"))
+
+        def query_codes(texts: list[str], _pooled: Any) -> Any:
+            return coder.codes(texts, vectors.encode(texts, "query"))
+
+    return GenerativeSearcher(tokenizer.ids, model, item_ids, full_codes, beam, builder, query_codes, kv_cache)

@@ -4,7 +4,9 @@ Contract: ``build_stages(...)`` returns, per stage, the examples that teach it:
 
 - ``align`` (semantic alignment): every warm item's text -> its full code, plus pseudo-queries cut
   from titles (a word n-gram, sometimes led by one of the title's attribute keywords) -> the
-  same code, so every item is seen under a query-like text;
+  same code, so every item is seen under a query-like text; optionally (``categories``) each
+  item's leaf category as a query -> its code (the decoder only writes codes, so the paper's
+  code -> category task is taught in this direction: category words -> the codes under them);
 - ``cooccur`` (query-item co-occurrence): every train query -> the code of each relevant warm item,
   weighted by gain (at least 1);
 - ``personal``: the train examples that have a user, with their user context (also those with
@@ -87,6 +89,7 @@ def build_stages(
     item_ids: Sequence[str],
     pseudo_per_item: int = 1,
     seed: int = 0,
+    categories: Sequence[str] | None = None,
 ) -> tuple[TextBank, dict[str, StageExamples]]:
     """The three stages (see module docstring); a stage with no examples is left out."""
     bank, rng = TextBank(), random.Random(seed)
@@ -98,6 +101,8 @@ def build_stages(
         align.append((bank.index(text), row, 1.0, False))
         for query in pseudo_queries(text, keywords_of(text), pseudo_per_item, rng):
             align.append((bank.index(query), row, 1.0, True))
+        if categories is not None and categories[row]:
+            align.append((bank.index(categories[row]), row, 1.0, True))
     cooccur: list[tuple[int, int, float, bool]] = []
     personal: list[tuple[int, int, float, bool]] = []
     requests: list[SearchRequest] = []

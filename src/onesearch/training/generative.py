@@ -1,8 +1,11 @@
-"""The staged training loop of the generative searcher over a frozen pretrained text encoder.
+"""The staged training loop of the generative searcher.
 
-Contract: ``EncodedTexts.build(texts, token_states)`` runs the frozen encoder once over every
-distinct text (token states kept as float16, pooled vectors; ``save``/``load`` keep them on disk),
-so epochs spend their time on the decoder only. ``train(stages, texts, model_config, config, ...)`` runs the
+Contract: the texts of the examples come as ``EncodedTexts`` or ``TokenizedTexts``, both answering
+``batch(ids, device) -> (text, padding)`` for ``CodeDecoder``. ``EncodedTexts.build(texts,
+token_states)`` runs a frozen pretrained encoder once over every distinct text (token states kept
+as float16, pooled vectors; ``save``/``load`` keep them on disk), so epochs spend their time on
+the decoder only. ``TokenizedTexts(texts, tokenizer)`` holds the ids of a shop-trained tokenizer
+for a model with its own text encoder (trained with the decoder; no recent-query view). ``train(stages, texts, model_config, config, ...)`` runs the
 curriculum stages in ``STAGES`` order, each for its configured epochs (0 = skip), with one AdamW
 optimizer and one warm-up/linear-decay schedule over all of them; it logs loss and examples/s,
 records a loss curve, and, given ``checkpoints``, saves a resumable checkpoint after every epoch
@@ -29,7 +32,7 @@ from onesearch.model.transformer import CodeDecoder, ModelConfig
 from onesearch.training.examples import STAGES, StageExamples
 from onesearch.types import SearchRequest
 
-__all__ = ["EncodedTexts", "TrainConfig", "TrainResult", "train"]
+__all__ = ["EncodedTexts", "TokenizedTexts", "TrainConfig", "TrainResult", "train"]
 
 TokenStates = Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]]
 
@@ -112,11 +115,8 @@ class EncodedTexts:
 
     def batch(self, ids: Sequence[int], device: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded float32 states and padding mask of the texts ``ids``."""
-        rows = [self.states[i] for i in ids]
-        lengths = torch.tensor([len(r) for r in rows])
-        states = pad_sequence(rows, batch_first=True).float()
-        padding = torch.arange(states.shape[1])[None, :] >= lengths[:, None]
-        return states.to(device), padding.to(device)
+        states, padding = _padded([self.states[i] for i in ids], device)
+        return states.float(), padding
 
     def recent(self, queries: list[list[str]], device: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Pooled vectors (``B x R x dim``) and padding of each request's recent queries."""
@@ -124,9 +124,37 @@ class EncodedTexts:
         return vectors.to(device), padding.to(device)
 
 
+class TokenizedTexts:
+    """Token ids of a fixed list of texts (``ids``: a function like ``ShopTokenizer.ids``)."""
+
+    def __init__(self, texts: Sequence[str], ids: TokenStates, chunk: int = 4096) -> None:
+        self.index = {text: i for i, text in enumerate(texts)}
+        self.codes: np.ndarray | None = None
+        self.rows: list[torch.Tensor] = []
+        for start in range(0, len(texts), chunk):
+            batch, padding = ids(list(texts[start : start + chunk]))
+            self.rows.extend(row[~pad] for row, pad in zip(batch, padding))
+
+    def batch(self, ids: Sequence[int], device: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded int64 ids and padding mask of the texts ``ids``."""
+        return _padded([self.rows[i] for i in ids], device)
+
+    def recent(self, queries: list[list[str]], device: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Not available: the recent-query view needs a frozen encoder's pooled vectors."""
+        raise ValueError("a model with its own text encoder cannot read recent queries (set views.short_queries = 0)")
+
+
+def _padded(rows: list[torch.Tensor], device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows stacked with zero padding, and the padding mask (True = padding)."""
+    lengths = torch.tensor([len(r) for r in rows])
+    stacked = pad_sequence(rows, batch_first=True)
+    padding = torch.arange(stacked.shape[1])[None, :] >= lengths[:, None]
+    return stacked.to(device), padding.to(device)
+
+
 def train(
     stages: dict[str, StageExamples],
-    texts: EncodedTexts,
+    texts: EncodedTexts | TokenizedTexts,
     model_config: ModelConfig,
     config: TrainConfig = TrainConfig(),
     builder: ContextBuilder | None = None,
@@ -161,7 +189,7 @@ def train(
     return TrainResult(model, progress["losses"], [tuple(p) for p in progress["curve"]], rate)
 
 
-def _epoch(model, optimizer, schedule, stage: StageExamples, texts: EncodedTexts, builder, config: TrainConfig, epoch: int, device: str, progress: dict, steps: int, log) -> list[float]:  # type: ignore[no-untyped-def]
+def _epoch(model, optimizer, schedule, stage: StageExamples, texts: EncodedTexts | TokenizedTexts, builder, config: TrainConfig, epoch: int, device: str, progress: dict, steps: int, log) -> list[float]:  # type: ignore[no-untyped-def]
     """One shuffled pass over a stage; appends to ``progress`` (step, curve, examples)."""
     model.train()
     order = list(range(len(stage)))
@@ -192,7 +220,7 @@ def _epoch(model, optimizer, schedule, stage: StageExamples, texts: EncodedTexts
     return losses
 
 
-def _context(stage: StageExamples, batch: list[int], texts: EncodedTexts, builder: ContextBuilder | None, device: str) -> tuple[Context | None, tuple[torch.Tensor, torch.Tensor] | None]:
+def _context(stage: StageExamples, batch: list[int], texts: EncodedTexts | TokenizedTexts, builder: ContextBuilder | None, device: str) -> tuple[Context | None, tuple[torch.Tensor, torch.Tensor] | None]:
     """The views of a batch: query codes for query texts; the user views in the personal stage."""
     if builder is None:
         return None, None

@@ -1,11 +1,17 @@
 """A training run from a task and a recipe: data -> curriculum stages -> trained model on disk.
 
 Contract: ``Recipe.from_toml(path, settings, **overrides)`` reads a TOML recipe (sections ``[model]``,
-``[views]``, ``[train]``; top-level ``task``, ``index``, ``encoder``, ``pseudo_per_item``,
-``cold_share``, ``cache``), applies ``--set`` style settings, and rejects unknown keys with the
+``[views]``, ``[train]``; top-level ``task``, ``index``, ``encoder``, ``vocab_size``,
+``pseudo_per_item``, ``category_queries``, ``cold_share``, ``cache``), applies ``--set`` style settings, and rejects unknown keys with the
 file named; ``run(recipe, dataset, out)`` trains
 and saves the model folder atomically (checkpoints beside it in ``<out>.checkpoint`` let an
 interrupted run resume; they are removed once the model is saved).
+
+``encoder`` names a frozen token encoder (``minilm`` or a sentence-transformers folder such as the
+cascade's dual encoder) or ``scratch``: a byte-level BPE of ``vocab_size`` ids is fitted on the
+training texts, saved with the model, and the model learns its own text encoder (``[model]
+text_layers``) — for languages no shipped encoder covers. The codebook's own encoder (any, e.g.
+``e5`` for Chinese) still embeds keywords and, with the query-code view, the query texts.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ import torch
 
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
-from onesearch.catalog.text import item_text
-from onesearch.embedding.encoder import SentenceEncoder, load_token_encoder
+from onesearch.catalog.text import item_text, normalize_query
+from onesearch.embedding.encoder import SentenceEncoder, TextEncoder, load_encoder, load_token_encoder
+from onesearch.embedding.tokenizer import ShopTokenizer, train_tokenizer
 from onesearch.errors import DataError
 from onesearch.model.inputs import ContextBuilder, Kind, Views
 from onesearch.model.transformer import ModelConfig
@@ -35,9 +42,11 @@ from onesearch.semantic_ids.codebook import load_full_codes
 from onesearch.semantic_ids.query import TextCoder
 from onesearch.training.checkpoint import save_decoder
 from onesearch.training.examples import build_stages
-from onesearch.training.generative import EncodedTexts, TrainConfig, train
+from onesearch.training.generative import EncodedTexts, TokenizedTexts, TrainConfig, train
 
-__all__ = ["ModelShape", "Recipe", "run"]
+__all__ = ["SCRATCH", "ModelShape", "Recipe", "run"]
+
+SCRATCH = "scratch"
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class ModelShape:
     heads: int = 4
     feedforward: int = 1024
     dropout: float = 0.1
+    text_layers: int = 2  # own text encoder's layers (encoder = "scratch" only)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,9 @@ class Recipe:
     task: str
     index: str
     encoder: str = "minilm"
+    vocab_size: int = 8000
     pseudo_per_item: int = 1
+    category_queries: bool = False
     cold_share: float = 0.0
     cache: str = "runs/cache/token-states"
     model: ModelShape = field(default_factory=ModelShape)
@@ -120,22 +132,30 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
     index = Path(recipe.index)
     item_ids, full_codes, sizes = load_full_codes(index)
     texts_of = _item_texts(dataset, item_ids, index)
-    encoder = _encoder(recipe.encoder)
-    coder = _query_coder(recipe, index, encoder)
+    token_encoder = None if recipe.encoder == SCRATCH else _encoder(recipe.encoder)
+    vectors = _vector_encoder(recipe, index, token_encoder)
+    coder = TextCoder.load(index, lambda texts: vectors.encode(texts, "item"))
     cold = _cold_items(item_ids, recipe.cold_share, recipe.train.seed)
     row_of = {item: row for row, item in enumerate(item_ids)}
     train_examples = [e for e in examples_of(dataset.examples) if e.split == "train"]
     resolver = ContextResolver(dataset)
-    bank, stages = build_stages(texts_of, full_codes, row_of, train_examples, resolver.request, coder.fuser.keywords, cold, item_ids, recipe.pseudo_per_item, recipe.train.seed)
+    categories = _categories(dataset, item_ids) if recipe.category_queries else None
+    bank, stages = build_stages(texts_of, full_codes, row_of, train_examples, resolver.request, coder.fuser.keywords, cold, item_ids, recipe.pseudo_per_item, recipe.train.seed, categories)
     builder = ContextBuilder.of(recipe.views, item_ids, full_codes, sizes)
     if builder is not None and "personal" in stages and recipe.views.short_term:
         for queries in builder.queries_of(stages["personal"].requests or []):
             for query in queries:
                 bank.index(query)
     log(", ".join(f"{name}: {len(stage):,} examples" for name, stage in stages.items()) + f"; {len(cold):,} cold items held out; on {device}")
-    encoded = _encoded(bank.texts, encoder, coder if recipe.views.query_code else None, Path(recipe.cache), log)
     shape = recipe.model
-    config = ModelConfig(sizes, encoder.dim, shape.d_model, shape.layers, shape.heads, shape.feedforward, shape.dropout, recipe.views, kinds=Kind.COUNT)
+    tokenizer = None
+    if token_encoder is None:
+        tokenizer, encoded = _tokenized(recipe, bank.texts, coder, vectors, log)
+        memory = dict(memory_dim=shape.d_model, vocab_size=tokenizer.vocab_size, text_layers=shape.text_layers)
+    else:
+        encoded = _encoded(bank.texts, token_encoder, coder if recipe.views.query_code else None, Path(recipe.cache), log)
+        memory = dict(memory_dim=token_encoder.dim)
+    config = ModelConfig(sizes, d_model=shape.d_model, layers=shape.layers, heads=shape.heads, feedforward=shape.feedforward, dropout=shape.dropout, views=recipe.views, kinds=Kind.COUNT, **memory)
     checkpoints = out.with_name(out.name + ".checkpoint")
     result = train(stages, encoded, config, recipe.train, builder, device, checkpoints, log)
     summary = {
@@ -144,7 +164,7 @@ def run(recipe: Recipe, dataset: Dataset, out: Path, device: str | None = None, 
         "examples": {name: len(stage) for name, stage in stages.items()},
         "device": device,
     }
-    save_decoder(result.model, out, sorted(cold), _curve_png(result.curve), recipe=json.loads(json.dumps(asdict(recipe))), index=str(index.resolve()), encoder=recipe.encoder, **summary)
+    save_decoder(result.model, out, sorted(cold), _curve_png(result.curve), tokenizer, recipe=json.loads(json.dumps(asdict(recipe))), index=str(index.resolve()), encoder=recipe.encoder, **summary)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return summary
 
@@ -180,14 +200,41 @@ def _encoder(spec: str) -> SentenceEncoder:
         raise DataError(str(error)) from None
 
 
-def _query_coder(recipe: Recipe, index: Path, encoder: SentenceEncoder) -> TextCoder:
-    """The codebook's text coder (keywords for pseudo-queries; query codes). With the query-code
-    view on, the codebook's encoder must be the model's: query codes come from its pooled states."""
+def _vector_encoder(recipe: Recipe, index: Path, token_encoder: SentenceEncoder | None) -> TextEncoder:
+    """The encoder whose vectors the codebook's coder reads. A frozen token encoder is used
+    itself (query codes then come from its pooled states, so with the query-code view it must be
+    the codebook's encoder); a scratch model uses the codebook's own encoder."""
     spec_file = index / "encoder.json"
     codebook_encoder = json.loads(spec_file.read_text())["spec"] if spec_file.is_file() else None
+    if token_encoder is None:
+        if codebook_encoder is None:
+            raise DataError("a scratch-encoder recipe needs the codebook's encoder.json (rebuild the index)", path=index)
+        try:
+            return load_encoder(codebook_encoder)
+        except ValueError as error:
+            raise DataError(str(error), path=index) from None
     if recipe.views.query_code and codebook_encoder is not None and _resolved(codebook_encoder) != _resolved(recipe.encoder):
         raise DataError(f"the query-code view needs the codebook's encoder ({codebook_encoder}), not {recipe.encoder}", path=index)
-    return TextCoder.load(index, lambda texts: encoder.encode(texts, "item"))
+    return token_encoder
+
+
+def _tokenized(recipe: Recipe, texts: list[str], coder: TextCoder, vectors: TextEncoder, log: Callable[[str], None]) -> tuple[ShopTokenizer, TokenizedTexts]:
+    """A tokenizer fitted on the training texts and their ids (+ query codes with that view)."""
+    if recipe.views.short_term and recipe.views.short_queries:
+        raise DataError("a scratch-encoder model cannot read recent queries: set views.short_queries = 0")
+    tokenizer = train_tokenizer(texts, recipe.vocab_size)
+    tokenized = TokenizedTexts(texts, tokenizer.ids)
+    log(f"tokenizer: {tokenizer.vocab_size:,} ids fitted on {len(texts):,} texts")
+    if recipe.views.query_code:
+        tokenized.codes = coder.codes(texts, vectors.encode(texts, "query"))
+    return tokenizer, tokenized
+
+
+def _categories(dataset: Dataset, item_ids: list[str]) -> list[str]:
+    """Each item's leaf category as a query, in ``item_ids`` order (empty when unknown)."""
+    columns = dataset.items.select(["item_id", "category"]).to_pydict()
+    leaf_of = {item: normalize_query(path[-1]) if path else "" for item, path in zip(columns["item_id"], columns["category"])}
+    return [leaf_of[i] for i in item_ids]
 
 
 def _resolved(spec: str) -> str:
