@@ -12,7 +12,8 @@ plain re-run-the-prefix stepper (same results, for benchmarks and tests).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import torch
@@ -51,6 +52,7 @@ class GenerativeSearcher:
         self.model = model
         self.trie = SidTrie(full_codes, model.config.code_sizes)
         self.item_of = {tuple(int(v) for v in code): item for code, item in zip(np.asarray(full_codes).tolist(), item_ids)}
+        self.code_of = {item: code for code, item in self.item_of.items()}
         self.beam = beam
         self.builder = builder
         self.query_codes = query_codes
@@ -73,6 +75,16 @@ class GenerativeSearcher:
             steps = self.model.steps(self.kv_cache)
             beams = beam_search(steps, steps.start(memory, memory_padding), len(requests), self.trie, self.beam)
         return [[Hit(self.item_of[code], score) for code, score in found][:k] for found in beams]
+
+    def restricted(self, item_ids: Collection[str]) -> GenerativeSearcher:
+        """This searcher with a trie of only ``item_ids`` (a filter, or the catalog after
+        deletions): the beam can then generate no other item. Needs at least one known item."""
+        codes = [self.code_of[item] for item in item_ids if item in self.code_of]
+        if not codes:
+            raise ValueError("no item of the restriction is in this model's codebook")
+        clone = copy.copy(self)
+        clone.trie = SidTrie(np.asarray(codes), self.model.config.code_sizes)
+        return clone
 
     def _recent(self, queries: list[list[str]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Pooled encoder vectors of each request's recent queries (``B x R x dim``) + padding."""

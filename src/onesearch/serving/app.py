@@ -1,0 +1,207 @@
+"""``create_app(engine, ...)``: the FastAPI service over an already-built ``Engine``.
+
+Routes (API version 1, schemas in ``serving.schemas``; OpenAPI at ``/docs``):
+``POST /search``, ``POST /recommend`` (no query: the generative model as home-feed
+recommender), ``GET /items/{id}``, ``GET /users/{id}`` (stored history, for the page),
+``POST /events``, ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the page).
+
+Contract: every search goes through one ``MicroBatcher`` (batches per searcher, filters and k);
+a full queue answers 429 with ``Retry-After``, a request past its timeout 504; every error body
+is ``{"error": ..., "detail": ...}`` JSON — bad input is a 4xx, never a 500. Searches and posted
+events are appended to the ``EventLog``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.exceptions import HTTPException
+
+from onesearch.serving.batcher import MicroBatcher, Overloaded
+from onesearch.serving.engine import Engine, FilterKey, history_event
+from onesearch.serving.events import EventLog
+from onesearch.serving.schemas import (
+    API_VERSION, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, RecommendBody, SearchBody, SearchResponse, UserBody,
+)
+from onesearch.types import Hit, SearchRequest
+
+__all__ = ["Settings", "create_app"]
+
+PAGE = Path(__file__).with_name("static") / "index.html"
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 422, 429, 504)}
+
+
+class Settings:
+    """Batching and limits of one app."""
+
+    def __init__(self, max_batch: int = 16, max_wait: float = 0.005, max_queue: int = 256, timeout: float = 10.0, retry_after: int = 1) -> None:
+        self.max_batch, self.max_wait, self.max_queue, self.timeout, self.retry_after = max_batch, max_wait, max_queue, timeout, retry_after
+
+
+def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None) -> FastAPI:
+    """The service (see module docstring)."""
+    settings = settings or Settings()
+    events = events or EventLog(None)
+    batcher = MicroBatcher(lambda key, jobs: _run(engine, key, jobs), settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout)
+    metrics = _Metrics(batcher)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        await batcher.close()
+
+    app = FastAPI(title="onesearch", version=API_VERSION, lifespan=lifespan, description="Generative e-commerce search: one model from query and user to items, beside the cascade.")
+    _errors(app, settings)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.observe(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
+        return response
+
+    @app.post("/search", response_model=SearchResponse, responses=ERRORS)
+    async def search(body: SearchBody) -> SearchResponse:
+        """Items for a query and (optionally) a user, from the chosen searcher."""
+        _known(engine, body.searcher)
+        response = await _answer(engine, batcher, body.searcher, body.query, body)
+        events.search(body.user_id, body.query, uuid.uuid4().hex[:16], [hit.item_id for hit in response.items])
+        return response
+
+    @app.post("/recommend", response_model=SearchResponse, responses=ERRORS)
+    async def recommend(body: RecommendBody) -> SearchResponse:
+        """Items for a user with no query (the generative model with an empty query)."""
+        _known(engine, "generative")
+        return await _answer(engine, batcher, "generative", "", body)
+
+    @app.get("/items/{item_id}", response_model=ItemBody, responses=ERRORS)
+    async def item(item_id: str) -> ItemBody:
+        """One catalog item."""
+        found = engine.items.get(item_id)
+        if found is None:
+            raise HTTPException(404, f"no item {item_id!r}")
+        return ItemBody(item_id=found.item_id, title=found.title, brand=found.brand, category=list(found.category), price=found.price, code=found.code, in_stock=found.in_stock)
+
+    @app.get("/users/{user_id}", response_model=UserBody, responses=ERRORS)
+    async def user(user_id: str) -> UserBody:
+        """A known user's stored history (oldest first); 404 for unknown users."""
+        context, how = engine.user(user_id, None)
+        if how != "known":
+            raise HTTPException(404, f"no stored history for user {user_id!r}")
+        history = [HistoryEventBody(type=e.type.value, item_id=e.item_id, query=e.query) for e in context.history if e.type.value in ("click", "cart", "order", "search")]
+        return UserBody(user_id=user_id, history=history)
+
+    @app.post("/events", status_code=202, responses=ERRORS)
+    async def event(body: EventBody) -> dict[str, str]:
+        """Log a click, cart or order (for the next model's training data)."""
+        if body.item_id not in engine.items:
+            raise HTTPException(404, f"no item {body.item_id!r}")
+        events.interaction(body.type, body.user_id, body.item_id, body.query)
+        return {"status": "logged"}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Liveness, with the searchers served and the catalog size."""
+        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.text(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(PAGE)
+
+    return app
+
+
+async def _answer(engine: Engine, batcher: MicroBatcher, name: str, query: str, body: SearchBody | RecommendBody) -> SearchResponse:
+    started = time.perf_counter()
+    history = None if body.history is None else [history_event(e.type, e.item_id, e.query) for e in body.history]
+    user, how = engine.user(body.user_id, history)
+    hits = await batcher.submit((name, _filter_key(body.filters), body.k), SearchRequest(query, user))
+    items = [HitBody(item_id=h.item_id, title=_title(engine, h.item_id), code=_code(engine, h.item_id), score=h.score) for h in hits]
+    return SearchResponse(searcher=name, items=items, took_ms=round((time.perf_counter() - started) * 1000, 2), user=how)
+
+
+def _run(engine: Engine, key: tuple[str, FilterKey | None, int], requests: Sequence[SearchRequest]) -> list[list[Hit]]:
+    name, filters, k = key
+    return engine.search(name, requests, k, filters)
+
+
+def _known(engine: Engine, name: str) -> None:
+    if name not in engine.searchers:
+        raise HTTPException(400, f"searcher {name!r} is not served here (serving: {', '.join(sorted(engine.searchers))})")
+
+
+def _filter_key(filters: Filters | None) -> FilterKey | None:
+    if filters is None:
+        return None
+    return (filters.category, filters.brand, filters.price_min, filters.price_max, filters.in_stock)
+
+
+def _title(engine: Engine, item_id: str) -> str:
+    item = engine.items.get(item_id)
+    return item.title if item else ""
+
+
+def _code(engine: Engine, item_id: str) -> str | None:
+    item = engine.items.get(item_id)
+    return item.code if item else None
+
+
+def _errors(app: FastAPI, settings: Settings) -> None:
+    """One JSON error shape for every failure."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in error.errors()]
+        return JSONResponse({"error": "invalid request", "detail": detail}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(_: Request, error: Overloaded) -> JSONResponse:
+        return JSONResponse({"error": f"overloaded: {error}; retry later"}, status_code=429, headers={"Retry-After": str(settings.retry_after)})
+
+    @app.exception_handler(TimeoutError)
+    async def timed_out(_: Request, error: TimeoutError) -> JSONResponse:
+        return JSONResponse({"error": f"no answer within {settings.timeout:g} s"}, status_code=504)
+
+    @app.exception_handler(Exception)
+    async def failed(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"error": f"internal error: {type(error).__name__}"}, status_code=500)
+
+
+class _Metrics:
+    """Prometheus counters of one app (its own registry, so apps never share series)."""
+
+    def __init__(self, batcher: MicroBatcher) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("onesearch_requests", "HTTP requests by route and status.", ["route", "status"], registry=self.registry)
+        self.latency = Histogram("onesearch_request_seconds", "Request latency by route.", ["route"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+        self.errors = Counter("onesearch_errors", "Requests that failed inside the service (5xx).", registry=self.registry)
+        self.queue = Gauge("onesearch_queue_depth", "Search jobs waiting for a batch.", registry=self.registry)
+        self.queue.set_function(lambda: batcher.depth)
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, str(status)).inc()
+        if status >= 500:
+            self.errors.inc()
+        self.latency.labels(route).observe(seconds)
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,96 @@
+"""``Engine``: the already-built searchers of one catalog, and what the API shows of its items.
+
+Contract: built by the caller (``cli serve``) from loaded artifacts; ``search(name, requests, k,
+filters)`` answers at most ``k`` hits per request. With filters, a searcher that can restrict
+itself (``restricted(item_ids)``, the generative searcher: its trie then holds only the allowed
+items) searches inside the allowed set; the others over-fetch and drop disallowed hits, so they
+may return fewer than ``k``. Allowed sets are cached per filter. ``user(user_id, history)`` turns
+an API user into the searchers' ``UserContext``: a posted history wins, then the stored one;
+an unknown id is a cold user, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from onesearch.types import HistoryEvent, Hit, InteractionType, SearchRequest, Searcher, UserContext
+
+__all__ = ["Engine", "FilterKey", "ItemRecord", "history_event"]
+
+OVERFETCH, MAX_FETCH = 20, 1000
+# category, brand, price_min, price_max, in_stock (all optional)
+FilterKey = tuple[str | None, str | None, float | None, float | None, bool | None]
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What the API shows of an item."""
+
+    item_id: str
+    title: str
+    brand: str | None = None
+    category: tuple[str, ...] = ()
+    price: float | None = None
+    code: str | None = None
+    in_stock: bool = True
+
+    def passes(self, key: FilterKey) -> bool:
+        """True when the item meets every given filter."""
+        category, brand, low, high, in_stock = key
+        if category is not None and category.casefold() not in {c.casefold() for c in self.category}:
+            return False
+        if brand is not None and (self.brand or "").casefold() != brand.casefold():
+            return False
+        if (low is not None or high is not None) and self.price is None:
+            return False
+        if low is not None and self.price is not None and self.price < low:
+            return False
+        if high is not None and self.price is not None and self.price > high:
+            return False
+        return not (in_stock and not self.in_stock)
+
+
+class Engine:
+    """Searchers by name over one catalog."""
+
+    def __init__(self, searchers: Mapping[str, Searcher], items: Sequence[ItemRecord], users: Callable[[str], UserContext | None] | None = None) -> None:
+        self.searchers = dict(searchers)
+        self.items = {item.item_id: item for item in items}
+        self._users = users or (lambda _: None)
+        self._allowed = lru_cache(maxsize=64)(self._allowed_ids)
+        self._restricted = lru_cache(maxsize=16)(self._restricted_searcher)
+
+    def user(self, user_id: str | None, history: Sequence[HistoryEvent] | None) -> tuple[UserContext, str]:
+        """The searchers' view of a user and how it was found: posted, known or cold."""
+        if history is not None:
+            return UserContext(user_id, {}, tuple(history)), "posted"
+        stored = self._users(user_id) if user_id else None
+        if stored is not None:
+            return stored, "known"
+        return UserContext(user_id), "cold"
+
+    def search(self, name: str, requests: Sequence[SearchRequest], k: int, filters: FilterKey | None = None) -> list[list[Hit]]:
+        """The named searcher's hits, inside ``filters`` when given."""
+        searcher = self.searchers[name]
+        if filters is None or not any(v is not None for v in filters):
+            return searcher.search(requests, k)
+        allowed = self._allowed(filters)
+        if not allowed:
+            return [[] for _ in requests]
+        if hasattr(searcher, "restricted"):
+            return self._restricted(name, filters).search(requests, k)
+        found = searcher.search(requests, min(MAX_FETCH, k * OVERFETCH))
+        return [[hit for hit in hits if hit.item_id in allowed][:k] for hits in found]
+
+    def _allowed_ids(self, key: FilterKey) -> frozenset[str]:
+        return frozenset(item_id for item_id, item in self.items.items() if item.passes(key))
+
+    def _restricted_searcher(self, name: str, key: FilterKey) -> Searcher:
+        return self.searchers[name].restricted(self._allowed(key))  # type: ignore[attr-defined]
+
+
+def history_event(kind: str, item_id: str | None, query: str | None) -> HistoryEvent:
+    """An API history event as the searchers' ``HistoryEvent``."""
+    return HistoryEvent(item_id, InteractionType(kind), None, query)

@@ -1,0 +1,113 @@
+"""The HTTP API's contract (version 1): pydantic request and response bodies.
+
+Limits are part of the contract: queries are 1-512 characters after trimming, ``k`` is 1-100,
+a posted history holds at most 500 events. Anything else is answered 422 before a searcher runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody",
+    "RecommendBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody",
+]
+
+API_VERSION = "1"
+SearcherName = Literal["generative", "hybrid", "cascade", "bm25"]
+Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Behaviour = Literal["click", "cart", "order"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HistoryEventBody(_Body):
+    """One past event of the user, oldest first in a list."""
+
+    type: Literal["click", "cart", "order", "search"]
+    item_id: Id | None = None
+    query: Query | None = None
+
+    @model_validator(mode="after")
+    def _has_subject(self) -> HistoryEventBody:
+        if self.type == "search" and self.query is None:
+            raise ValueError("a search event needs query")
+        if self.type != "search" and self.item_id is None:
+            raise ValueError(f"a {self.type} event needs item_id")
+        return self
+
+
+class Filters(_Body):
+    """Restrictions on the results; all given ones must hold."""
+
+    category: Id | None = Field(None, description="Any level of the item's category path, case-insensitive.")
+    brand: Id | None = Field(None, description="The brand, case-insensitive.")
+    price_min: float | None = Field(None, ge=0)
+    price_max: float | None = Field(None, ge=0)
+    in_stock: bool | None = Field(None, description="true: only items not removed from stock.")
+
+
+class _UserBody(_Body):
+    user_id: Id | None = Field(None, description="A known user's id; unknown ids are served as cold users.")
+    history: list[HistoryEventBody] | None = Field(None, max_length=500, description="Overrides the stored history of user_id.")
+    k: int = Field(10, ge=1, le=100)
+    filters: Filters | None = None
+
+
+class SearchBody(_UserBody):
+    """``POST /search``."""
+
+    query: Query
+    searcher: SearcherName = "generative"
+
+
+class RecommendBody(_UserBody):
+    """``POST /recommend``: no query; the generative model fills the home feed."""
+
+
+class EventBody(_Body):
+    """``POST /events``: one interaction to log."""
+
+    type: Behaviour
+    item_id: Id
+    user_id: Id | None = None
+    query: Query | None = None
+
+
+class HitBody(BaseModel):
+    item_id: str
+    title: str
+    code: str | None
+    score: float
+
+
+class SearchResponse(BaseModel):
+    searcher: str
+    items: list[HitBody]
+    took_ms: float
+    user: Literal["known", "cold", "posted"]
+
+
+class ItemBody(BaseModel):
+    item_id: str
+    title: str
+    brand: str | None
+    category: list[str]
+    price: float | None
+    code: str | None
+    in_stock: bool
+
+
+class UserBody(BaseModel):
+    user_id: str
+    history: list[HistoryEventBody]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: list[dict] | None = None
