@@ -5,49 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from onesearch.training.checkpoint import load_decoder
-
-RECIPE = """task = "generic"
-encoder = "minilm"
-pseudo_per_item = 1
-cold_share = 0.05
-
-[model]
-d_model = 64
-layers = 2
-heads = 2
-feedforward = 128
-dropout = 0.0
-
-[views]
-query_code = true
-user_id = true
-short_term = true
-long_term = true
-
-[train]
-align_epochs = 6
-cooccur_epochs = 4
-personal_epochs = 8
-batch_size = 32
-learning_rate = 0.003
-"""
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_shop_module, tmp_path_factory, cli_module):
-    tmp = tmp_path_factory.mktemp("gen")
-    common = ["--task", "generic", "--source", str(tiny_shop_module)]
-    index = tmp / "sid"
-    code, _, err = cli_module(["index", "build", *common, "--out", str(index), "--cache", str(tmp / "cache"), "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"])
-    assert code == 0, err
-    (tmp / "recipe.toml").write_text(f'cache = "{tmp / "states"}"\n' + RECIPE)
-    model = tmp / "model"
-    code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(index), "--out", str(model)])
-    assert code == 0, err
-    return tmp, common, model, json.loads(stdout)
 
 
 def test_training_runs_the_curriculum_and_saves_a_complete_model(trained):

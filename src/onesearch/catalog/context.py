@@ -38,6 +38,12 @@ class ContextResolver:
         user = UserContext(example.user_id, self._profiles.get(example.user_id, {}), history)
         return SearchRequest(example.query or "", user)
 
+    def user(self, user_id: str) -> UserContext | None:
+        """A known user's profile and whole stored history (None for an unknown user)."""
+        if user_id not in self._profiles and user_id not in self._log.users:
+            return None
+        return UserContext(user_id, self._profiles.get(user_id, {}), self._log.before(user_id, np.iinfo(np.int64).max))
+
     def requests(self, examples: Iterable[Example]) -> list[SearchRequest]:
         """``request`` for each example, in order."""
         return [self.request(example) for example in examples]
@@ -57,6 +63,11 @@ class _UserLog:
                 HistoryEvent(_none(item), InteractionType(kind), int(seq), _none(query))
                 for item, kind, seq, query in zip(group["item_id"], group["type"], group["seq"], group["query"])
             ]
+
+    @property
+    def users(self) -> dict[str, np.ndarray]:
+        """Users with interactions (-> their sorted ``seq``)."""
+        return self._seq
 
     def before(self, user_id: str, end: int) -> tuple[HistoryEvent, ...]:
         """The user's events with ``seq < end``, oldest first."""
