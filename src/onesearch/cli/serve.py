@@ -4,6 +4,7 @@ A bundle is a TOML file (or a directory holding ``bundle.toml``) naming what to 
 
     task = "homedepot"              # data set (``onesearch data list``); source = DIR for generic
     model = "runs/models/..."       # generative model folder (optional: then no generative/hybrid)
+    model_encoder = "runs/cache/..." # the model's frozen encoder, when not where its manifest says
     encoder = "dual"                # the cascade's dense encoder (the cascade is built or reused)
     cache = "runs/cache"
     beam = 50
@@ -48,6 +49,7 @@ class Bundle:
     task: str
     source: str | None = None
     model: str | None = None
+    model_encoder: str | None = None
     encoder: str = "dual"
     cache: str = "runs/cache"
     beam: int = 50
@@ -96,7 +98,7 @@ def build_engine(spec: Bundle, data: Path | None = None) -> Engine:
     searchers: dict[str, Searcher] = {name: make_searcher(name, cascade) for name in ("bm25", "cascade")}
     codes: dict[str, str] = {}
     if spec.model:
-        generative = load_searcher(Path(spec.model), spec.beam)
+        generative = load_searcher(Path(spec.model), spec.beam, spec.model_encoder)
         searchers["generative"] = generative
         searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=spec.beam)
         codes = {item: "-".join(map(str, code)) for item, code in generative.code_of.items()}
