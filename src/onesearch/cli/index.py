@@ -20,7 +20,7 @@ from onesearch.embedding.encoder import load_encoder
 from onesearch.embedding.keywords import Keyword, KeywordFuser, mine_keywords
 from onesearch.errors import DataError
 from onesearch.semantic_ids import metrics
-from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook
+from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook, encoder_spec
 from onesearch.semantic_ids.query import TextCoder
 
 __all__ = ["app"]
@@ -104,7 +104,10 @@ def encode(
     text: Annotated[list[str], typer.Option("--text", help="Query or item text to code, repeatable.")],
 ) -> None:
     """Semantic ids of new texts (no refit), with the keywords matched in each and the items on that code."""
-    encoder = load_encoder(json.loads((directory / "encoder.json").read_text())["spec"])
+    spec = encoder_spec(directory)
+    if spec is None:
+        raise DataError("this codebook does not record its encoder (rebuild it)", path=directory)
+    encoder = load_encoder(spec)
     coder = TextCoder.load(directory, lambda texts: encoder.encode(texts, "item"))
     for t, code in zip(text, coder.codes(text, encoder.encode(text, "query"))):
         typer.echo(json.dumps({"text": t, "code": code.tolist(), "keywords": coder.fuser.keywords(t), "items": coder.codebook.items_of(code)[:10]}, ensure_ascii=False))

@@ -63,15 +63,16 @@ class GenerativeSearcher:
         queries = [r.query for r in requests]
         text, padding = self.token_states(queries)
         text, padding = text.to(device), padding.to(device)
-        states = text.float() if text.is_floating_point() else None
+        if text.is_floating_point():
+            text = text.float()
         with torch.no_grad():
             context, recent = None, None
             if self.builder is not None:
-                vectors = pooled(states, padding).cpu().numpy() if states is not None else None
+                vectors = pooled(text, padding).cpu().numpy() if text.is_floating_point() else None
                 codes = self.query_codes(queries, vectors) if self.query_codes else None
                 context = self.builder.build(requests, codes).to(device)
                 recent = self._recent(context.queries, device)
-            memory, memory_padding = self.model.memory(states if states is not None else text, padding, context, recent)
+            memory, memory_padding = self.model.memory(text, padding, context, recent)
             steps = self.model.steps(self.kv_cache)
             beams = beam_search(steps, steps.start(memory, memory_padding), len(requests), self.trie, self.beam)
         return [[Hit(self.item_of[code], score) for code, score in found][:k] for found in beams]

@@ -22,7 +22,7 @@ from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.semantic_ids.opq import Opq, fit_opq
 from onesearch.semantic_ids.rq_kmeans import ResidualKMeans, fit_residual_kmeans
 
-__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook", "load_full_codes"]
+__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook", "encoder_spec", "load_full_codes"]
 
 KIND = "semantic-id-codebook"
 
@@ -155,3 +155,9 @@ def load_full_codes(directory: Path) -> tuple[list[str], np.ndarray, tuple[int, 
     codes, suffix = np.load(directory / "codes.npy"), np.load(directory / "suffix.npy")
     item_ids = json.loads((directory / "item_ids.json").read_text())
     return item_ids, np.concatenate([codes, suffix[:, None]], axis=1), (*config.code_sizes, int(suffix.max()) + 1)
+
+
+def encoder_spec(directory: Path) -> str | None:
+    """The spec of the text encoder a codebook folder was built with (``encoder.json``), if recorded."""
+    path = Path(directory) / "encoder.json"
+    return json.loads(path.read_text())["spec"] if path.is_file() else None

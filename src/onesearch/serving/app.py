@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,15 @@ PAGE = Path(__file__).with_name("static") / "index.html"
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 422, 429, 504)}
 
 
+@dataclass(frozen=True)
 class Settings:
-    """Batching and limits of one app."""
+    """Batching and limits of one app (see ``MicroBatcher``); ``retry_after`` seconds go with a 429."""
 
-    def __init__(self, max_batch: int = 16, max_wait: float = 0.005, max_queue: int = 256, timeout: float = 10.0, retry_after: int = 1) -> None:
-        self.max_batch, self.max_wait, self.max_queue, self.timeout, self.retry_after = max_batch, max_wait, max_queue, timeout, retry_after
+    max_batch: int = 16
+    max_wait: float = 0.005
+    max_queue: int = 256
+    timeout: float = 10.0
+    retry_after: int = 1
 
 
 def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None) -> FastAPI:
@@ -130,7 +135,7 @@ async def _answer(engine: Engine, batcher: MicroBatcher, name: str, query: str, 
     history = None if body.history is None else [history_event(e.type, e.item_id, e.query) for e in body.history]
     user, how = engine.user(body.user_id, history)
     hits = await batcher.submit((name, _filter_key(body.filters), body.k), SearchRequest(query, user))
-    items = [HitBody(item_id=h.item_id, title=_title(engine, h.item_id), code=_code(engine, h.item_id), score=h.score) for h in hits]
+    items = [_hit(engine, hit) for hit in hits]
     return SearchResponse(searcher=name, items=items, took_ms=round((time.perf_counter() - started) * 1000, 2), user=how)
 
 
@@ -150,14 +155,9 @@ def _filter_key(filters: Filters | None) -> FilterKey | None:
     return (filters.category, filters.brand, filters.price_min, filters.price_max, filters.in_stock)
 
 
-def _title(engine: Engine, item_id: str) -> str:
-    item = engine.items.get(item_id)
-    return item.title if item else ""
-
-
-def _code(engine: Engine, item_id: str) -> str | None:
-    item = engine.items.get(item_id)
-    return item.code if item else None
+def _hit(engine: Engine, hit: Hit) -> HitBody:
+    item = engine.items.get(hit.item_id)
+    return HitBody(item_id=hit.item_id, title=item.title if item else "", code=item.code if item else None, score=hit.score)
 
 
 def _errors(app: FastAPI, settings: Settings) -> None:

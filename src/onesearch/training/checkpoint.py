@@ -26,7 +26,7 @@ from onesearch.embedding.tokenizer import ShopTokenizer
 from onesearch.errors import DataError
 from onesearch.model.inputs import ContextBuilder, Views
 from onesearch.model.transformer import CodeDecoder, ModelConfig
-from onesearch.semantic_ids.codebook import load_full_codes
+from onesearch.semantic_ids.codebook import encoder_spec, load_full_codes
 from onesearch.semantic_ids.query import TextCoder
 
 __all__ = ["KIND", "load_decoder", "load_searcher", "save_decoder"]
@@ -86,7 +86,10 @@ def _scratch_searcher(directory: Path, model: CodeDecoder, index: Path, item_ids
     tokenizer = ShopTokenizer.load(directory)
     query_codes: Any = None
     if model.config.views.query_code:
-        vectors = load_encoder(json.loads((index / "encoder.json").read_text())["spec"])
+        spec = encoder_spec(index)
+        if spec is None:
+            raise ValueError(f"the codebook {index} does not record its encoder (rebuild it)")
+        vectors = load_encoder(spec)
         coder = TextCoder.load(index, lambda texts: vectors.encode(texts, "item"))
 
         def query_codes(texts: list[str], _pooled: Any) -> Any:

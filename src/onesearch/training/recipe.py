@@ -38,7 +38,7 @@ from onesearch.embedding.tokenizer import ShopTokenizer, train_tokenizer
 from onesearch.errors import DataError
 from onesearch.model.inputs import ContextBuilder, Kind, Views
 from onesearch.model.transformer import ModelConfig
-from onesearch.semantic_ids.codebook import load_full_codes
+from onesearch.semantic_ids.codebook import encoder_spec, load_full_codes
 from onesearch.semantic_ids.query import TextCoder
 from onesearch.training.checkpoint import save_decoder
 from onesearch.training.examples import build_stages
@@ -204,8 +204,7 @@ def _vector_encoder(recipe: Recipe, index: Path, token_encoder: SentenceEncoder 
     """The encoder whose vectors the codebook's coder reads. A frozen token encoder is used
     itself (query codes then come from its pooled states, so with the query-code view it must be
     the codebook's encoder); a scratch model uses the codebook's own encoder."""
-    spec_file = index / "encoder.json"
-    codebook_encoder = json.loads(spec_file.read_text())["spec"] if spec_file.is_file() else None
+    codebook_encoder = encoder_spec(index)
     if token_encoder is None:
         if codebook_encoder is None:
             raise DataError("a scratch-encoder recipe needs the codebook's encoder.json (rebuild the index)", path=index)
