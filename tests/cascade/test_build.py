@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from onesearch.cascade.build import BuildSettings, build_cascade
@@ -10,8 +12,9 @@ from onesearch.cascade.ltr import RankerConfig
 from onesearch.cascade.searchers import SEARCHERS, make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
-from onesearch.catalog.schema import examples_of
+from onesearch.catalog.schema import ITEMS, build_table, examples_of
 from onesearch.embedding.dual import DualConfig
+from onesearch.types import SearchRequest, UserContext
 
 SETTINGS = BuildSettings(
     cascade=CascadeConfig(bm25_depth=50, dense_depth=50, history_depth=20, prerank_keep=20),
@@ -64,3 +67,21 @@ def test_cascade_puts_the_users_brand_first_for_an_exact_query(built):
     top = make_searcher("cascade", cascade).search([request], 5)[0]
     title = dict(zip(dataset.items["item_id"].to_pylist(), dataset.items["title"].to_pylist()))
     assert colour in title[top[0].item_id] and title[top[0].item_id].endswith(kind)
+
+
+
+def test_with_items_adds_edits_and_removes_rows_and_keeps_known_vectors(built):
+    dataset, _, cascade, _ = built
+    kept = dataset.items.slice(1).select(list(ITEMS.names)).cast(ITEMS)
+    removed, removed_title = dataset.items["item_id"][0].as_py(), dataset.items["title"][0].as_py()
+    added = build_table(ITEMS, {"item_id": ["new"], "title": ["orbit violet silk kimono"], "brand": ["orbit"]})
+    changed = cascade.with_items(pa.concat_tables([kept, added]))
+    assert len(changed.items) == len(cascade.items) and removed not in changed.items.row_of
+    assert len(cascade.items.row_of) == len(dataset.items)
+    same = kept["item_id"][0].as_py()
+    np.testing.assert_array_equal(changed.dense.vectors[changed.items.row_of[same]], cascade.dense.vectors[cascade.items.row_of[same]])
+    assert changed.popularity[changed.items.row_of["new"]] == 0
+    for name in ("bm25", "cascade"):
+        searcher = make_searcher(name, changed)
+        assert searcher.search([SearchRequest("violet kimono", UserContext(None))], 5)[0][0].item_id == "new", name
+        assert removed not in {h.item_id for h in searcher.search([SearchRequest(removed_title, UserContext(None))], 50)[0]}

@@ -1,6 +1,6 @@
 import numpy as np
 
-from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook
+from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook, free_full_codes
 
 
 def _vectors(n=800, d=16, seed=0):
@@ -45,3 +45,9 @@ def test_rq_only_codes_and_determinism():
     b = SemanticIdCodebook.fit(x, [str(i) for i in range(len(x))], config)
     np.testing.assert_array_equal(a.codes, b.codes)
     assert a.codes.shape[1] == 2 and a.opq is None
+
+
+def test_new_items_take_the_smallest_free_suffix_and_none_when_the_code_is_full():
+    taken = {(1, 2, 0), (1, 2, 2), (3, 3, 0), (3, 3, 1)}
+    assert free_full_codes(np.array([[1, 2], [1, 2], [1, 2], [3, 3], [5, 5]]), taken, 3) == [(1, 2, 1), None, None, (3, 3, 2), (5, 5, 0)]
+    assert taken == {(1, 2, 0), (1, 2, 2), (3, 3, 0), (3, 3, 1)}

@@ -5,14 +5,18 @@ Contract: ``Cascade`` owns the indexes and models of one catalog and answers bat
 user's own past items, fused by reciprocal rank; ``prerank`` keeps the best ``prerank_keep`` by a
 small LambdaMART over cheap features; ``rank`` re-orders those with the full LambdaMART and
 appends the remaining candidates in pre-rank order, so deep cutoffs still see recall's reach.
+``with_items(items)`` is the same cascade over a changed catalog (items added, edited or
+removed): rows, BM25 and the dense index are rebuilt in memory, unchanged texts keep their
+vectors, new ones are encoded; the trained rankers and train popularity (by item id) carry over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pyarrow as pa
 
 from onesearch.cascade.bm25 import Bm25Index, top_positive
 from onesearch.cascade.catalog import ItemTable
@@ -53,6 +57,18 @@ class Cascade:
     def encode_queries(self, requests: Sequence[SearchRequest]) -> np.ndarray:
         """Unit query vectors, one row per request."""
         return self.encoder.encode([r.query for r in requests], "query")
+
+    def with_items(self, items: pa.Table) -> Cascade:
+        """This cascade over the catalog ``items`` (see module docstring); ``self`` is unchanged."""
+        table = ItemTable.from_items(items, self.bm25.tokenizer)
+        known = {text: row for row, text in enumerate(self.items.texts)}
+        new = sorted({text for text in table.texts if text not in known})
+        fresh = self.encoder.encode(new, "item") if new else np.zeros((0, self.dense.vectors.shape[1]), dtype=np.float32)
+        fresh_row = {text: row for row, text in enumerate(new)}
+        vectors = np.stack([self.dense.vectors[known[t]] if t in known else fresh[fresh_row[t]] for t in table.texts]) if len(table) else self.dense.vectors[:0]
+        popularity = np.array([self.popularity[self.items.row_of[i]] if i in self.items.row_of else 0.0 for i in table.ids], dtype=np.float32)
+        bm25 = Bm25Index.build(table.texts, self.bm25.tokenizer)
+        return replace(self, items=table, bm25=bm25, dense=DenseIndex(vectors), popularity=popularity)
 
     def recall(self, requests: Sequence[SearchRequest], query_vectors: np.ndarray | None = None, history: bool = True) -> list[Channels]:
         """Candidates with channel evidence for each request."""

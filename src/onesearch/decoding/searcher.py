@@ -13,7 +13,7 @@ plain re-run-the-prefix stepper (same results, for benchmarks and tests).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -78,13 +78,26 @@ class GenerativeSearcher:
         return [[Hit(self.item_of[code], score) for code, score in found][:k] for found in beams]
 
     def restricted(self, item_ids: Collection[str]) -> GenerativeSearcher:
-        """This searcher with a trie of only ``item_ids`` (a filter, or the catalog after
-        deletions): the beam can then generate no other item. Needs at least one known item."""
-        codes = [self.code_of[item] for item in item_ids if item in self.code_of]
+        """This searcher with a trie of only ``item_ids`` (a filter): the beam can then generate
+        no other item. Needs at least one known item."""
+        codes = {item: self.code_of[item] for item in item_ids if item in self.code_of}
         if not codes:
             raise ValueError("no item of the restriction is in this model's codebook")
         clone = copy.copy(self)
-        clone.trie = SidTrie(np.asarray(codes), self.model.config.code_sizes)
+        clone.trie = SidTrie(np.asarray(list(codes.values())), self.model.config.code_sizes)
+        return clone
+
+    def with_codes(self, codes: Mapping[str, Sequence[int]]) -> GenerativeSearcher:
+        """This model over another catalog: exactly the items of ``codes`` (item -> full code,
+        distinct, inside the model's code sizes), e.g. after items were added or deleted."""
+        if not codes:
+            raise ValueError("a generative searcher needs at least one item")
+        clone = copy.copy(self)
+        clone.trie = SidTrie(np.asarray([list(c) for c in codes.values()]), self.model.config.code_sizes)
+        clone.item_of = {tuple(int(v) for v in code): item for item, code in codes.items()}
+        if len(clone.item_of) != len(codes):
+            raise ValueError("two items share one full code")
+        clone.code_of = {item: code for code, item in clone.item_of.items()}
         return clone
 
     def _recent(self, queries: list[list[str]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor] | None:

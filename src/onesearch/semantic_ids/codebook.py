@@ -22,7 +22,7 @@ from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.semantic_ids.opq import Opq, fit_opq
 from onesearch.semantic_ids.rq_kmeans import ResidualKMeans, fit_residual_kmeans
 
-__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook", "encoder_spec", "load_full_codes"]
+__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook", "encoder_spec", "free_full_codes", "load_full_codes"]
 
 KIND = "semantic-id-codebook"
 
@@ -161,3 +161,17 @@ def encoder_spec(directory: Path) -> str | None:
     """The spec of the text encoder a codebook folder was built with (``encoder.json``), if recorded."""
     path = Path(directory) / "encoder.json"
     return json.loads(path.read_text())["spec"] if path.is_file() else None
+
+
+def free_full_codes(codes: np.ndarray, taken: set[tuple[int, ...]], suffixes: int) -> list[tuple[int, ...] | None]:
+    """Full ids for new items coded ``codes`` (no suffix): each gets the smallest collision suffix
+    below ``suffixes`` that no full id in ``taken`` (nor an earlier new item) holds; None when
+    every suffix of its code is in use (a trained model can write no more items there)."""
+    taken = set(taken)
+    out: list[tuple[int, ...] | None] = []
+    for code in np.asarray(codes).tolist():
+        full = next((f for f in ((*code, s) for s in range(suffixes)) if f not in taken), None)
+        if full is not None:
+            taken.add(full)
+        out.append(full)
+    return out

@@ -3,9 +3,11 @@
 Routes (API version 1, schemas in ``serving.schemas``; OpenAPI at ``/docs``):
 ``POST /search``, ``POST /recommend`` (no query: the generative model as home-feed
 recommender), ``GET /items/{id}``, ``GET /users/{id}`` (stored history, for the page),
-``POST /events``, ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the page).
+``POST /events``, ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the page),
+and the admin routes of ``serving.admin`` (reload, item upsert and delete).
 
-Contract: every search goes through one ``MicroBatcher`` (batches per searcher, filters and k);
+Contract: every search goes through one ``MicroBatcher`` (batches per engine, searcher, filters
+and k, so a search never mixes the engines before and after an admin swap);
 a full queue answers 429 with ``Retry-After``, a request past its timeout 504; every error body
 is ``{"error": ..., "detail": ...}`` JSON — bad input is a 4xx, never a 500. Searches and posted
 events are appended to the ``EventLog``.
@@ -27,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 
+from onesearch.serving.admin import Admin, Live, add_admin_routes
 from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
@@ -52,11 +55,12 @@ class Settings:
     retry_after: int = 1
 
 
-def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None) -> FastAPI:
-    """The service (see module docstring)."""
+def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None, admin: Admin | None = None, admin_key: str | None = None) -> FastAPI:
+    """The service (see module docstring); ``admin`` (with ``admin_key``) enables the admin routes."""
     settings = settings or Settings()
     events = events or EventLog(None)
-    batcher = MicroBatcher(lambda key, jobs: _run(engine, key, jobs), settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout)
+    live = Live(engine)
+    batcher = MicroBatcher(_run, settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout)
     metrics = _Metrics(batcher)
 
     @asynccontextmanager
@@ -66,6 +70,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
 
     app = FastAPI(title="onesearch", version=API_VERSION, lifespan=lifespan, description="Generative e-commerce search: one model from query and user to items, beside the cascade.")
     _errors(app, settings)
+    add_admin_routes(app, live, admin, admin_key)
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -78,6 +83,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.post("/search", response_model=SearchResponse, responses=ERRORS)
     async def search(body: SearchBody) -> SearchResponse:
         """Items for a query and (optionally) a user, from the chosen searcher."""
+        engine = live.engine
         _known(engine, body.searcher)
         response = await _answer(engine, batcher, body.searcher, body.query, body)
         events.search(body.user_id, body.query, uuid.uuid4().hex[:16], [hit.item_id for hit in response.items])
@@ -86,13 +92,14 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.post("/recommend", response_model=SearchResponse, responses=ERRORS)
     async def recommend(body: RecommendBody) -> SearchResponse:
         """Items for a user with no query (the generative model with an empty query)."""
+        engine = live.engine
         _known(engine, "generative")
         return await _answer(engine, batcher, "generative", "", body)
 
     @app.get("/items/{item_id}", response_model=ItemBody, responses=ERRORS)
     async def item(item_id: str) -> ItemBody:
         """One catalog item."""
-        found = engine.items.get(item_id)
+        found = live.engine.items.get(item_id)
         if found is None:
             raise HTTPException(404, f"no item {item_id!r}")
         return ItemBody(item_id=found.item_id, title=found.title, brand=found.brand, category=list(found.category), price=found.price, code=found.code, in_stock=found.in_stock)
@@ -100,7 +107,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.get("/users/{user_id}", response_model=UserBody, responses=ERRORS)
     async def user(user_id: str) -> UserBody:
         """A known user's stored history (oldest first); 404 for unknown users."""
-        context, how = engine.user(user_id, None)
+        context, how = live.engine.user(user_id, None)
         if how != "known":
             raise HTTPException(404, f"no stored history for user {user_id!r}")
         history = [HistoryEventBody(type=e.type.value, item_id=e.item_id, query=e.query) for e in context.history if e.type.value in ("click", "cart", "order", "search")]
@@ -109,7 +116,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.post("/events", status_code=202, responses=ERRORS)
     async def event(body: EventBody) -> dict[str, str]:
         """Log a click, cart or order (for the next model's training data)."""
-        if body.item_id not in engine.items:
+        if body.item_id not in live.engine.items:
             raise HTTPException(404, f"no item {body.item_id!r}")
         events.interaction(body.type, body.user_id, body.item_id, body.query)
         return {"status": "logged"}
@@ -117,7 +124,8 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         """Liveness, with the searchers served and the catalog size."""
-        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth}
+        engine = live.engine
+        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth, "generation": live.generation}
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
@@ -134,13 +142,13 @@ async def _answer(engine: Engine, batcher: MicroBatcher, name: str, query: str, 
     started = time.perf_counter()
     history = None if body.history is None else [history_event(e.type, e.item_id, e.query) for e in body.history]
     user, how = engine.user(body.user_id, history)
-    hits = await batcher.submit((name, _filter_key(body.filters), body.k), SearchRequest(query, user))
+    hits = await batcher.submit((engine, name, _filter_key(body.filters), body.k), SearchRequest(query, user))
     items = [_hit(engine, hit) for hit in hits]
     return SearchResponse(searcher=name, items=items, took_ms=round((time.perf_counter() - started) * 1000, 2), user=how)
 
 
-def _run(engine: Engine, key: tuple[str, FilterKey | None, int], requests: Sequence[SearchRequest]) -> list[list[Hit]]:
-    name, filters, k = key
+def _run(key: tuple[Engine, str, FilterKey | None, int], requests: Sequence[SearchRequest]) -> list[list[Hit]]:
+    engine, name, filters, k = key
     return engine.search(name, requests, k, filters)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 __all__ = [
     "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody",
-    "RecommendBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody",
+    "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody",
 ]
 
 API_VERSION = "1"
@@ -77,6 +77,31 @@ class EventBody(_Body):
     item_id: Id
     user_id: Id | None = None
     query: Query | None = None
+
+
+class ItemUpsertBody(_Body):
+    """One catalog item to add or replace (``POST /admin/items``)."""
+
+    item_id: Id
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    brand: Id | None = None
+    category: list[Id] = Field(default_factory=list, max_length=10, description="Category path, top level first.")
+    attributes: dict[Id, Annotated[str, StringConstraints(max_length=512)]] = Field(default_factory=dict, max_length=100)
+    price: float | None = Field(None, ge=0)
+    description: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    in_stock: bool = True
+
+
+class ItemsBody(_Body):
+    """``POST /admin/items``: items to upsert, at most 1000 per call."""
+
+    items: list[ItemUpsertBody] = Field(min_length=1, max_length=1000)
+
+
+class ReloadBody(_Body):
+    """``POST /admin/reload``: the model folder to serve (default: the served one, re-read)."""
+
+    model: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
 
 
 class HitBody(BaseModel):

@@ -1,0 +1,56 @@
+"""``Bundle``: what one service serves, read from a TOML file (or a directory with ``bundle.toml``).
+
+    task = "homedepot"               # data set (``onesearch data list``); source = DIR for generic
+    model = "runs/models/..."        # generative model folder (optional: then no generative/hybrid)
+    model_encoder = "runs/cache/..." # the model's frozen encoder, when not where its manifest says
+    encoder = "dual"                 # the cascade's dense encoder (the cascade is built or reused)
+    cache = "runs/cache"
+    beam = 50
+    events = "runs/serve/events.jsonl"  # search and interaction log ("" = none)
+    state = "runs/serve/state.json"     # catalog changes and reloads, kept across restarts ("" = none)
+
+Contract: relative paths are read from the current directory; unknown keys, a missing ``task``
+or a value of the wrong type are refused with one ``DataError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from onesearch.errors import DataError
+
+__all__ = ["Bundle"]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What one service serves (see module docstring)."""
+
+    task: str
+    source: str | None = None
+    model: str | None = None
+    model_encoder: str | None = None
+    encoder: str = "dual"
+    cache: str = "runs/cache"
+    beam: int = 50
+    events: str | None = "runs/serve/events.jsonl"
+    state: str | None = "runs/serve/state.json"
+
+    @classmethod
+    def read(cls, path: Path) -> Bundle:
+        """The bundle in ``path`` (a TOML file or a directory with ``bundle.toml``)."""
+        file = path / "bundle.toml" if path.is_dir() else path
+        try:
+            raw = tomllib.loads(file.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise DataError(f"cannot read bundle: {error}", path=file) from None
+        names = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(raw) - set(names))
+        if unknown or "task" not in raw:
+            raise DataError(f"a bundle needs task and knows {sorted(names)}; unknown: {unknown}", path=file)
+        wrong = [key for key, value in raw.items() if not isinstance(value, int if key == "beam" else str) or isinstance(value, bool)]
+        if wrong:
+            raise DataError(f"wrong type for {wrong}: beam is an integer, the rest are strings", path=file)
+        return cls(**{key: value or None if key in ("events", "state") else value for key, value in raw.items()})

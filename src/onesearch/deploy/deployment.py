@@ -1,0 +1,170 @@
+"""``Deployment``: one bundle made live, and every change to it as a fresh ``Engine``.
+
+Contract: ``Deployment.open(bundle, data_root)`` loads the data set, builds or reuses the cascade,
+loads the generative model and re-applies the stored ``ServiceState``, so a restart serves what
+was served before it. Each change — ``upsert(rows)``, ``delete(ids)``, ``reload(model)`` — builds a
+complete new ``Engine`` from the current one and leaves the current one untouched (the service
+swaps it in when the call returns), then stores the state; a change that fails raises
+``DataError`` and changes nothing, on disk or in memory. Calls must not overlap (the service
+holds a lock).
+
+Catalog changes: upserted and deleted items leave or enter the cascade's rows, BM25 and dense
+index (``Cascade.with_items``) and the generative trie. An item the model's codebook knows keeps
+its trained full id; a new item is coded through the codebook's encode path (its text vector
+fused with its keywords) and takes the smallest free collision suffix of that code. When every
+suffix of its code is taken the model cannot write it: it is served by the cascade only, and
+the upsert says so. A reload verifies the new model folder (manifest, weights, codebook) and
+answers one search with it before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from onesearch.artifacts import read_manifest
+from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.engine import Cascade
+from onesearch.cascade.fusion import FusedSearcher
+from onesearch.cascade.searchers import make_searcher
+from onesearch.catalog import registry
+from onesearch.catalog.context import ContextResolver
+from onesearch.catalog.text import item_text
+from onesearch.decoding.searcher import GenerativeSearcher
+from onesearch.deploy.bundle import Bundle
+from onesearch.deploy.state import ItemRow, ServiceState
+from onesearch.embedding.encoder import load_encoder
+from onesearch.errors import DataError
+from onesearch.semantic_ids.codebook import encoder_spec, free_full_codes
+from onesearch.semantic_ids.query import TextCoder
+from onesearch.serving.engine import Engine, ItemRecord
+from onesearch.training.checkpoint import KIND, load_searcher
+from onesearch.types import SearchRequest, Searcher, UserContext
+
+__all__ = ["Deployment"]
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class _Model:
+    """A loaded generative model, its codebook folder and (once needed) the coder of new items."""
+
+    path: str
+    searcher: GenerativeSearcher
+    index: Path
+    coder: Callable[[list[str]], Any] | None = None
+
+    @classmethod
+    def load(cls, path: str, beam: int, encoder: str | None) -> _Model:
+        """Load and verify a model folder: manifest, weights, codebook, one search."""
+        try:
+            index = Path(read_manifest(path, kind=KIND)["index"])
+            searcher = load_searcher(Path(path), beam, encoder)
+            searcher.search([SearchRequest("test", UserContext(None))], 1)
+        except DataError:
+            raise
+        except Exception as error:  # a broken artifact: any loader failure means "do not serve it"
+            raise DataError(f"cannot serve this model: {type(error).__name__}: {error}", path=path) from None
+        return cls(path, searcher, index)
+
+    def full_codes(self, items: pa.Table) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+        """Full ids of the catalog's items, and the new items the model cannot write."""
+        known = self.searcher.code_of
+        codes = {item: known[item] for item in items["item_id"].to_pylist() if item in known}
+        new = items.filter(pa.array([item not in known for item in items["item_id"].to_pylist()]))
+        if not len(new):
+            return codes, []
+        columns = new.select(["item_id", "title", "brand", "category"]).to_pydict()
+        texts = [item_text(t, b, c) for t, b, c in zip(columns["title"], columns["brand"], columns["category"])]
+        suffixes = self.searcher.model.config.code_sizes[-1]
+        full = free_full_codes(self._coder()(texts), set(codes.values()), suffixes)
+        codes.update({item: code for item, code in zip(columns["item_id"], full) if code is not None})
+        return codes, [item for item, code in zip(columns["item_id"], full) if code is None]
+
+    def _coder(self) -> Callable[[list[str]], Any]:
+        if self.coder is None:
+            spec = encoder_spec(self.index)
+            if spec is None:
+                raise DataError("the model's codebook does not record its encoder, so new items cannot be coded (rebuild it)", path=self.index)
+            encoder = load_encoder(spec)
+            text_coder = TextCoder.load(self.index, lambda texts: encoder.encode(texts, "item"))
+            self.coder = lambda texts: text_coder.codes(texts, encoder.encode(texts, "item"))
+        return self.coder
+
+
+class Deployment:
+    """The live catalog, cascade and model of one bundle (see module docstring)."""
+
+    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, log: Log) -> None:
+        self.spec = spec
+        self.base_items = items
+        self.base_cascade = cascade
+        self.resolver = resolver
+        self.state = state
+        self.log = log
+        model = state.model or spec.model
+        self.model = _Model.load(model, spec.beam, spec.model_encoder) if model else None
+        self.engine, self.unreachable = self._engine(state, self.model)
+
+    @classmethod
+    def open(cls, spec: Bundle, data_root: Path, log: Log = print) -> Deployment:
+        """Load everything the bundle names and re-apply its stored state."""
+        source = Path(spec.source) if spec.source else None
+        dataset = registry.load(spec.task, data_root, source=source)
+        fingerprint = registry.fingerprint(spec.task, data_root, source, None)
+        cascade = build_cascade(dataset, Path(spec.cache) / f"{spec.task}-{fingerprint}", BuildSettings(encoder=spec.encoder), log=log)
+        state = ServiceState.load(Path(spec.state) if spec.state else None)
+        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, log)
+
+    def upsert(self, rows: Sequence[ItemRow]) -> Engine:
+        """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
+        return self._change(self.state.changed(upserts=rows), self.model)
+
+    def delete(self, item_ids: Sequence[str]) -> Engine:
+        """Remove items (they leave every index, now and after restarts); unknown ids raise ``LookupError``."""
+        missing = sorted(set(item_ids) - set(self.engine.items))
+        if missing:
+            raise LookupError(f"no item {missing[0]!r} in the served catalog" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        return self._change(self.state.changed(deleted=item_ids), self.model)
+
+    def reload(self, model: str | None = None) -> Engine:
+        """Serve the model folder ``model`` (default: the one served now, re-read from disk)."""
+        path = model or (self.model.path if self.model else self.spec.model)
+        if not path:
+            raise DataError("this bundle serves no generative model: name one to load")
+        loaded = _Model.load(path, self.spec.beam, self.spec.model_encoder)
+        return self._change(self.state.changed(model=path), loaded)
+
+    def _change(self, state: ServiceState, model: _Model | None) -> Engine:
+        engine, unreachable = self._engine(state, model)
+        state.save()
+        self.state, self.model, self.engine, self.unreachable = state, model, engine, unreachable
+        return engine
+
+    def _engine(self, state: ServiceState, model: _Model | None) -> tuple[Engine, list[str]]:
+        items = state.apply(self.base_items)
+        if not len(items):
+            raise DataError("the change would leave the catalog empty")
+        cascade = self.base_cascade if not (state.upserts or state.deleted) else self.base_cascade.with_items(items)
+        searchers: dict[str, Searcher] = {name: make_searcher(name, cascade) for name in ("bm25", "cascade")}
+        codes: dict[str, tuple[int, ...]] = {}
+        unreachable: list[str] = []
+        if model is not None:
+            codes, unreachable = model.full_codes(items)
+            generative = model.searcher.with_codes(codes)
+            searchers["generative"] = generative
+            searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
+        return Engine(searchers, _records(items, codes, state), self.resolver.user), unreachable
+
+
+def _records(items: pa.Table, codes: dict[str, tuple[int, ...]], state: ServiceState) -> list[ItemRecord]:
+    columns = items.select(["item_id", "title", "brand", "category", "price"]).to_pydict()
+    return [
+        ItemRecord(item, title, brand, tuple(category or ()), price, "-".join(map(str, codes[item])) if item in codes else None, state.in_stock(item))
+        for item, title, brand, category, price in zip(columns["item_id"], columns["title"], columns["brand"], columns["category"], columns["price"])
+    ]

@@ -1,0 +1,95 @@
+"""``ServiceState``: what a running service changed, kept on disk so a restart keeps it.
+
+Contract: the state is the catalog items upserted (full rows, by id), the ids deleted, and the
+model folder swapped in by a reload (None: the bundle's own). ``apply(items)`` gives the catalog
+as served: the bundle's items minus deleted and upserted ids, plus the upserted rows, in the
+items schema; ``in_stock`` of each item. ``save`` writes the whole state to a temp file and
+renames it over the old one, so a crash leaves either the old or the new state, never half.
+A state without a path lives in memory only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from onesearch.catalog.schema import ITEMS, build_table
+from onesearch.errors import DataError
+
+__all__ = ["ItemRow", "ServiceState"]
+
+FORMAT = 1
+ItemRow = Mapping[str, Any]
+COLUMNS = ("item_id", "title", "brand", "category", "attributes", "price", "description")
+
+
+@dataclass
+class ServiceState:
+    """Upserted rows, deleted ids and the reloaded model of one service."""
+
+    path: Path | None = None
+    upserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    model: str | None = None
+
+    @classmethod
+    def load(cls, path: Path | None) -> ServiceState:
+        """The state stored at ``path`` (empty when the file does not exist yet)."""
+        if path is None or not path.exists():
+            return cls(path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if raw.get("format") != FORMAT:
+                raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT}")
+            return cls(path, dict(raw["upserts"]), set(raw["deleted"]), raw.get("model"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise DataError(f"unreadable service state: {error}", path=path) from None
+
+    def changed(self, upserts: Iterable[ItemRow] = (), deleted: Iterable[str] = (), model: str | None = None) -> ServiceState:
+        """A copy with ``upserts`` and ``deleted`` applied in that order (and ``model`` if given)."""
+        new = ServiceState(self.path, dict(self.upserts), set(self.deleted), model or self.model)
+        for row in upserts:
+            new.upserts[row["item_id"]] = dict(row)
+            new.deleted.discard(row["item_id"])
+        for item_id in deleted:
+            new.upserts.pop(item_id, None)
+            new.deleted.add(item_id)
+        return new
+
+    def apply(self, items: pa.Table) -> pa.Table:
+        """The catalog as served (see module docstring)."""
+        drop = pa.array(sorted(self.deleted | set(self.upserts)), type=pa.string())
+        kept = items.filter(pc.invert(pc.is_in(items["item_id"], value_set=drop))).select(list(ITEMS.names)).cast(ITEMS)
+        rows = list(self.upserts.values())
+        columns: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in COLUMNS}
+        columns["attributes"] = [sorted((row.get("attributes") or {}).items()) for row in rows]
+        return pa.concat_tables([kept, build_table(ITEMS, columns)])
+
+    def in_stock(self, item_id: str) -> bool:
+        """False only for items upserted with ``in_stock`` false."""
+        return bool(self.upserts.get(item_id, {}).get("in_stock", True))
+
+    def save(self) -> None:
+        """Write the state atomically (no-op without a path)."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"format": FORMAT, "model": self.model, "deleted": sorted(self.deleted), "upserts": self.upserts}
+        handle, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(body, out, ensure_ascii=False)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,98 @@
+"""The admin API: hot reload and catalog changes, behind an API key.
+
+Routes: ``POST /admin/reload`` {model?}, ``POST /admin/items`` {items}, ``DELETE /admin/items/{id}``.
+
+Contract: every admin call needs ``Authorization: Bearer <key>`` (401 without or with a wrong
+one; 403 when the service was started with no key: admin disabled). The key is compared in
+constant time and never logged or echoed. Calls run one at a time in a worker thread, so
+searches go on meanwhile; the ``Admin`` builds a complete new ``Engine`` and only then is it
+swapped in (one reference assignment): searches already queued finish on the engine they
+started with. A refused change (``DataError``: a broken model folder, an unknown item) answers
+400 (404 for an unknown item: ``LookupError``) and the old engine keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException
+
+from onesearch.errors import DataError
+from onesearch.serving.engine import Engine
+from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
+
+__all__ = ["Admin", "Live", "add_admin_routes"]
+
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422)}
+
+
+class Admin(Protocol):
+    """What changes a running service (``deploy.Deployment``); each call returns the new engine."""
+
+    engine: Engine
+    unreachable: list[str]
+
+    def upsert(self, rows: Sequence[dict[str, Any]]) -> Engine: ...
+
+    def delete(self, item_ids: Sequence[str]) -> Engine: ...
+
+    def reload(self, model: str | None = None) -> Engine: ...
+
+
+class Live:
+    """The engine now served; admin calls swap it, one at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = asyncio.Lock()
+        self.generation = 0
+
+    async def swap(self, change: Any, *args: Any) -> Engine:
+        """Run ``change(*args)`` in a worker thread and serve the engine it returns."""
+        async with self.lock:
+            try:
+                engine = await asyncio.to_thread(change, *args)
+            except DataError as error:
+                raise HTTPException(400, f"refused, still serving the previous state: {error}") from None
+            except LookupError as error:
+                raise HTTPException(404, str(error.args[0] if error.args else error)) from None
+            self.engine = engine
+            self.generation += 1
+            return engine
+
+
+def add_admin_routes(app: FastAPI, live: Live, admin: Admin | None, key: str | None) -> None:
+    """Mount the admin routes (see module docstring)."""
+
+    def authorize(request: Request) -> Admin:
+        if admin is None or not key:
+            raise HTTPException(403, "the admin API is disabled (start the service with an admin key)")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
+            raise HTTPException(401, "admin calls need the header 'Authorization: Bearer <admin key>'")
+        return admin
+
+    @app.post("/admin/reload", responses=ADMIN_ERRORS, tags=["admin"])
+    async def reload(body: ReloadBody, request: Request) -> dict[str, Any]:
+        """Load a model folder, verify it, and serve it; a broken one is refused."""
+        owner = authorize(request)
+        engine = await live.swap(owner.reload, body.model)
+        return {"status": "reloaded", "generation": live.generation, "items": len(engine.items), "searchers": sorted(engine.searchers)}
+
+    @app.post("/admin/items", responses=ADMIN_ERRORS, tags=["admin"])
+    async def upsert(body: ItemsBody, request: Request) -> dict[str, Any]:
+        """Add or replace items; they are searchable when this answers."""
+        owner = authorize(request)
+        engine = await live.swap(owner.upsert, [item.model_dump() for item in body.items])
+        return {"status": "upserted", "upserted": len(body.items), "items": len(engine.items), "generative_unreachable": owner.unreachable}
+
+    @app.delete("/admin/items/{item_id}", responses=ADMIN_ERRORS, tags=["admin"])
+    async def delete(item_id: str, request: Request) -> dict[str, Any]:
+        """Remove an item from every index, for good (until upserted again)."""
+        owner = authorize(request)
+        engine = await live.swap(owner.delete, [item_id])
+        return {"status": "deleted", "item_id": item_id, "items": len(engine.items)}

@@ -1,0 +1,87 @@
+"""A live bundle: every searcher over the trained model; items upserted and deleted take effect at
+once in every index and survive a restart; a broken model is refused while the old one serves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from onesearch.errors import DataError
+from onesearch.serving.app import create_app
+from onesearch.types import SearchRequest, UserContext
+
+SEARCHERS = ("generative", "hybrid", "cascade", "bm25")
+NEW = {"item_id": "new-1", "title": "orbit violet silk kimono", "brand": "orbit", "category": ["apparel", "kimono"], "price": 80.0}
+
+
+def _found(engine, name, query, k=20, filters=None):
+    return [hit.item_id for hit in engine.search(name, [SearchRequest(query, UserContext(None))], k, filters)[0]]
+
+
+def test_a_bundle_serves_every_searcher_over_the_trained_model(open_deployment):
+    deployment = open_deployment()
+    engine = deployment.engine
+    assert sorted(engine.searchers) == sorted(SEARCHERS)
+    with TestClient(create_app(engine)) as client:
+        for searcher in SEARCHERS:
+            body = client.post("/search", json={"query": "red boots", "k": 5, "searcher": searcher, "user_id": "u1"}).json()
+            assert len(body["items"]) == 5 and all(hit["item_id"] in engine.items and hit["title"] for hit in body["items"]), searcher
+            assert body["user"] == "known"
+        assert all(hit["code"] for hit in client.post("/search", json={"query": "red boots", "k": 5}).json()["items"])
+        assert client.get("/users/u1").json()["history"]
+        assert len(client.post("/recommend", json={"user_id": "u1", "k": 4}).json()["items"]) == 4
+
+
+def test_an_upserted_item_enters_every_index_at_once_and_survives_a_restart(open_deployment):
+    deployment = open_deployment()
+    before = len(deployment.engine.items)
+    engine = deployment.upsert([NEW])
+    assert len(engine.items) == before + 1 and deployment.unreachable == []
+    assert _found(engine, "bm25", "violet kimono")[0] == "new-1"
+    assert "new-1" in _found(engine, "cascade", "violet silk kimono", k=5)
+    code = engine.searchers["generative"].code_of["new-1"]
+    assert engine.items["new-1"].code == "-".join(map(str, code))
+    assert code not in {c for item, c in engine.searchers["generative"].code_of.items() if item != "new-1"}
+    assert _found(engine, "generative", "kimono", filters=(None, "orbit", 70.0, None, None)) == ["new-1"]
+    restarted = open_deployment()
+    assert restarted.engine.items["new-1"].title == NEW["title"]
+    assert restarted.engine.searchers["generative"].code_of["new-1"] == code
+    assert _found(restarted.engine, "bm25", "violet kimono")[0] == "new-1"
+
+
+def test_a_deleted_item_never_comes_back(open_deployment):
+    deployment = open_deployment()
+    target = _found(deployment.engine, "bm25", "red leather boots")[0]
+    title = deployment.engine.items[target].title
+    deployment.delete([target])
+    for engine in (deployment.engine, open_deployment().engine):
+        assert target not in engine.items
+        for name in SEARCHERS:
+            assert target not in _found(engine, name, title), name
+        assert target not in engine.searchers["generative"].code_of
+    with pytest.raises(LookupError, match="no item"):
+        deployment.delete(["no-such-item"])
+    deployment.upsert([{"item_id": target, "title": title}])
+    assert target in _found(deployment.engine, "bm25", title)
+
+
+def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment, trained, tmp_path):
+    deployment = open_deployment()
+    serving = deployment.engine
+    broken = tmp_path / "broken"
+    shutil.copytree(trained[2], broken)
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    for bad in (broken, tmp_path / "missing"):
+        with pytest.raises(DataError):
+            deployment.reload(str(bad))
+        assert deployment.engine is serving
+    assert not (tmp_path / "state.json").exists()
+    fresh = tmp_path / "fresh"
+    shutil.copytree(trained[2], fresh)
+    engine = deployment.reload(str(fresh))
+    assert engine is not serving and _found(engine, "generative", "red boots", k=3)
+    assert json.loads((tmp_path / "state.json").read_text())["model"] == str(fresh)
+    assert open_deployment().model.path == str(fresh)
