@@ -25,3 +25,9 @@ def test_bad_bundles_are_one_located_error(tmp_path, content, problem):
     with pytest.raises(DataError, match=problem) as error:
         Bundle.read(tmp_path / "b.toml")
     assert "b.toml" in str(error.value)
+
+
+def test_a_written_bundle_reads_back(tmp_path):
+    bundle = Bundle(task="generic", source='C:\\shop "one"', model="m", beam=7, events=None)
+    bundle.write(tmp_path / "deep" / "bundle.toml")
+    assert Bundle.read(tmp_path / "deep") == bundle

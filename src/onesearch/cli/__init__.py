@@ -11,6 +11,7 @@ import sys
 import typer
 
 from onesearch.cli import data, index
+from onesearch.cli.demo import demo_command
 from onesearch.cli.eval import evaluate_command
 from onesearch.cli.search import search_command
 from onesearch.cli.serve import serve_command
@@ -30,6 +31,7 @@ app.command("eval")(evaluate_command)
 app.command("train")(train_command)
 app.command("search")(search_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 
 
 def main(argv: list[str] | None = None) -> None:

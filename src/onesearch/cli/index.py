@@ -14,6 +14,7 @@ from rich.console import Console
 from onesearch.artifacts import read_manifest
 from onesearch.cascade.build import BuildSettings, EncodedCatalog, encode_catalog
 from onesearch.catalog import registry
+from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
@@ -23,7 +24,7 @@ from onesearch.semantic_ids import metrics
 from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook, encoder_spec
 from onesearch.semantic_ids.query import TextCoder
 
-__all__ = ["app"]
+__all__ = ["app", "build_codebook"]
 
 app = typer.Typer(help="Build and inspect semantic-id codebooks (RQ k-means + OPQ, keyword-enhanced).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -45,14 +46,20 @@ def build(
     test_file: TestFileOption = None,
 ) -> None:
     """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
-    started = time.perf_counter()
     config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     directory = cache / f"{task}-{registry.fingerprint(task, data_root(data), source, test_file)}"
+    typer.echo(json.dumps(build_codebook(dataset, directory, out, config, keywords, encoder), indent=2))
+
+
+def build_codebook(dataset: Dataset, directory: Path, out: Path, config: CodebookConfig, keywords: bool = True, encoder: str = "dual") -> dict:  # type: ignore[type-arg]
+    """Fit and save the codebook of ``dataset``'s catalog into ``out``; vectors come from (and the
+    dual encoder lives in) the cascade folder ``directory``. Returns the quality metrics."""
+    started = time.perf_counter()
     catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder), log=console.print)
     pool = _pool(dataset) if keywords else []
     vectors = _enhanced(catalog, pool, directory)
-    console.print(f"fitting {config.levels} residual k-means{' (balanced last level)' if balanced else ''} + {opq} OPQ sub-codes")
+    console.print(f"fitting {config.levels} residual k-means{' (balanced last level)' if config.balanced_last else ''} + {config.opq_subcodes} OPQ sub-codes")
     try:
         codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config)
     except ValueError as error:
@@ -62,7 +69,7 @@ def build(
     quality["seconds"] = round(time.perf_counter() - started, 1)
     extra = {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": _encoder_spec(directory, encoder)})}
     codebook.save(out, metrics=quality, extra=extra)
-    typer.echo(json.dumps(quality, indent=2))
+    return quality
 
 
 @app.command("stats")
@@ -123,7 +130,7 @@ def _levels(value: str) -> tuple[int, ...]:
     return sizes
 
 
-def _pool(dataset) -> list[Keyword]:  # type: ignore[no-untyped-def]
+def _pool(dataset: Dataset) -> list[Keyword]:
     items = dataset.items
     attributes = [dict(a or []) for a in items["attributes"].to_pylist()]
     return mine_keywords(items["title"].to_pylist(), items["brand"].to_pylist(), items["category"].to_pylist(), attributes)

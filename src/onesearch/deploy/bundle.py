@@ -10,13 +10,16 @@
     state = "runs/serve/state.json"     # catalog changes and reloads, kept across restarts ("" = none)
 
 Contract: relative paths are read from the current directory; unknown keys, a missing ``task``
-or a value of the wrong type are refused with one ``DataError`` naming the file.
+or a value of the wrong type are refused with one ``DataError`` naming the file. ``write(path)``
+stores a bundle that ``read`` gives back (unset logs as ""), written to a temp file, then renamed.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from onesearch.errors import DataError
@@ -54,3 +57,12 @@ class Bundle:
         if wrong:
             raise DataError(f"wrong type for {wrong}: beam is an integer, the rest are strings", path=file)
         return cls(**{key: value or None if key in ("events", "state") else value for key, value in raw.items()})
+
+    def write(self, path: Path) -> None:
+        """Store this bundle as TOML at ``path`` (atomically)."""
+        lines = [f"{key} = {value if isinstance(value, int) else json.dumps(value or '', ensure_ascii=False)}"
+                 for key, value in asdict(self).items() if value is not None or key in ("events", "state")]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
