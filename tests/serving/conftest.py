@@ -43,8 +43,8 @@ def _states(texts):
     return states, padding
 
 
-@pytest.fixture
-def catalog() -> list[ItemRecord]:
+def make_catalog() -> list[ItemRecord]:
+    """30 shoes in three colours, two brands, prices 10-39, codes in a 3x4x3 space."""
     codes = [(a, b, c) for a in range(3) for b in range(4) for c in range(3)][:30]
     return [
         ItemRecord(f"i{n}", f"{COLOURS[n % 3]} shoe {n}", brand="acme" if n % 2 else "zeta", category=("shoes", COLOURS[n % 3]), price=float(10 + n), code="-".join(map(str, code)))
@@ -53,7 +53,12 @@ def catalog() -> list[ItemRecord]:
 
 
 @pytest.fixture
-def engine(catalog) -> Engine:
+def catalog() -> list[ItemRecord]:
+    return make_catalog()
+
+
+def make_engine(catalog: list[ItemRecord]) -> Engine:
+    """The untrained generative searcher and the word searcher over ``catalog``; u1 is known."""
     torch.manual_seed(0)
     views = Views(short_term=True, short_queries=0)
     model = CodeDecoder(ModelConfig(SIZES, memory_dim=8, d_model=16, layers=1, heads=2, feedforward=32, dropout=0.0, views=views)).eval()
@@ -62,3 +67,8 @@ def engine(catalog) -> Engine:
     generative = GenerativeSearcher(_states, model, ids, codes, beam=12, builder=ContextBuilder.of(views, ids, codes, SIZES))
     stored = {"u1": UserContext("u1", {}, (HistoryEvent("i3", InteractionType.ORDER, 0, None), HistoryEvent(None, InteractionType.SEARCH, 1, "red shoe")))}
     return Engine({"generative": generative, "bm25": WordSearcher(catalog)}, catalog, stored.get)
+
+
+@pytest.fixture
+def engine(catalog) -> Engine:
+    return make_engine(catalog)

@@ -101,9 +101,9 @@ def test_malformed_json_and_invalid_utf8_are_4xx_json(client):
         assert 400 <= response.status_code < 500 and response.json()["error"]
 
 
-def test_a_searcher_not_served_is_a_400(client):
+def test_a_searcher_not_served_is_a_404(client):
     response = client.post("/search", json={"query": "red", "searcher": "cascade"})
-    assert response.status_code == 400 and "not served" in response.json()["error"]
+    assert response.status_code == 404 and "not served" in response.json()["error"]
 
 
 def test_overload_answers_429_with_retry_after_and_the_rest_are_served(engine):

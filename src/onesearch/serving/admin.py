@@ -18,7 +18,8 @@ import hmac
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from onesearch.errors import DataError
@@ -27,6 +28,7 @@ from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 
 __all__ = ["Admin", "Live", "add_admin_routes"]
 
+BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422)}
 
 
@@ -68,31 +70,31 @@ class Live:
 def add_admin_routes(app: FastAPI, live: Live, admin: Admin | None, key: str | None) -> None:
     """Mount the admin routes (see module docstring)."""
 
-    def authorize(request: Request) -> Admin:
+    def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Admin:
+        """Checked before the body is validated, so an unauthorized call learns nothing."""
+        refused = HTTPException(401, "admin calls need the header 'Authorization: Bearer <admin key>'", headers={"WWW-Authenticate": "Bearer"})
+        if credentials is None:
+            raise refused
         if admin is None or not key:
             raise HTTPException(403, "the admin API is disabled (start the service with an admin key)")
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
-            raise HTTPException(401, "admin calls need the header 'Authorization: Bearer <admin key>'")
+        if not hmac.compare_digest(credentials.credentials.encode(), key.encode()):
+            raise refused
         return admin
 
     @app.post("/admin/reload", responses=ADMIN_ERRORS, tags=["admin"])
-    async def reload(body: ReloadBody, request: Request) -> dict[str, Any]:
+    async def reload(body: ReloadBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:
         """Load a model folder, verify it, and serve it; a broken one is refused."""
-        owner = authorize(request)
         engine = await live.swap(owner.reload, body.model)
         return {"status": "reloaded", "generation": live.generation, "items": len(engine.items), "searchers": sorted(engine.searchers)}
 
     @app.post("/admin/items", responses=ADMIN_ERRORS, tags=["admin"])
-    async def upsert(body: ItemsBody, request: Request) -> dict[str, Any]:
+    async def upsert(body: ItemsBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:
         """Add or replace items; they are searchable when this answers."""
-        owner = authorize(request)
         engine = await live.swap(owner.upsert, [item.model_dump() for item in body.items])
         return {"status": "upserted", "upserted": len(body.items), "items": len(engine.items), "generative_unreachable": owner.unreachable}
 
     @app.delete("/admin/items/{item_id}", responses=ADMIN_ERRORS, tags=["admin"])
-    async def delete(item_id: str, request: Request) -> dict[str, Any]:
+    async def delete(item_id: str, owner: Admin = Depends(authorize)) -> dict[str, Any]:
         """Remove an item from every index, for good (until upserted again)."""
-        owner = authorize(request)
         engine = await live.swap(owner.delete, [item_id])
         return {"status": "deleted", "item_id": item_id, "items": len(engine.items)}

@@ -34,13 +34,15 @@ from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
 from onesearch.serving.schemas import (
-    API_VERSION, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, RecommendBody, SearchBody, SearchResponse, UserBody,
+    API_VERSION, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
+    SearchResponse, UserBody,
 )
-from onesearch.types import Hit, SearchRequest
+from onesearch.types import HistoryEvent, Hit, SearchRequest
 
 __all__ = ["Settings", "create_app"]
 
 PAGE = Path(__file__).with_name("static") / "index.html"
+BEHAVIOURS = ("click", "cart", "order")
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 422, 429, 504)}
 
 
@@ -110,7 +112,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         context, how = live.engine.user(user_id, None)
         if how != "known":
             raise HTTPException(404, f"no stored history for user {user_id!r}")
-        history = [HistoryEventBody(type=e.type.value, item_id=e.item_id, query=e.query) for e in context.history if e.type.value in ("click", "cart", "order", "search")]
+        history = [_event_body(e) for e in context.history if (e.type.value == "search" and e.query) or (e.type.value in BEHAVIOURS and e.item_id)]
         return UserBody(user_id=user_id, history=history)
 
     @app.post("/events", status_code=202, responses=ERRORS)
@@ -152,9 +154,15 @@ def _run(key: tuple[Engine, str, FilterKey | None, int], requests: Sequence[Sear
     return engine.search(name, requests, k, filters)
 
 
+def _event_body(event: HistoryEvent) -> HistoryEventBody:
+    if event.type.value == "search":
+        return SearchEventBody(type="search", query=event.query or "")
+    return ItemEventBody(type=event.type.value, item_id=event.item_id or "", query=event.query or None)  # type: ignore[arg-type]
+
+
 def _known(engine: Engine, name: str) -> None:
     if name not in engine.searchers:
-        raise HTTPException(400, f"searcher {name!r} is not served here (serving: {', '.join(sorted(engine.searchers))})")
+        raise HTTPException(404, f"searcher {name!r} is not served here (serving: {', '.join(sorted(engine.searchers))})")
 
 
 def _filter_key(filters: Filters | None) -> FilterKey | None:

@@ -8,38 +8,54 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 __all__ = [
-    "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody",
+    "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody", "ItemEventBody", "SearchEventBody",
     "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody",
 ]
 
 API_VERSION = "1"
 SearcherName = Literal["generative", "hybrid", "cascade", "bm25"]
-Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# Texts must hold a non-space character (the pattern says so in the OpenAPI spec too).
+Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512, pattern=r"\S")]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"\S")]
 Behaviour = Literal["click", "cart", "order"]
+
+
+def _json_number(value: object) -> object:
+    """JSON numbers only (no strings, no booleans); 3.0 counts as the integer 3, as in JSON Schema."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a JSON number")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Whole = Annotated[int, BeforeValidator(_json_number)]
+Number = Annotated[float, BeforeValidator(_json_number)]
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class HistoryEventBody(_Body):
-    """One past event of the user, oldest first in a list."""
+class SearchEventBody(_Body):
+    """A past search of the user."""
 
-    type: Literal["click", "cart", "order", "search"]
-    item_id: Id | None = None
+    type: Literal["search"]
+    query: Query
+    item_id: None = None
+
+
+class ItemEventBody(_Body):
+    """A past click, cart or order of the user."""
+
+    type: Behaviour
+    item_id: Id
     query: Query | None = None
 
-    @model_validator(mode="after")
-    def _has_subject(self) -> HistoryEventBody:
-        if self.type == "search" and self.query is None:
-            raise ValueError("a search event needs query")
-        if self.type != "search" and self.item_id is None:
-            raise ValueError(f"a {self.type} event needs item_id")
-        return self
+
+# One past event of the user (oldest first in a list); ``type`` tells which kind.
+HistoryEventBody = Annotated[SearchEventBody | ItemEventBody, Field(discriminator="type")]
 
 
 class Filters(_Body):
@@ -47,15 +63,15 @@ class Filters(_Body):
 
     category: Id | None = Field(None, description="Any level of the item's category path, case-insensitive.")
     brand: Id | None = Field(None, description="The brand, case-insensitive.")
-    price_min: float | None = Field(None, ge=0)
-    price_max: float | None = Field(None, ge=0)
-    in_stock: bool | None = Field(None, description="true: only items not removed from stock.")
+    price_min: Number | None = Field(None, ge=0)
+    price_max: Number | None = Field(None, ge=0)
+    in_stock: StrictBool | None = Field(None, description="true: only items not removed from stock.")
 
 
 class _UserBody(_Body):
     user_id: Id | None = Field(None, description="A known user's id; unknown ids are served as cold users.")
     history: list[HistoryEventBody] | None = Field(None, max_length=500, description="Overrides the stored history of user_id.")
-    k: int = Field(10, ge=1, le=100)
+    k: Whole = Field(10, ge=1, le=100)
     filters: Filters | None = None
 
 
@@ -83,13 +99,13 @@ class ItemUpsertBody(_Body):
     """One catalog item to add or replace (``POST /admin/items``)."""
 
     item_id: Id
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"\S")]
     brand: Id | None = None
     category: list[Id] = Field(default_factory=list, max_length=10, description="Category path, top level first.")
     attributes: dict[Id, Annotated[str, StringConstraints(max_length=512)]] = Field(default_factory=dict, max_length=100)
-    price: float | None = Field(None, ge=0)
+    price: Number | None = Field(None, ge=0)
     description: Annotated[str, StringConstraints(max_length=20000)] | None = None
-    in_stock: bool = True
+    in_stock: StrictBool = True
 
 
 class ItemsBody(_Body):
