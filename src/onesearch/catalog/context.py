@@ -44,6 +44,11 @@ class ContextResolver:
             return None
         return UserContext(user_id, self._profiles.get(user_id, {}), self._log.before(user_id, np.iinfo(np.int64).max))
 
+    def active_users(self, limit: int) -> list[str]:
+        """Up to ``limit`` users with a stored history, most events first (ties by id)."""
+        counts = sorted(((-len(seq), user) for user, seq in self._log.users.items()))
+        return [user for _, user in counts[:limit]]
+
     def requests(self, examples: Iterable[Example]) -> list[SearchRequest]:
         """``request`` for each example, in order."""
         return [self.request(example) for example in examples]

@@ -48,6 +48,7 @@ from onesearch.types import SearchRequest, Searcher, UserContext
 __all__ = ["Deployment"]
 
 Log = Callable[[str], None]
+SAMPLE_USERS = 50
 
 
 @dataclass
@@ -159,7 +160,7 @@ class Deployment:
             generative = model.searcher.with_codes(codes)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
-        return Engine(searchers, _records(items, codes, state), self.resolver.user), unreachable
+        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.resolver.active_users(SAMPLE_USERS)), unreachable
 
 
 def _records(items: pa.Table, codes: dict[str, tuple[int, ...]], state: ServiceState) -> list[ItemRecord]:

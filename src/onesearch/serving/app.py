@@ -2,7 +2,7 @@
 
 Routes (API version 1, schemas in ``serving.schemas``; OpenAPI at ``/docs``):
 ``POST /search``, ``POST /recommend`` (no query: the generative model as home-feed
-recommender), ``GET /items/{id}``, ``GET /users/{id}`` (stored history, for the page),
+recommender), ``GET /items/{id}``, ``GET /users`` (known users to try) and ``GET /users/{id}`` (stored history, for the page),
 ``POST /events``, ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the page),
 and the admin routes of ``serving.admin`` (reload, item upsert and delete).
 
@@ -35,7 +35,7 @@ from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
 from onesearch.serving.schemas import (
     API_VERSION, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
-    SearchResponse, UserBody,
+    SearchResponse, UserBody, UsersBody,
 )
 from onesearch.types import HistoryEvent, Hit, SearchRequest
 
@@ -105,6 +105,11 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         if found is None:
             raise HTTPException(404, f"no item {item_id!r}")
         return ItemBody(item_id=found.item_id, title=found.title, brand=found.brand, category=list(found.category), price=found.price, code=found.code, in_stock=found.in_stock)
+
+    @app.get("/users", response_model=UsersBody)
+    async def users() -> UsersBody:
+        """Some known users (most active first), to try personalized search with."""
+        return UsersBody(users=live.engine.sample_users)
 
     @app.get("/users/{user_id}", response_model=UserBody, responses=ERRORS)
     async def user(user_id: str) -> UserBody:

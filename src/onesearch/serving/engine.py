@@ -6,7 +6,8 @@ itself (``restricted(item_ids)``, the generative searcher: its trie then holds o
 items) searches inside the allowed set; the others over-fetch and drop disallowed hits, so they
 may return fewer than ``k``. Allowed sets are cached per filter. ``user(user_id, history)`` turns
 an API user into the searchers' ``UserContext``: a posted history wins, then the stored one;
-an unknown id is a cold user, never an error.
+an unknown id is a cold user, never an error. ``sample_users`` are known users to offer a
+person trying the service (the page's user picker).
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ class ItemRecord:
 class Engine:
     """Searchers by name over one catalog."""
 
-    def __init__(self, searchers: Mapping[str, Searcher], items: Sequence[ItemRecord], users: Callable[[str], UserContext | None] | None = None) -> None:
+    def __init__(self, searchers: Mapping[str, Searcher], items: Sequence[ItemRecord], users: Callable[[str], UserContext | None] | None = None,
+                 sample_users: Sequence[str] = ()) -> None:
         self.searchers = dict(searchers)
         self.items = {item.item_id: item for item in items}
         self._users = users or (lambda _: None)
+        self.sample_users = list(sample_users)
         self._allowed = lru_cache(maxsize=64)(self._allowed_ids)
         self._restricted = lru_cache(maxsize=16)(self._restricted_searcher)
 

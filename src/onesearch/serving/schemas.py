@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 __all__ = [
     "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody", "ItemEventBody", "SearchEventBody",
-    "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody",
+    "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody", "UsersBody",
 ]
 
 API_VERSION = "1"
@@ -147,6 +147,10 @@ class ItemBody(BaseModel):
 class UserBody(BaseModel):
     user_id: str
     history: list[HistoryEventBody]
+
+
+class UsersBody(BaseModel):
+    users: list[str]
 
 
 class ErrorBody(BaseModel):
