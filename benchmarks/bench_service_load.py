@@ -1,0 +1,179 @@
+"""Load test of ``onesearch serve`` on loopback: throughput and p50/p99 latency against concurrency
+for the generative and cascade searchers, then a reload-under-load run that counts failed searches.
+
+Starts the service as its own process over a bundle (default: the Home Depot bundle), with the
+events log and service state in a temporary folder so the bundle's own files are untouched. Each
+load step is a closed loop: N clients send searches back to back (distinct valid-split queries,
+cycled) for a fixed time; each figure is the median over repeats. Under load, the reload run
+calls ``POST /admin/reload`` (the same model folder, loaded and verified again), upserts a new
+item and deletes it, and counts every search that did not answer 200 (it must be 0).
+
+    .venv/bin/python benchmarks/bench_service_load.py [--bundle configs/serve/homedepot.toml]
+        [--concurrency 1 4 16] [--seconds 15] [--repeats 3] [--out runs/bench/service-load.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from _machine import machine
+from onesearch.catalog import registry
+from onesearch.catalog.schema import examples_of
+from onesearch.cli.data import data_root
+from onesearch.deploy.bundle import Bundle
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(bundle: Bundle, work: Path, key: str, max_queue: int) -> tuple[subprocess.Popen, str]:
+    """The service in its own process; returns once /healthz answers."""
+    spec = replace(bundle, events=str(work / "events.jsonl"), state=str(work / "state.json"))
+    spec.write(work / "bundle.toml")
+    (work / "key").write_text(key)
+    port = _free_port()
+    command = [str(Path(sys.executable).with_name("onesearch")), "serve", str(work), "--port", str(port), "--admin-key-file", str(work / "key"), "--max-queue", str(max_queue)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the service stopped: see {work / 'server.log'}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    server.kill()
+    raise SystemExit("the service did not start within 15 minutes")
+
+
+async def _load(url: str, searcher: str, queries: list[str], clients: int, seconds: float) -> dict:
+    """N clients, back to back, for ``seconds``: latencies of 200s and counts of the rest."""
+    latencies: list[float] = []
+    failed: dict[str, int] = {}
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(start: int) -> None:
+        n = start
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+            while time.monotonic() < stop:
+                body = {"query": queries[n % len(queries)], "k": 10, "searcher": searcher}
+                n += clients
+                began = time.perf_counter()
+                try:
+                    status = (await http.post("/search", json=body)).status_code
+                except httpx.HTTPError as error:
+                    status = type(error).__name__
+                if status == 200:
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    failed[str(status)] = failed.get(str(status), 0) + 1
+
+    began = time.monotonic()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.monotonic() - began
+    ordered = sorted(latencies)
+    return {
+        "ok": len(ordered), "failed": failed, "throughput": len(ordered) / elapsed,
+        "p50_ms": 1000 * ordered[len(ordered) // 2] if ordered else None,
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else None,
+    }
+
+
+async def _reload_under_load(url: str, key: str, queries: list[str], clients: int, seconds: float, model: str) -> dict:
+    """Searches under load while the admin API reloads the model and changes the catalog."""
+    headers = {"Authorization": f"Bearer {key}"}
+    load = asyncio.create_task(_load(url, "generative", queries, clients, seconds))
+    calls = []
+    async with httpx.AsyncClient(base_url=url, timeout=600, headers=headers) as admin:
+        await asyncio.sleep(seconds * 0.1)
+        for step, (method, path, body) in enumerate([
+            ("POST", "/admin/reload", {"model": model}),
+            ("POST", "/admin/items", {"items": [{"item_id": "bench-new-1", "title": "benchmark violet cordless kimono drill"}]}),
+            ("DELETE", "/admin/items/bench-new-1", None),
+            ("POST", "/admin/reload", {}),
+        ]):
+            began = time.perf_counter()
+            response = await admin.request(method, path, json=body)
+            calls.append({"call": f"{method} {path}", "status": response.status_code, "seconds": round(time.perf_counter() - began, 2)})
+    searches = await load
+    return {"searches_ok": searches["ok"], "searches_failed": searches["failed"], "admin_calls": calls,
+            "p50_ms": searches["p50_ms"], "p99_ms": searches["p99_ms"]}
+
+
+def _queries(bundle: Bundle, data: Path | None, count: int) -> list[str]:
+    dataset = registry.load(bundle.task, data_root(data), source=Path(bundle.source) if bundle.source else None)
+    seen: dict[str, None] = {}
+    for example in examples_of(dataset.examples):
+        if example.split == "valid" and example.query:
+            seen.setdefault(example.query, None)
+    return list(seen)[:count]
+
+
+def _table(rows: list[dict]) -> str:
+    lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['searcher']} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['failed']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, default=Path("configs/serve/homedepot.toml"))
+    parser.add_argument("--searchers", nargs="+", default=["generative", "cascade"])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reload-seconds", type=float, default=60.0)
+    parser.add_argument("--max-queue", type=int, default=256)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/service-load.json"))
+    args = parser.parse_args()
+    bundle = Bundle.read(args.bundle)
+    queries = _queries(bundle, args.data, 500)
+    key = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
+        server, url = _start(bundle, Path(tmp), key, args.max_queue)
+        try:
+            asyncio.run(_load(url, args.searchers[0], queries, 1, 3.0))  # warm-up
+            rows = []
+            for searcher in args.searchers:
+                for clients in args.concurrency:
+                    runs = [asyncio.run(_load(url, searcher, queries, clients, args.seconds)) for _ in range(args.repeats)]
+                    failed = sum(sum(r["failed"].values()) for r in runs)
+                    rows.append({"searcher": searcher, "clients": clients, "failed": failed,
+                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms")}})
+                    print(_table(rows[-1:]).splitlines()[-1], flush=True)
+            reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model)))
+        finally:
+            server.terminate()
+            server.wait(30)
+    report = {"machine": machine(), "bundle": str(args.bundle), "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"machine: {machine()}\n\n{_table(rows)}\n\nreload under load: {json.dumps(reload)}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
