@@ -73,9 +73,10 @@ def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment
     serving = deployment.engine
     broken = tmp_path / "broken"
     shutil.copytree(trained[2], broken)
-    (broken / "model.safetensors").write_bytes(b"not weights")
-    for bad in (broken, tmp_path / "missing"):
-        with pytest.raises(DataError):
+    weights = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(weights[:-1] + bytes([weights[-1] ^ 1]))
+    for bad, problem in ((broken, "does not match the manifest"), (tmp_path / "missing", "not an artifact")):
+        with pytest.raises(DataError, match=problem):
             deployment.reload(str(bad))
         assert deployment.engine is serving
     assert not (tmp_path / "state.json").exists()

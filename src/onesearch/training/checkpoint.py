@@ -5,8 +5,9 @@ training recipe, losses, the codebook folder and encoder it was trained with) + 
 (cold items hidden from training) + ``loss.png`` + ``tokenizer.json`` (models with their own
 text encoder only).
 
-Contract: ``save_decoder`` writes atomically; ``load_decoder`` rebuilds the exact module from the
-manifest's ``ModelConfig`` and checks the manifest kind; ``load_searcher`` wires a
+Contract: ``save_decoder`` writes atomically and records the weights' SHA-256; ``load_decoder``
+rebuilds the exact module from the manifest's ``ModelConfig`` and checks the manifest kind and
+(when recorded) the weights' hash; ``load_searcher`` wires a
 ``GenerativeSearcher`` from a model folder alone (its manifest names the codebook and encoder).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
+from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.embedding.encoder import load_encoder, load_token_encoder
 from onesearch.embedding.tokenizer import ShopTokenizer
@@ -32,6 +33,7 @@ from onesearch.semantic_ids.query import TextCoder
 __all__ = ["KIND", "load_decoder", "load_searcher", "save_decoder"]
 
 KIND = "generative-decoder"
+WEIGHTS = "model.safetensors"
 
 
 def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: bytes | None = None, tokenizer: ShopTokenizer | None = None, **extra: Any) -> None:
@@ -39,24 +41,28 @@ def save_decoder(model: CodeDecoder, out: Path, held_out: list[str], curve_png: 
     from safetensors.torch import save_file
 
     with atomic_directory(out) as tmp:
-        save_file({k: v.detach().half().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+        save_file({k: v.detach().half().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
         (tmp / "held_out.json").write_text(json.dumps(sorted(held_out)))
         if curve_png is not None:
             (tmp / "loss.png").write_bytes(curve_png)
         if tokenizer is not None:
             tokenizer.save(tmp)
-        write_manifest(tmp, KIND, config={"model": asdict(model.config)}, inputs={}, **extra)
+        write_manifest(tmp, KIND, config={"model": asdict(model.config)}, inputs={}, weights_sha256=file_sha256(tmp / WEIGHTS), **extra)
 
 
 def load_decoder(directory: Path, device: str = "cpu") -> tuple[CodeDecoder, dict[str, Any]]:
-    """The decoder saved in ``directory`` (eval mode) and its manifest."""
+    """The decoder saved in ``directory`` (eval mode) and its manifest; ``DataError`` when the
+    weights are not the ones the manifest recorded."""
     from safetensors.torch import load_file
 
     manifest = read_manifest(directory, kind=KIND)
+    expected = manifest.get("weights_sha256")
+    if expected is not None and file_sha256(Path(directory) / WEIGHTS) != expected:
+        raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=Path(directory) / WEIGHTS)
     raw = dict(manifest["config"]["model"])
     config = ModelConfig(**{**raw, "code_sizes": tuple(raw["code_sizes"]), "views": Views(**raw.get("views", {}))})
     model = CodeDecoder(config)
-    model.load_state_dict({k: v.float() for k, v in load_file(str(Path(directory) / "model.safetensors")).items()})
+    model.load_state_dict({k: v.float() for k, v in load_file(str(Path(directory) / WEIGHTS)).items()})
     return model.to(device).eval(), manifest
 
 
