@@ -49,13 +49,14 @@ class Bm25Index:
         (Path(directory) / "analyser.json").write_text(json.dumps({"language": self.tokenizer.language}))
 
     @classmethod
-    def load(cls, directory: Path) -> Bm25Index:
-        """The index saved in ``directory`` (arrays memory-mapped)."""
+    def load(cls, directory: Path, tokenizer: Tokenizer | None = None) -> Bm25Index:
+        """The index saved in ``directory`` (arrays memory-mapped); ``tokenizer`` is reused when it
+        analyses the saved language (sharing its cache of analysed texts)."""
         import bm25s
 
         language = json.loads((Path(directory) / "analyser.json").read_text())["language"]
         retriever = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
-        return cls(retriever, Tokenizer(language))
+        return cls(retriever, tokenizer if tokenizer is not None and tokenizer.language == language else Tokenizer(language))
 
 
 def top_positive(scores: np.ndarray, k: int) -> np.ndarray:

@@ -99,7 +99,7 @@ def _bm25(items: ItemTable, tokenizer: Tokenizer, path: Path, log: Log) -> Bm25I
         log(f"indexing {len(items):,} items with BM25 ({tokenizer.language})")
         with atomic_directory(path) as tmp:
             Bm25Index.build(items.texts, tokenizer).save(tmp)
-    return Bm25Index.load(path)
+    return Bm25Index.load(path, tokenizer)
 
 
 def _encoder_path(items: ItemTable, train: list[Example], directory: Path, settings: BuildSettings, log: Log) -> str:

@@ -3,13 +3,14 @@
 Contract: ``Tokenizer(language)`` maps a text to a list of terms; ``"en"`` lowercases, splits on
 word characters, drops English stop words and stems with PyStemmer (Snowball English);
 ``"zh"`` segments with jieba (search mode) and treats Latin words as in ``"en"``.
-``detect_language`` picks ``"zh"`` when CJK characters make up a notable share of the text.
+Analysed texts are cached per instance (``TEXTS_CACHED``). ``detect_language`` picks ``"zh"`` when CJK characters make up a notable share of the text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Literal
 
 __all__ = ["Language", "Tokenizer", "detect_language"]
@@ -18,6 +19,7 @@ Language = Literal["en", "zh"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_SHARE = 0.05
+TEXTS_CACHED = 1 << 18  # analysed texts kept per tokenizer: a catalog rebuild re-analyses only changed texts
 
 
 def detect_language(texts: Sequence[str]) -> Language:
@@ -37,8 +39,12 @@ class Tokenizer:
         self._stem = Stemmer.Stemmer("english").stemWord
         self._stopwords = frozenset(STOPWORDS_EN)
         self._cache: dict[str, str] = {}
+        self._terms = lru_cache(maxsize=TEXTS_CACHED)(self._analyse)
 
     def __call__(self, text: str) -> list[str]:
+        return list(self._terms(text))
+
+    def _analyse(self, text: str) -> tuple[str, ...]:
         text = text.lower()
         if self.language == "zh":
             import jieba
@@ -46,7 +52,7 @@ class Tokenizer:
             pieces = [piece for chunk in jieba.lcut_for_search(text) for piece in _WORD.findall(chunk)]
         else:
             pieces = _WORD.findall(text)
-        return [self._stem_cached(word) for word in pieces if word not in self._stopwords]
+        return tuple(self._stem_cached(word) for word in pieces if word not in self._stopwords)
 
     def _stem_cached(self, word: str) -> str:
         stem = self._cache.get(word)

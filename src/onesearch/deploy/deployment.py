@@ -37,6 +37,7 @@ from onesearch.catalog.text import item_text
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.state import ItemRow, ServiceState
+from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
 from onesearch.semantic_ids.codebook import encoder_spec, free_full_codes
@@ -58,10 +59,11 @@ class _Model:
     path: str
     searcher: GenerativeSearcher
     index: Path
+    embeddings: Path
     coder: Callable[[list[str]], Any] | None = None
 
     @classmethod
-    def load(cls, path: str, beam: int, encoder: str | None) -> _Model:
+    def load(cls, path: str, beam: int, encoder: str | None, embeddings: Path) -> _Model:
         """Load and verify a model folder: manifest, weights, codebook, one search."""
         try:
             index = Path(read_manifest(path, kind=KIND)["index"])
@@ -71,7 +73,7 @@ class _Model:
             raise
         except Exception as error:  # a broken artifact: any loader failure means "do not serve it"
             raise DataError(f"cannot serve this model: {type(error).__name__}: {error}", path=path) from None
-        return cls(path, searcher, index)
+        return cls(path, searcher, index, embeddings)
 
     def full_codes(self, items: pa.Table) -> tuple[dict[str, tuple[int, ...]], list[str]]:
         """Full ids of the catalog's items, and the new items the model cannot write."""
@@ -93,7 +95,7 @@ class _Model:
             if spec is None:
                 raise DataError("the model's codebook does not record its encoder, so new items cannot be coded (rebuild it)", path=self.index)
             encoder = load_encoder(spec)
-            text_coder = TextCoder.load(self.index, lambda texts: encoder.encode(texts, "item"))
+            text_coder = TextCoder.load(self.index, lambda texts: encode_cached(encoder, texts, "item", self.embeddings))
             self.coder = lambda texts: text_coder.codes(texts, encoder.encode(texts, "item"))
         return self.coder
 
@@ -101,15 +103,16 @@ class _Model:
 class Deployment:
     """The live catalog, cascade and model of one bundle (see module docstring)."""
 
-    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, log: Log) -> None:
+    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, embeddings: Path, log: Log) -> None:
         self.spec = spec
+        self.embeddings = embeddings
         self.base_items = items
         self.base_cascade = cascade
         self.resolver = resolver
         self.state = state
         self.log = log
         model = state.model or spec.model
-        self.model = _Model.load(model, spec.beam, spec.model_encoder) if model else None
+        self.model = _Model.load(model, spec.beam, spec.model_encoder, embeddings) if model else None
         self.engine, self.unreachable = self._engine(state, self.model)
 
     @classmethod
@@ -118,9 +121,10 @@ class Deployment:
         source = Path(spec.source) if spec.source else None
         dataset = registry.load(spec.task, data_root, source=source)
         fingerprint = registry.fingerprint(spec.task, data_root, source, None)
-        cascade = build_cascade(dataset, Path(spec.cache) / f"{spec.task}-{fingerprint}", BuildSettings(encoder=spec.encoder), log=log)
+        directory = Path(spec.cache) / f"{spec.task}-{fingerprint}"
+        cascade = build_cascade(dataset, directory, BuildSettings(encoder=spec.encoder), log=log)
         state = ServiceState.load(Path(spec.state) if spec.state else None)
-        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, log)
+        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, directory / "embeddings", log)
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:
         """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
@@ -138,7 +142,7 @@ class Deployment:
         path = model or (self.model.path if self.model else self.spec.model)
         if not path:
             raise DataError("this bundle serves no generative model: name one to load")
-        loaded = _Model.load(path, self.spec.beam, self.spec.model_encoder)
+        loaded = _Model.load(path, self.spec.beam, self.spec.model_encoder, self.embeddings)
         return self._change(self.state.changed(model=path), loaded)
 
     def _change(self, state: ServiceState, model: _Model | None) -> Engine:
