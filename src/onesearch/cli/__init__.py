@@ -13,6 +13,7 @@ import typer
 from onesearch.cli import data, index
 from onesearch.cli.demo import demo_command
 from onesearch.cli.eval import evaluate_command
+from onesearch.cli.fuse import fuse_command
 from onesearch.cli.search import search_command
 from onesearch.cli.serve import serve_command
 from onesearch.cli.train import train_command
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(index.app, name="index")
 app.command("eval")(evaluate_command)
+app.command("fuse")(fuse_command)
 app.command("train")(train_command)
 app.command("search")(search_command)
 app.command("serve")(serve_command)
