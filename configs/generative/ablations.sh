@@ -23,9 +23,10 @@ case "$task" in
       [noquerycode]="--set views.query_code=false"
       [noopq]="--set index=runs/index/instacart-kw-bal"
       [nokeywords]="--set index=runs/index/instacart-bal-opq"
+      [category]="--set category_queries=true"
     )
-    order=(base matched nobehaviour noshort nolong nostage1 noquerycode noopq nokeywords) ;;
-  homedepot)  # no users in Home Depot: no behaviour ablations
+    order=(base matched nobehaviour noshort nolong nostage1 noquerycode noopq nokeywords category) ;;
+  homedepot)  # no users and no categories in Home Depot: no behaviour or category ablations
     recipe=configs/generative/homedepot-cpu.toml prefix=homedepot-cpu
     settings=(
       [base]=""
@@ -33,10 +34,9 @@ case "$task" in
       [noquerycode]="--set views.query_code=false"
       [noopq]="--set index=runs/index/homedepot-kw-bal"
       [nokeywords]="--set index=runs/index/homedepot-bal-opq"
-      [category]="--set category_queries=true"
       [scratch]="--set encoder=scratch"
     )
-    order=(base nostage1 noquerycode noopq nokeywords category scratch) ;;
+    order=(base nostage1 noquerycode noopq nokeywords scratch) ;;
   *) echo "unknown task $task: instacart or homedepot" >&2; exit 2 ;;
 esac
 chosen=("${@:-${order[@]}}")

@@ -230,9 +230,12 @@ def _tokenized(recipe: Recipe, texts: list[str], coder: TextCoder, vectors: Text
 
 
 def _categories(dataset: Dataset, item_ids: list[str]) -> list[str]:
-    """Each item's leaf category as a query, in ``item_ids`` order (empty when unknown)."""
+    """Each item's leaf category as a query, in ``item_ids`` order (empty when unknown);
+    ``DataError`` when no item has one (the option would silently change nothing)."""
     columns = dataset.items.select(["item_id", "category"]).to_pydict()
     leaf_of = {item: normalize_query(path[-1]) if path else "" for item, path in zip(columns["item_id"], columns["category"])}
+    if not any(leaf_of.values()):
+        raise DataError("category_queries = true, but no item of this catalog has a category: set it to false")
     return [leaf_of[i] for i in item_ids]
 
 
