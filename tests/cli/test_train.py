@@ -87,3 +87,22 @@ def test_unknown_recipe_keys_and_views_are_one_line(tmp_path, cli_module, tiny_s
 def test_generative_without_a_model_is_one_line(tiny_shop_module, tmp_path, cli_module):
     code, _, err = cli_module(["eval", "--task", "generic", "--source", str(tiny_shop_module), "--searcher", "generative", "--out", str(tmp_path / "r")])
     assert code == 2 and "need --model" in err and not (tmp_path / "r").exists()
+
+
+def test_category_queries_on_a_catalog_without_categories_is_one_line(trained, cli_module, tiny_shop_module, tmp_path):
+    import csv
+    import shutil
+
+    tmp = trained[0]
+    shop = tmp_path / "shop"
+    shutil.copytree(tiny_shop_module, shop)
+    with (tiny_shop_module / "items.csv").open() as source:
+        rows = [{k: v for k, v in row.items() if k != "category"} for row in csv.DictReader(source)]
+    with (shop / "items.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, _, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(shop), "--index", str(tmp / "sid"),
+                               "--set", "category_queries=true", "--out", str(tmp_path / "model")])
+    assert code == 2 and "no item of this catalog has a category" in err
+    assert not (tmp_path / "model").exists()
