@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +34,7 @@ from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
 from onesearch.serving.schemas import (
-    API_VERSION, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
+    API_VERSION, Behaviour, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
     SearchResponse, UserBody, UsersBody,
 )
 from onesearch.types import HistoryEvent, Hit, SearchRequest
@@ -42,7 +42,7 @@ from onesearch.types import HistoryEvent, Hit, SearchRequest
 __all__ = ["Settings", "create_app"]
 
 PAGE = Path(__file__).with_name("static") / "index.html"
-BEHAVIOURS = ("click", "cart", "order")
+BEHAVIOURS = get_args(Behaviour)
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 422, 429, 504)}
 
 
