@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 __all__ = [
-    "API_VERSION", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody", "ItemEventBody", "SearchEventBody",
+    "API_VERSION", "Behaviour", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody", "ItemEventBody", "SearchEventBody",
     "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody", "UsersBody",
 ]
 
