@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from _machine import machine
-from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     root = data_root(args.data)
     dataset = registry.load("homedepot", root)
-    cascade = build_cascade(dataset, args.cache / f"homedepot-{registry.fingerprint('homedepot', root)}", BuildSettings())
+    cascade = build_cascade(dataset, cascade_directory(args.cache, "homedepot", registry.fingerprint("homedepot", root)), BuildSettings())
     examples = [e for e in examples_of(dataset.examples) if e.split == "valid"][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
     searcher = make_searcher("cascade", cascade)

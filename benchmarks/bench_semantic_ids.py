@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from _machine import machine
-from onesearch.cascade.build import BuildSettings, encode_catalog
+from onesearch.cascade.build import BuildSettings, cascade_directory, encode_catalog
 from onesearch.catalog import registry
 from onesearch.cli.data import data_root
 from onesearch.embedding.keywords import KeywordMatcher, fuse, mine_keywords
@@ -36,7 +36,7 @@ _NOISE = 0.02
 def _catalog(cache: Path, data: Path | None):  # type: ignore[no-untyped-def]
     root = data_root(data)
     dataset = registry.load("homedepot", root)
-    return dataset, encode_catalog(dataset, cache / f"homedepot-{registry.fingerprint('homedepot', root)}", BuildSettings(), log=lambda m: None)
+    return dataset, encode_catalog(dataset, cascade_directory(cache, "homedepot", registry.fingerprint("homedepot", root)), BuildSettings(), log=lambda m: None)
 
 
 def _vectors(real: np.ndarray, size: int) -> np.ndarray:

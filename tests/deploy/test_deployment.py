@@ -46,6 +46,9 @@ def test_an_upserted_item_enters_every_index_at_once_and_survives_a_restart(open
     assert engine.items["new-1"].code == "-".join(map(str, code))
     assert code not in {c for item, c in engine.searchers["generative"].code_of.items() if item != "new-1"}
     assert _found(engine, "generative", "kimono", filters=(None, "orbit", 70.0, None, None)) == ["new-1"]
+    cascade = deployment.cascade
+    reloaded = deployment.reload()
+    assert deployment.cascade is cascade and reloaded.searchers["generative"].code_of["new-1"] == code
     restarted = open_deployment()
     assert restarted.engine.items["new-1"].title == NEW["title"]
     assert restarted.engine.searchers["generative"].code_of["new-1"] == code

@@ -5,7 +5,8 @@ artifact lives in its own sub-directory of ``directory`` and is written atomical
 that stops half way keeps what it finished and the next run resumes: ``bm25/``, ``dual-encoder/``
 (fine-tuned on the train split's query-item pairs), ``embeddings/`` (item vectors keyed by encoder
 and text) and ``ltr/`` (pre-rank and rank boosters). Only the train split teaches (valid stops
-early); test is never read. The caller keys ``directory`` by the data it was built from.
+early); test is never read. The caller keys ``directory`` by the data it was built from
+(``cascade_directory``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from onesearch.embedding.encoder import TextEncoder, load_encoder
 from onesearch.catalog.context import ContextResolver
 from onesearch.types import Example
 
-__all__ = ["BuildSettings", "EncodedCatalog", "build_cascade", "encode_catalog"]
+__all__ = ["BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "encode_catalog"]
 
 Log = Callable[[str], None]
 
@@ -81,6 +82,11 @@ def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = 
 
     vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings", advance)
     return EncodedCatalog(items, tokenizer, encoder, vectors, train)
+
+
+def cascade_directory(cache: Path, task: str, fingerprint: str) -> Path:
+    """The one folder of a task's cascade (and its vectors) under ``cache``, keyed by its data."""
+    return Path(cache) / f"{task}-{fingerprint}"
 
 
 def build_cascade(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print) -> Cascade:

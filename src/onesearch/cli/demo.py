@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onesearch.cascade.build import cascade_directory
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.cli.data import DataOption, SourceOption, data_root
@@ -63,7 +64,7 @@ def demo_command(
     home = out / f"{task}-{fingerprint}"
     bundle = Bundle(task=task, source=str(source) if source else None, model=str(home / "model"), encoder=encoder,
                     cache=str(cache), events=str(home / "events.jsonl"), state=str(home / "state.json"))
-    _prepare(dataset, bundle, Path(bundle.cache) / f"{task}-{fingerprint}", home)
+    _prepare(dataset, bundle, cascade_directory(cache, task, fingerprint), home)
     bundle.write(home / "bundle.toml")
     deployment = Deployment.open(bundle, root, log=console.print)
     stdout.print(_examples(deployment, queries or _valid_queries(dataset)))

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from onesearch.artifacts import atomic_directory
-from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import FusedSearcher
 from onesearch.cascade.searchers import SEARCHERS, make_searcher
@@ -65,7 +65,7 @@ def evaluate_command(
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
     cascade = None
     if {s for s in searcher if "=" not in s} - NO_CASCADE:
-        cascade = build_cascade(dataset, cache / f"{task}-{fingerprint}", BuildSettings(encoder=encoder), log=lambda m: console.print(m))
+        cascade = build_cascade(dataset, cascade_directory(cache, task, fingerprint), BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
         raise DataError(f"the {split} split of {task} has no examples")

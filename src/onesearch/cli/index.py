@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from onesearch.artifacts import read_manifest
-from onesearch.cascade.build import BuildSettings, EncodedCatalog, encode_catalog
+from onesearch.cascade.build import BuildSettings, EncodedCatalog, cascade_directory, encode_catalog
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
@@ -48,7 +48,7 @@ def build(
     """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
     config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
-    directory = cache / f"{task}-{registry.fingerprint(task, data_root(data), source, test_file)}"
+    directory = cascade_directory(cache, task, registry.fingerprint(task, data_root(data), source, test_file))
     typer.echo(json.dumps(build_codebook(dataset, directory, out, config, keywords, encoder), indent=2))
 
 

@@ -20,14 +20,15 @@ answers one search with it before it is used.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from onesearch.artifacts import read_manifest
-from onesearch.cascade.build import BuildSettings, build_cascade
+from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import FusedSearcher
 from onesearch.cascade.searchers import make_searcher
@@ -61,6 +62,7 @@ class _Model:
     index: Path
     embeddings: Path
     coder: Callable[[list[str]], Any] | None = None
+    text_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # new items' codes, by text
 
     @classmethod
     def load(cls, path: str, beam: int, encoder: str | None, embeddings: Path) -> _Model:
@@ -84,8 +86,11 @@ class _Model:
             return codes, []
         columns = new.select(["item_id", "title", "brand", "category"]).to_pydict()
         texts = [item_text(t, b, c) for t, b, c in zip(columns["title"], columns["brand"], columns["category"])]
+        missing = [text for text in dict.fromkeys(texts) if text not in self.text_codes]
+        if missing:
+            self.text_codes.update(zip(missing, (tuple(code) for code in self._coder()(missing).tolist())))
         suffixes = self.searcher.model.config.code_sizes[-1]
-        full = free_full_codes(self._coder()(texts), set(codes.values()), suffixes)
+        full = free_full_codes(np.array([self.text_codes[text] for text in texts]), set(codes.values()), suffixes)
         codes.update({item: code for item, code in zip(columns["item_id"], full) if code is not None})
         return codes, [item for item, code in zip(columns["item_id"], full) if code is None]
 
@@ -103,17 +108,19 @@ class _Model:
 class Deployment:
     """The live catalog, cascade and model of one bundle (see module docstring)."""
 
-    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, embeddings: Path, log: Log) -> None:
+    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, embeddings: Path) -> None:
         self.spec = spec
         self.embeddings = embeddings
         self.base_items = items
-        self.base_cascade = cascade
+        self.cascade = cascade
+        self.cascade_changes: tuple[dict, set] = ({}, set())  # the upserts and deletions self.cascade holds
         self.resolver = resolver
+        self.users = resolver.active_users(SAMPLE_USERS)
         self.state = state
-        self.log = log
         model = state.model or spec.model
         self.model = _Model.load(model, spec.beam, spec.model_encoder, embeddings) if model else None
-        self.engine, self.unreachable = self._engine(state, self.model)
+        self.engine, self.unreachable, self.cascade = self._engine(state, self.model)
+        self.cascade_changes = (state.upserts, state.deleted)
 
     @classmethod
     def open(cls, spec: Bundle, data_root: Path, log: Log = print) -> Deployment:
@@ -121,10 +128,10 @@ class Deployment:
         source = Path(spec.source) if spec.source else None
         dataset = registry.load(spec.task, data_root, source=source)
         fingerprint = registry.fingerprint(spec.task, data_root, source, None)
-        directory = Path(spec.cache) / f"{spec.task}-{fingerprint}"
+        directory = cascade_directory(Path(spec.cache), spec.task, fingerprint)
         cascade = build_cascade(dataset, directory, BuildSettings(encoder=spec.encoder), log=log)
         state = ServiceState.load(Path(spec.state) if spec.state else None)
-        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, directory / "embeddings", log)
+        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, directory / "embeddings")
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:
         """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
@@ -146,16 +153,20 @@ class Deployment:
         return self._change(self.state.changed(model=path), loaded)
 
     def _change(self, state: ServiceState, model: _Model | None) -> Engine:
-        engine, unreachable = self._engine(state, model)
+        engine, unreachable, cascade = self._engine(state, model)
         state.save()
-        self.state, self.model, self.engine, self.unreachable = state, model, engine, unreachable
+        self.state, self.model, self.engine, self.unreachable, self.cascade = state, model, engine, unreachable, cascade
+        self.cascade_changes = (state.upserts, state.deleted)
         return engine
 
-    def _engine(self, state: ServiceState, model: _Model | None) -> tuple[Engine, list[str]]:
+    def _engine(self, state: ServiceState, model: _Model | None) -> tuple[Engine, list[str], Cascade]:
+        """The engine of ``state`` and ``model``, the new items the model cannot write, and the
+        cascade (the current one when the catalog is unchanged, e.g. a reload; else rebuilt from it,
+        so only texts it never saw are encoded)."""
         items = state.apply(self.base_items)
         if not len(items):
             raise DataError("the change would leave the catalog empty")
-        cascade = self.base_cascade if not (state.upserts or state.deleted) else self.base_cascade.with_items(items)
+        cascade = self.cascade if (state.upserts, state.deleted) == self.cascade_changes else self.cascade.with_items(items)
         searchers: dict[str, Searcher] = {name: make_searcher(name, cascade) for name in ("bm25", "cascade")}
         codes: dict[str, tuple[int, ...]] = {}
         unreachable: list[str] = []
@@ -164,7 +175,7 @@ class Deployment:
             generative = model.searcher.with_codes(codes)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
-        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.resolver.active_users(SAMPLE_USERS)), unreachable
+        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users), unreachable, cascade
 
 
 def _records(items: pa.Table, codes: dict[str, tuple[int, ...]], state: ServiceState) -> list[ItemRecord]:
