@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from _machine import machine
-from onesearch.cascade.bm25 import Bm25Index
-from onesearch.cascade.catalog import ItemTable
-from onesearch.cascade.tokenize import Tokenizer
+from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.tokenize import Tokenizer
 from onesearch.catalog import registry
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from onesearch.artifacts import atomic_directory, write_manifest
-from onesearch.cascade.bm25 import Bm25Index
-from onesearch.cascade.catalog import ItemTable, train_popularity
+from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.cascade.dense import DenseIndex
 from onesearch.cascade.engine import PRERANK_COLUMNS, Cascade, CascadeConfig
 from onesearch.cascade.features import FEATURES
 from onesearch.cascade.ltr import RankerConfig, fit_stage, training_lists
-from onesearch.cascade.tokenize import Tokenizer, detect_language
+from onesearch.evidence.tokenize import Tokenizer, detect_language
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.dual import DualConfig, fine_tune

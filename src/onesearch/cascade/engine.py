@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from onesearch.cascade.bm25 import Bm25Index, top_positive
-from onesearch.cascade.catalog import ItemTable
+from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.items import ItemTable
 from onesearch.cascade.dense import DenseIndex
-from onesearch.cascade.features import FEATURES, PRERANK_FEATURES, Channels, UserProfile, candidate_features
+from onesearch.cascade.features import FEATURES, PRERANK_FEATURES, Channels, candidate_features
+from onesearch.evidence.profile import UserProfile
 from onesearch.cascade.fusion import reciprocal_rank_fusion
 from onesearch.embedding.encoder import TextEncoder
 from onesearch.types import SearchRequest

@@ -9,15 +9,15 @@ train-split features look like test-split features.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from onesearch.cascade.catalog import ItemTable
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.profile import UserProfile
 from onesearch.types import SearchRequest
 
-__all__ = ["FEATURES", "PRERANK_FEATURES", "Channels", "UserProfile", "candidate_features"]
+__all__ = ["FEATURES", "PRERANK_FEATURES", "Channels", "candidate_features"]
 
 PRERANK_FEATURES = ("bm25", "dense", "rrf", "log_popularity", "user_item_count")
 FEATURES = (
@@ -34,26 +34,6 @@ FEATURES = (
     "user_brand_share",
     "history_rank",
 )
-
-
-@dataclass
-class UserProfile:
-    """Counts over a user's history: items, leaf categories and brands (by row/code)."""
-
-    length: int
-    items: Counter[int]
-    last_seen: dict[int, int]
-    leaves: Counter[int]
-    brands: Counter[int]
-
-    @classmethod
-    def of(cls, request: SearchRequest, items: ItemTable) -> UserProfile:
-        """Counts over the item events of the request's history."""
-        rows = [items.row_of[e.item_id] for e in request.user.history if e.item_id is not None and e.item_id in items.row_of]
-        last_seen = {row: position for position, row in enumerate(rows)}
-        leaves = Counter(int(items.leaf[row]) for row in rows if items.leaf[row] >= 0)
-        brands = Counter(int(items.brand[row]) for row in rows if items.brand[row] >= 0)
-        return cls(len(rows), Counter(rows), last_seen, leaves, brands)
 
 
 @dataclass
@@ -97,14 +77,9 @@ def candidate_features(
         "item_terms": np.array([len(items.terms[r]) for r in rows], dtype=np.float32),
         "phrase_match": np.array([bool(lowered) and lowered in items.texts[r].lower() for r in rows], dtype=np.float32),
         "user_history_length": np.full(len(rows), profile.length, dtype=np.float32),
-        "user_item_recency": np.array([_recency(profile, int(r)) for r in rows], dtype=np.float32),
+        "user_item_recency": np.array([profile.recency(int(r)) for r in rows], dtype=np.float32),
         "user_leaf_share": np.array([profile.leaves.get(int(items.leaf[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
         "user_brand_share": np.array([profile.brands.get(int(items.brand[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
         "history_rank": channels.history_rank,
     }
     return np.stack([np.asarray(columns[name], dtype=np.float32) for name in FEATURES], axis=1)
-
-
-def _recency(profile: UserProfile, row: int) -> float:
-    position = profile.last_seen.get(row)
-    return 0.0 if position is None else 1.0 / (profile.length - position)

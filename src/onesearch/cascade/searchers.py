@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from onesearch.cascade.bm25 import top_positive
+from onesearch.evidence.bm25 import top_positive
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import reciprocal_rank_fusion
 from onesearch.types import Hit, SearchRequest

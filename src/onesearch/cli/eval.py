@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from onesearch.cascade.searchers import SEARCHERS, make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import SPLITS, examples_of
+from onesearch.catalog.typos import misspell
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.embedding.encoder import SHIPPED
@@ -31,7 +33,8 @@ from onesearch.evaluation.harness import evaluate, run_searcher
 from onesearch.evaluation.metrics import CUTOFFS
 from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
-from onesearch.training.checkpoint import load_searcher
+from onesearch.cli.train import ensure_model
+from onesearch.training.models import Loader
 from onesearch.types import Searcher
 
 __all__ = ["evaluate_command"]
@@ -53,13 +56,16 @@ def evaluate_command(
     cache: Annotated[Path, typer.Option("--cache", help="Where built indexes and models are kept and reused.")] = Path("runs/cache"),
     model: Annotated[Path | None, typer.Option("--model", help="Decoder directory from `onesearch train` (searcher generative).")] = None,
     model_encoder: Annotated[str | None, typer.Option("--model-encoder", help="Frozen encoder for --model (default: the one it was trained with).")] = None,
-    beam: Annotated[int, typer.Option("--beam", help="Beam size of the generative searcher.", min=1)] = 50,
+    beam: Annotated[int | None, typer.Option("--beam", help="Beam size of the generative searcher (default: the model's own).", min=1)] = None,
+    exhaustive: Annotated[bool, typer.Option("--exhaustive", help="Anchored models: score every item's code path instead of the beam.")] = False,
+    misspell_seed: Annotated[int | None, typer.Option("--misspell", help="Score a seeded misspelled copy of the split's queries (one edit in one word of 4+ letters each).")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", help="Recipe key of the default generative model (no --model): KEY=VALUE, repeatable.")] = None,
     hybrid_weight: Annotated[float, typer.Option("--hybrid-weight", help="RRF weight of the generated list in hybrid (BM25's is 1).", min=0.0)] = 1.0,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
     """Run SEARCHERs on a task split; write metrics.json, run.trec, report.md and plots to OUT."""
-    _check(split, searcher, encoder, model)
+    _check(split, searcher, encoder)
     started = time.perf_counter()
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
@@ -70,22 +76,27 @@ def evaluate_command(
     if not examples:
         raise DataError(f"the {split} split of {task} has no examples")
     requests = ContextResolver(dataset).requests(examples)
+    if misspell_seed is not None:
+        requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
+    if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
+        model = ensure_model(dataset, task, fingerprint, cache, setting or [], log=console.print)
+    load = Loader(dataset.items, beam, model_encoder, exhaustive)
     runs = []
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            built = _build(name, cascade, model, model_encoder, beam, dataset.items["item_id"].to_pylist(), hybrid_weight)
+            built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train, _held_out([model, *_named_models(searcher).values()])), dataset.items.num_rows)
-    result["run"] = _run_info(task, split, fingerprint, encoder, limit, started)
+    result["run"] = {**_run_info(task, split, fingerprint, encoder, limit, started), "misspell_seed": misspell_seed}
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, [e.example_id for e in examples])
     typer.echo(markdown_table(result))
     console.print(f"wrote {out}/metrics.json, run.trec, report.md, recall_at_k.png, latency.png")
 
 
-def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -> None:
+def _check(split: str, searchers: list[str], encoder: str) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
     known = (*SEARCHERS, GenerativeSearcher.name, HYBRID, RandomSearcher.name)
@@ -95,36 +106,30 @@ def _check(split: str, searchers: list[str], encoder: str, model: Path | None) -
     for name in searchers:
         if name not in known and "=" not in name:
             raise DataError(f"unknown searcher {name!r}: expected one of {', '.join(known)}")
-    if {GenerativeSearcher.name, HYBRID} & set(searchers) and model is None:
-        raise DataError("searchers generative and hybrid need --model DIR (from `onesearch train`)")
     if len(set(searchers)) != len(searchers):
         raise DataError("each --searcher may be given once")
     if encoder not in ("dual", *SHIPPED) and not (Path(encoder) / "model.safetensors").is_file():
         raise DataError(f"unknown encoder {encoder!r}: expected dual, {', '.join(SHIPPED)} or a fine-tuned model directory")
 
 
-def _build(name: str, cascade: Cascade | None, model: Path | None, encoder: str | None, beam: int, item_ids: list[str], hybrid_weight: float = 1.0) -> Searcher:
+def _build(name: str, cascade: Cascade | None, model: Path | None, load: Loader, item_ids: list[str], hybrid_weight: float = 1.0) -> Searcher:
     """The named searcher: a cascade stage, the generative model, hybrid (RRF of generative and
     BM25) or the random floor."""
     if name == RandomSearcher.name:
         return RandomSearcher(item_ids)
     if "=" in name:
         label, path = name.split("=", 1)
-        named = load_searcher(Path(path), beam, encoder)
+        named = load(Path(path))
         named.name = label
         return named
+    assert model is not None
     if name == GenerativeSearcher.name:
-        return _generative(model, encoder, beam)
+        return load(model)
     assert cascade is not None
     if name == HYBRID:
-        return FusedSearcher(HYBRID, [_generative(model, encoder, beam), make_searcher("bm25", cascade)], depth=beam, weights=[hybrid_weight, 1.0])
+        depth = load.beam or 50
+        return FusedSearcher(HYBRID, [load(model), make_searcher("bm25", cascade)], depth=depth, weights=[hybrid_weight, 1.0])
     return make_searcher(name, cascade)
-
-
-def _generative(model: Path | None, encoder: str | None, beam: int) -> GenerativeSearcher:
-    """The generative searcher of a trained model folder."""
-    assert model is not None
-    return load_searcher(model, beam, encoder)
 
 
 def _named_models(searchers: list[str]) -> dict[str, Path]:

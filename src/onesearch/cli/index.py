@@ -155,6 +155,7 @@ def _quality(codebook: SemanticIdCodebook, vectors: np.ndarray, categories: list
         "icr_rq": metrics.independent_coding_rate(codes[:, :rq]),
         "icr": metrics.independent_coding_rate(codes),
         "collisions": metrics.collisions(codes),
+        "top_value_share": metrics.top_value_shares(codes),
         "purity_leaf@1": metrics.purity(codes, leaf, 1),
         "purity_leaf@2": metrics.purity(codes, leaf, 2),
         "purity_top@1": metrics.purity(codes, top, 1),

@@ -1,35 +1,92 @@
-"""``onesearch train``: the generative searcher, trained by a recipe (TOML) on a task."""
+"""``onesearch train``: the generative searcher of a task.
+
+With no ``--config`` it trains the anchored, planned model and builds whatever it lacks first —
+the cascade's fine-tuned encoder and item vectors (shared cache), a codebook sized to the
+catalog — all keyed by the data they come from. With ``--config RECIPE.toml`` it trains the
+first design's free-running code decoder by that recipe (kept for comparison).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from onesearch.cascade.build import BuildSettings, cascade_directory, encode_catalog
 from onesearch.catalog import registry
+from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, data_root
+from onesearch.cli.index import build_codebook
+from onesearch.semantic_ids.codebook import CodebookConfig
+from onesearch.training.anchored import AnchoredRecipe, train_anchored
 from onesearch.training.recipe import Recipe, run
 
-__all__ = ["train_command"]
+__all__ = ["default_model", "ensure_model", "train_command", "train_planned"]
 
 console = Console(stderr=True)
+Log = Callable[[str], None]
 
 
 def train_command(
-    out: Annotated[Path, typer.Option("--out", help="Model directory (replaced atomically; an interrupted run resumes from <out>.checkpoint).")],
-    config: Annotated[Path | None, typer.Option("--config", help="TOML recipe: task, index, encoder, [model], [views], [train] (see configs/).")] = None,
-    task: Annotated[str | None, typer.Option("--task", help="Data set whose train split teaches (overrides the recipe).")] = None,
-    index: Annotated[str | None, typer.Option("--index", help="Codebook directory from `onesearch index build` (overrides the recipe).")] = None,
-    encoder: Annotated[str | None, typer.Option("--encoder", help="Frozen text encoder: minilm or a sentence-transformers directory (overrides the recipe).")] = None,
-    setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE or SECTION.KEY=VALUE (TOML value), e.g. views.short_term=false; repeatable.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Model directory (replaced atomically); default: the task's cached default model.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML recipe of the first design's code decoder (see configs/generative/); omit for the anchored model.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Data set whose train split teaches.")] = None,
+    index: Annotated[str | None, typer.Option("--index", help="Codebook directory (default: one sized to the catalog, built if missing).")] = None,
+    encoder: Annotated[str | None, typer.Option("--encoder", help="Text encoder (default: the task's fine-tuned dual encoder).")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE (TOML value), e.g. epochs=4 or lexical_plan=false; repeatable.")] = None,
+    cache: Annotated[Path, typer.Option("--cache", help="Shared with eval/index: the cascade's encoder, vectors and codebooks.")] = Path("runs/cache"),
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
-    """Train the code decoder through the curriculum: align, co-occurrence, personalization."""
-    recipe = Recipe.from_toml(config, setting or [], task=task, index=index, encoder=encoder)
-    dataset = registry.load(recipe.task, data_root(data), source=source)
-    summary = run(recipe, dataset, out, log=console.print)
-    typer.echo(json.dumps(summary))
+    """Train the generative searcher (the anchored, planned model unless --config names a recipe)."""
+    if config is not None:
+        recipe = Recipe.from_toml(config, setting or [], task=task, index=index, encoder=encoder)
+        dataset = registry.load(recipe.task, data_root(data), source=source)
+        if out is None:
+            raise typer.BadParameter("--config needs --out")
+        typer.echo(json.dumps(run(recipe, dataset, out, log=console.print)))
+        return
+    if task is None:
+        raise typer.BadParameter("give --task (or --config RECIPE.toml)")
+    dataset = registry.load(task, data_root(data), source=source)
+    fingerprint = registry.fingerprint(task, data_root(data), source, None)
+    anchored = AnchoredRecipe.from_settings(setting or [])
+    out = out or default_model(cache, task, fingerprint, anchored)
+    summary = train_planned(dataset, cascade_directory(cache, task, fingerprint), out, anchored, Path(index) if index else None, encoder, console.print)
+    typer.echo(json.dumps({"model": str(out), **summary}))
+
+
+def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe) -> Path:
+    """Where the task's default model trained with ``recipe`` lives (keyed by data and recipe)."""
+    return cascade_directory(cache, task, fingerprint) / f"generative-{recipe.fingerprint()}"
+
+
+def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: AnchoredRecipe, index: Path | None = None, encoder: str | None = None, log: Log = print) -> dict:  # type: ignore[type-arg]
+    """Build what the anchored model needs under the cascade folder ``directory`` (encoder,
+    vectors, a catalog-sized codebook) unless given, then train it into ``out``."""
+    catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder or "dual"), log=log)
+    spec = encoder or str((directory / "dual-encoder").resolve())
+    if index is None:
+        config = CodebookConfig.for_catalog(len(catalog.items))
+        index = directory / f"codebook-{'-'.join(map(str, config.levels))}-opq{config.opq_subcodes}-{_encoder_key(encoder)}"
+        if not (index / "manifest.json").is_file():
+            log(f"coding {len(catalog.items):,} items with levels {config.levels} + {config.opq_subcodes} OPQ sub-codes")
+            build_codebook(dataset, directory, index, config, True, encoder or "dual")
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log)
+
+
+def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, settings: Sequence[str], log: Log = print) -> Path:
+    """The task's default anchored model for ``settings``, trained now unless cached."""
+    recipe = AnchoredRecipe.from_settings(settings)
+    out = default_model(cache, task, fingerprint, recipe)
+    if not (out / "manifest.json").is_file():
+        train_planned(dataset, cascade_directory(cache, task, fingerprint), out, recipe, log=log)
+    return out
+
+
+def _encoder_key(encoder: str | None) -> str:
+    return "dual" if encoder is None else Path(encoder).name

@@ -12,6 +12,7 @@ its code gets suffix 0. ``encode(vectors)`` codes new items or queries without r
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +37,16 @@ class CodebookConfig:
     opq_subcodes: int = 2
     opq_bits: int = 8
     seed: int = 0
+
+    @classmethod
+    def for_catalog(cls, items: int) -> CodebookConfig:
+        """Levels sized to a catalog of ``items``: about sqrt(n)/2 coarse codes (4-256), then a
+        level leaving about 16 items per prefix (2-64), so the residual still carries detail for
+        the two OPQ sub-codes (fitted only from 1,000 items up); no balanced level, which would
+        memorise a handful of items per prefix and zero the residual."""
+        coarse = int(min(256, max(4, 2 ** round(math.log2(max(2.0, math.sqrt(items) / 2))))))
+        fine = int(min(64, max(2, 2 ** round(math.log2(max(1.0, items / coarse / 16))))))
+        return cls(levels=(coarse, fine), balanced_last=False, opq_subcodes=2 if items >= 1_000 else 0)
 
     @property
     def code_sizes(self) -> tuple[int, ...]:
@@ -80,6 +91,36 @@ class SemanticIdCodebook:
         if self.opq is None:
             return codes
         return np.concatenate([codes, self.opq.encode(residual)], axis=1)
+
+    def prefix_reconstructions(self, codes: np.ndarray) -> list[np.ndarray]:
+        """For each code position p, the vectors the codebook rebuilds from positions 0..p of
+        ``codes`` (``n x positions``): the running sum of the residual k-means centroids, then of
+        each OPQ sub-codeword rotated back (the other sub-vectors zero). The last one is the
+        codebook's full reconstruction."""
+        codes = np.asarray(codes, dtype=np.int64)
+        dim = self.rq.codebooks[0].shape[1] if self.rq.codebooks else next(iter(self.rq.parent_codebooks.values())).shape[1]
+        running = np.zeros((len(codes), dim), dtype=np.float32)
+        out = []
+        for level, codebook in enumerate(self.rq.codebooks):
+            running = running + codebook[codes[:, level]]
+            out.append(running)
+        if self.rq.balanced_last:
+            level = len(self.config.levels) - 1
+            last = np.zeros_like(running)
+            for row, code in enumerate(codes):
+                local = self.rq.parent_codebooks.get(tuple(int(v) for v in code[:level]))
+                if local is not None and code[level] < len(local):
+                    last[row] = local[code[level]]
+            running = running + last
+            out.append(running)
+        if self.opq is not None:
+            width = dim // self.opq.subcodes
+            for m in range(self.opq.subcodes):
+                rotated = np.zeros((len(codes), dim), dtype=np.float32)
+                rotated[:, m * width : (m + 1) * width] = self.opq.centroids[m][codes[:, len(self.config.levels) + m]]
+                running = running + rotated @ self.opq.rotation
+                out.append(running)
+        return out
 
     def full_id(self, item_id: str) -> tuple[int, ...]:
         """The item's code followed by its collision suffix."""

@@ -7,6 +7,8 @@ suffixes) and the number of values each position can take (``sizes``). Denominat
   balanced last level uses *local* indices, so its size is the per-parent codebook size and the
   denominator stays the product of sizes. OPQ positions count like any other.
 - ICR (independent coding rate) = items whose code occurs exactly once / n.
+- Top-value share at position p = share of items whose value at p is that position's most
+  common value (a position where one value covers most items carries almost nothing).
 - Collision sets: how many codes are shared and how large the groups are.
 - Purity at depth d = share of items whose category equals the majority category of their
   prefix cluster (items without a category are skipped).
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["code_utilisation", "collisions", "independent_coding_rate", "neighbour_preservation", "purity"]
+__all__ = ["code_utilisation", "collisions", "independent_coding_rate", "neighbour_preservation", "purity", "top_value_shares"]
 
 
 def _prefix_keys(codes: np.ndarray, depth: int) -> np.ndarray:
@@ -36,6 +38,12 @@ def code_utilisation(codes: np.ndarray, sizes: Sequence[int]) -> dict[str, float
         distinct = len(np.unique(codes[:, :depth], axis=0))
         out[f"cur@{depth}"] = distinct / float(np.prod(np.array(sizes[:depth], dtype=np.float64)))
     return out
+
+
+def top_value_shares(codes: np.ndarray) -> list[float]:
+    """Per code position, the share of rows holding that position's most common value."""
+    codes = np.asarray(codes)
+    return [float(np.bincount(codes[:, p] - codes[:, p].min()).max() / len(codes)) if len(codes) else 0.0 for p in range(codes.shape[1])]
 
 
 def independent_coding_rate(codes: np.ndarray) -> float:

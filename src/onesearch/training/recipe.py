@@ -44,7 +44,7 @@ from onesearch.training.checkpoint import save_decoder
 from onesearch.training.examples import build_stages
 from onesearch.training.generative import EncodedTexts, TokenizedTexts, TrainConfig, train
 
-__all__ = ["SCRATCH", "ModelShape", "Recipe", "run"]
+__all__ = ["SCRATCH", "ModelShape", "Recipe", "apply_setting", "run"]
 
 SCRATCH = "scratch"
 
@@ -88,7 +88,7 @@ class Recipe:
             except (OSError, tomllib.TOMLDecodeError) as error:
                 raise DataError(f"cannot read recipe: {error}", path=path) from None
         for setting in settings:
-            _apply(raw, setting)
+            apply_setting(raw, setting)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         sections = {"model": ModelShape, "views": Views, "train": TrainConfig}
         top = {f.name for f in fields(cls)} - set(sections)
@@ -103,7 +103,7 @@ class Recipe:
         return cls(**built)
 
 
-def _apply(raw: dict[str, Any], setting: str) -> None:
+def apply_setting(raw: dict[str, Any], setting: str) -> None:
     """Set ``KEY=VALUE`` / ``SECTION.KEY=VALUE`` (VALUE parsed as TOML, else taken as a string)."""
     key, sep, value = setting.partition("=")
     if not sep or not key.strip():

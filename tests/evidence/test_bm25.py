@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from onesearch.cascade.bm25 import Bm25Index, top_positive
-from onesearch.cascade.tokenize import Tokenizer
+from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.tokenize import Tokenizer
 
 DOCS = [
     "cordless drill with battery",

@@ -2,7 +2,9 @@
 
 Contract: ``Tokenizer(language)`` maps a text to a list of terms; ``"en"`` lowercases, splits on
 word characters, drops English stop words and stems with PyStemmer (Snowball English);
-``"zh"`` segments with jieba (search mode) and treats Latin words as in ``"en"``.
+``"zh"`` segments with jieba (search mode) and treats Latin words as in ``"en"``; ``"ngram"``
+lowercases, drops English stop words and cuts each word into character 3-grams with boundary
+marks (``drill`` -> ``#dr dri ril ill ll#``), so a misspelt word still shares most of its terms.
 Analysed texts are cached per instance (``TEXTS_CACHED``). ``detect_language`` picks ``"zh"`` when CJK characters make up a notable share of the text.
 """
 
@@ -15,7 +17,7 @@ from typing import Literal
 
 __all__ = ["Language", "Tokenizer", "detect_language"]
 
-Language = Literal["en", "zh"]
+Language = Literal["en", "zh", "ngram"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_SHARE = 0.05
@@ -46,6 +48,8 @@ class Tokenizer:
 
     def _analyse(self, text: str) -> tuple[str, ...]:
         text = text.lower()
+        if self.language == "ngram":
+            return tuple(gram for word in _WORD.findall(text) if word not in self._stopwords for gram in _grams(f"#{word}#"))
         if self.language == "zh":
             import jieba
 
@@ -59,3 +63,8 @@ class Tokenizer:
         if stem is None:
             stem = self._cache[word] = self._stem(word)
         return stem
+
+
+def _grams(word: str, n: int = 3) -> list[str]:
+    """Character ``n``-grams of a boundary-marked word (the word itself when shorter)."""
+    return [word[i : i + n] for i in range(len(word) - n + 1)] or [word]

@@ -1,8 +1,8 @@
-"""The catalog as the cascade sees it: rows aligned with every index, plus train statistics.
+"""The catalog as both searchers see it: rows aligned with every index, plus train statistics.
 
 Contract: ``ItemTable.from_items(items, tokenizer)`` fixes document row i for item i of the
 items table; every index (BM25, dense) and feature uses these rows. ``train_popularity`` counts
-how many train examples judged each item relevant — the only popularity the cascade may use, so
+how many train examples judged each item relevant — the only popularity a searcher may use, so
 valid and test labels never leak into features.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from onesearch.cascade.tokenize import Tokenizer
+from onesearch.evidence.tokenize import Tokenizer
 from onesearch.catalog.text import item_text
 from onesearch.types import Example
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from onesearch.cascade.tokenize import Tokenizer
+from onesearch.evidence.tokenize import Tokenizer
 
 __all__ = ["Bm25Index", "top_positive"]
 

@@ -1,4 +1,4 @@
-from onesearch.cascade.tokenize import Tokenizer, detect_language
+from onesearch.evidence.tokenize import Tokenizer, detect_language
 
 
 def test_english_is_lowercased_stemmed_and_stop_words_dropped():

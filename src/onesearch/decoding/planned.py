@@ -1,0 +1,156 @@
+"""``PlannedSearcher``: the anchored decoder generating item codes depth by depth, with the look-ahead
+plan's evidence pooled up the code trie.
+
+Contract: built from a trained ``AnchoredDecoder``, the catalog's full codes (row i = item i, the
+rows the planner speaks of), a query encoder (texts -> unit vectors in the codebook's space), a
+planner (request -> object with ``rows`` and ``features``: the request's item evidence) and the
+items' static evidence (``items x s``); implements ``types.Searcher``. For each request the plan
+is pooled (max) to every trie node it touches; the beam then keeps, at every depth, the ``beam``
+best children of the nodes it kept (scored by the model from its state and the node's pooled
+evidence; a node's score is not summed over depths, since each depth's score already estimates
+its best item) and the last depth's items leave in score order — no stage after it. With
+``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates).
+Every hit is a real item; at most ``beam`` items come back from the beam.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection, Sequence
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from onesearch.decoding.tree import CodeTree
+from onesearch.model.anchored import AnchoredDecoder
+from onesearch.types import Hit, SearchRequest
+
+__all__ = ["NodeEvidence", "PlanLike", "PlannedSearcher", "user_vectors"]
+
+RECENCY_DECAY = 0.85
+USER_WINDOW = 50
+
+
+class PlanLike(Protocol):
+    """A request's evidence: item rows and one feature row each."""
+
+    rows: np.ndarray
+    features: np.ndarray
+
+
+Planner = Callable[[SearchRequest], PlanLike]
+QueryVectors = Callable[[list[str]], np.ndarray]
+
+
+class NodeEvidence:
+    """Evidence of any node for one request: the node's static max, then the plan's pooled max."""
+
+    def __init__(self, tree: CodeTree, static_nodes: list[np.ndarray], plan: PlanLike) -> None:
+        self.static_nodes = static_nodes
+        self.width = plan.features.shape[1]
+        self.pooled = [tree.pool_max(plan.rows, plan.features, d) for d in range(tree.depth)]
+
+    def at(self, depth: int, nodes: np.ndarray) -> np.ndarray:
+        """``len(nodes) x (static + request)`` evidence of depth-``depth`` nodes (0 where unplanned)."""
+        known, values = self.pooled[depth]
+        request = np.zeros((len(nodes), self.width), dtype=np.float32)
+        if len(known):
+            index = np.minimum(np.searchsorted(known, nodes), len(known) - 1)
+            hit = known[index] == nodes
+            request[hit] = values[index[hit]]
+        return np.concatenate([self.static_nodes[depth][nodes], request], axis=1)
+
+
+def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor) -> torch.Tensor | None:
+    """Recency-weighted mean item vector of each history (item rows, oldest first), unit length;
+    None when no history has an item."""
+    if not any(histories):
+        return None
+    out = torch.zeros(len(histories), item_vectors.shape[1])
+    for i, rows in enumerate(histories):
+        rows = list(rows)[-USER_WINDOW:]
+        if rows:
+            weights = torch.tensor([RECENCY_DECAY ** (len(rows) - 1 - j) for j in range(len(rows))])
+            mean = (weights[:, None] * item_vectors[torch.tensor(rows)]).sum(0)
+            out[i] = mean / mean.norm().clamp_min(1e-6)
+    return out
+
+
+class PlannedSearcher:
+    """The one-model searcher over anchored codes with a look-ahead plan."""
+
+    name = "generative"
+
+    def __init__(
+        self,
+        model: AnchoredDecoder,
+        item_ids: Sequence[str],
+        full_codes: np.ndarray,
+        query_vectors: QueryVectors,
+        planner: Planner,
+        static: np.ndarray,
+        beam: int = 400,
+        exhaustive: bool = False,
+    ) -> None:
+        self.model = model.eval()
+        self.item_ids = list(item_ids)
+        self.row_of = {item: row for row, item in enumerate(self.item_ids)}
+        self.tree = CodeTree(full_codes)
+        self.query_vectors = query_vectors
+        self.planner = planner
+        self.static_nodes = [self.tree.pool_all(np.asarray(static, dtype=np.float32), d) for d in range(self.tree.depth)]
+        self.beam = beam
+        self.exhaustive = exhaustive
+        self.allowed: list[np.ndarray] | None = None
+
+    def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        with torch.no_grad():
+            states = self.states(requests)
+            out = []
+            for i, request in enumerate(requests):
+                evidence = NodeEvidence(self.tree, self.static_nodes, self.planner(request))
+                rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
+                out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
+        return out
+
+    def states(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
+        """Decoder states ``B x depths x dim`` of the requests."""
+        query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
+        histories = [[self.row_of[e.item_id] for e in r.user.history if e.item_id in self.row_of] for r in requests]
+        user = user_vectors(histories, self.model.item_vectors()[torch.from_numpy(self.tree.paths[:, -1])]) if self.model.config.user else None
+        return self.model.states(query, user)
+
+    def restricted(self, item_ids: Collection[str]) -> PlannedSearcher:
+        """This searcher generating only ``item_ids`` (a filter); needs one known item."""
+        allowed = np.zeros(len(self.item_ids), dtype=np.float32)
+        allowed[[self.row_of[i] for i in item_ids if i in self.row_of]] = 1.0
+        if not allowed.any():
+            raise ValueError("no item of the restriction is in this model's codebook")
+        clone = copy.copy(self)
+        clone.allowed = [self.tree.pool_all(allowed[:, None], d)[:, 0] > 0 for d in range(self.tree.depth)]
+        return clone
+
+    def _beam(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
+        nodes = np.zeros(1, dtype=np.int64)
+        scores = torch.zeros(0)
+        for depth in range(self.tree.depth):
+            _, nodes = self.tree.children(nodes, depth)
+            if self.allowed is not None:
+                nodes = nodes[self.allowed[depth][nodes]]
+            scores = self._score(state, depth, nodes, evidence)
+            keep = min(len(nodes), max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
+            top = torch.topk(scores, keep).indices.numpy()
+            nodes, scores = nodes[top], scores[top]
+        return self.tree.item_of_leaf[nodes][:k], scores.numpy()[:k]
+
+    def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
+        depth = self.tree.depth - 1
+        nodes = np.arange(self.tree.counts[depth]) if self.allowed is None else np.flatnonzero(self.allowed[depth])
+        scores = self._score(state, depth, nodes, evidence)
+        top = torch.topk(scores, min(k, len(nodes)))
+        return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
+
+    def _score(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: NodeEvidence) -> torch.Tensor:
+        features = torch.from_numpy(evidence.at(depth, nodes))
+        return self.model.score(state[depth][None], depth, torch.from_numpy(nodes)[None], features[None])[0]

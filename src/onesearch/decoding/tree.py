@@ -1,0 +1,64 @@
+"""``CodeTree``: the trie of a catalog's full codes as node ids per depth, for node-level scoring.
+
+Contract: built from an ``n x L`` matrix of distinct full codes, row i = catalog row i. Depth d's
+nodes are the distinct code prefixes of length d + 1, numbered 0 .. ``counts[d]`` - 1 in sorted
+prefix order; ``paths[i, d]`` is row i's node at depth d, so the last depth's nodes are the
+items themselves (``item_of_leaf`` maps back). ``children(nodes, depth)`` lists the depth-
+``depth`` children of depth-``depth - 1`` nodes (of the root when ``depth`` is 0) as (index into
+``nodes``, child node) pairs; ``pool_max(rows, values, depth)`` max-pools row values up to their
+depth-``depth`` nodes. Everything is vectorized (no loop over items).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CodeTree"]
+
+
+class CodeTree:
+    """Node ids of every prefix of every full code, with parent -> children lists."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.ndim != 2 or not len(codes):
+            raise ValueError("codes must be a non-empty n x L matrix")
+        self.depth = codes.shape[1]
+        self.paths = np.zeros(codes.shape, dtype=np.int64)
+        parent_of: list[np.ndarray] = []
+        previous = np.zeros(len(codes), dtype=np.int64)
+        for d in range(self.depth):
+            keys = np.stack([previous, codes[:, d]], axis=1)
+            unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+            self.paths[:, d] = inverse.reshape(-1)
+            parent_of.append(unique[:, 0])
+            previous = self.paths[:, d]
+        if len(np.unique(self.paths[:, -1])) != len(codes):
+            raise ValueError("two rows share one full code")
+        self.counts = tuple(len(p) for p in parent_of)
+        self.parent_of = parent_of
+        self._starts = [np.searchsorted(p, np.arange((self.counts[d - 1] if d else 1) + 1)) for d, p in enumerate(parent_of)]
+        self.item_of_leaf = np.empty(len(codes), dtype=np.int64)
+        self.item_of_leaf[self.paths[:, -1]] = np.arange(len(codes))
+
+    def children(self, nodes: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """(owner index into ``nodes``, child node id) of every child at ``depth``."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        starts, ends = self._starts[depth][nodes], self._starts[depth][nodes + 1]
+        counts = ends - starts
+        owners = np.repeat(np.arange(len(nodes)), counts)
+        children = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        return owners, children
+
+    def pool_max(self, rows: np.ndarray, values: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct depth-``depth`` nodes of ``rows``, column-wise max of ``values`` per node)."""
+        nodes, inverse = np.unique(self.paths[np.asarray(rows, dtype=np.int64), depth], return_inverse=True)
+        pooled = np.full((len(nodes), values.shape[1]), -np.inf, dtype=np.float32)
+        np.maximum.at(pooled, inverse.reshape(-1), values)
+        return nodes, pooled
+
+    def pool_all(self, values: np.ndarray, depth: int) -> np.ndarray:
+        """Column-wise max of every row's ``values`` per depth-``depth`` node (``counts[depth] x c``)."""
+        pooled = np.full((self.counts[depth], values.shape[1]), -np.inf, dtype=np.float32)
+        np.maximum.at(pooled, self.paths[:, depth], values)
+        return pooled

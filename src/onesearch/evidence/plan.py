@@ -1,0 +1,110 @@
+"""The look-ahead plan: cheap per-item evidence for one request, before any decoding.
+
+Contract: ``Planner(items, bm25, popularity)`` answers ``plan(request)`` with a ``Plan``:
+the rows of the items that have request-specific evidence — the lexical plan (BM25 top
+``depth``, optionally also a typo-robust character n-gram BM25 top ``depth``) and every item of
+the user's own history — and one row of ``EVIDENCE`` features for each. Every other item's
+request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
+item (train popularity); its ``exclude`` drops one train example's own targets from popularity
+(leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
+about [0, 1] (logs of counts), so a model can read them raw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.profile import UserProfile
+from onesearch.types import InteractionType, SearchRequest
+
+__all__ = ["EVIDENCE", "LEXICAL", "STATIC", "USER", "Plan", "Planner"]
+
+LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank")
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share")
+EVIDENCE = (*LEXICAL, *USER)
+STATIC = ("log_popularity",)
+_TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
+
+
+@dataclass
+class Plan:
+    """Request evidence: ``rows`` (distinct item rows) and ``features`` (``len(rows) x len(EVIDENCE)``)."""
+
+    rows: np.ndarray
+    features: np.ndarray
+
+
+class Planner:
+    """Builds the plan of a request over one catalog's rows."""
+
+    def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None) -> None:
+        self.items = items
+        self.bm25 = bm25
+        self.ngrams = ngrams
+        self.popularity = np.asarray(popularity, dtype=np.float32)
+        self.depth = depth
+        self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
+
+    def static(self, rows: np.ndarray | None = None, exclude: frozenset[int] = frozenset()) -> np.ndarray:
+        """``len(rows) x len(STATIC)`` (every item when ``rows`` is None): log train popularity
+        scaled to [0, 1], leave-one-out for the ``exclude`` rows."""
+        rows = np.arange(len(self.popularity)) if rows is None else np.asarray(rows, dtype=np.int64)
+        popularity = self.popularity[rows] - np.array([int(r) in exclude for r in rows], dtype=np.float32).reshape(len(rows))
+        return (np.log1p(np.maximum(popularity, 0.0)) / self._log_max)[:, None].astype(np.float32)
+
+    def plan(self, request: SearchRequest) -> Plan:
+        """The request's evidence rows and features (see module docstring)."""
+        profile = UserProfile.of(request, self.items)
+        scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
+        lexical = top_positive(scores, self.depth)
+        ngram_scores, ngram_rows = self._ngrams(request.query)
+        rows = np.unique(np.concatenate([lexical, ngram_rows, np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))])).astype(np.int64)
+        columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
+        columns.update(self._user(profile, rows))
+        return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
+
+    def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.ngrams is None or not query:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        scores = self.ngrams.scores(query)
+        return scores, top_positive(scores, self.depth)
+
+    def _lexical(self, query: str, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
+        top = float(scores[ranked[0]]) if len(ranked) else 1.0
+        terms = frozenset(self.bm25.tokenizer(query))
+        lowered = query.lower().strip()
+        return {
+            "bm25_share": scores[rows] / max(top, 1e-6),
+            "bm25_log": np.log1p(scores[rows]) / 4.0,
+            "bm25_reciprocal_rank": _reciprocal_ranks(rows, ranked),
+            "term_coverage": np.array([len(terms & self.items.terms[r]) / max(1, len(terms)) for r in rows], dtype=np.float32),
+            "phrase_match": np.array([bool(lowered) and lowered in self.items.texts[r].lower() for r in rows], dtype=np.float32),
+        }
+
+    def _ngram_columns(self, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
+        if not len(ranked):
+            return {"ngram_share": np.zeros(len(rows)), "ngram_reciprocal_rank": np.zeros(len(rows))}
+        return {"ngram_share": scores[rows] / max(float(scores[ranked[0]]), 1e-6), "ngram_reciprocal_rank": _reciprocal_ranks(rows, ranked)}
+
+    def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
+        def counts(counter: dict[int, int]) -> np.ndarray:
+            return np.log1p(np.array([counter.get(int(r), 0) for r in rows], dtype=np.float32)) / 3.0
+
+        length = max(1, profile.length)
+        return {
+            "user_count": counts(profile.items),
+            "user_recency": np.array([profile.recency(int(r)) for r in rows], dtype=np.float32),
+            **{f"user_{kind.value}": counts(profile.by_type.get(kind, {})) for kind in _TYPES},
+            "user_leaf_share": np.array([profile.leaves.get(int(self.items.leaf[r]), 0) for r in rows], dtype=np.float32) / length,
+            "user_brand_share": np.array([profile.brands.get(int(self.items.brand[r]), 0) for r in rows], dtype=np.float32) / length,
+        }
+
+
+def _reciprocal_ranks(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """1 / (1-based rank of each row in ``ranked``); 0 for rows not in it."""
+    position = {int(row): rank for rank, row in enumerate(ranked, start=1)}
+    return np.array([1.0 / position[int(r)] if int(r) in position else 0.0 for r in rows], dtype=np.float32)

@@ -1,0 +1,114 @@
+"""``AnchoredDecoder``: scores code prefixes in the geometry the codes were built in, plus the
+prefix's planned evidence (RIPOR's anchored outputs + PAG's look-ahead plan).
+
+Contract (ids and tensors only): the model holds, for every code depth d, one vector per trie
+node at that depth — the reconstruction of its prefix from the codebook (the sum of its
+residual k-means centroids and of its OPQ sub-codewords), and for the last depth the item's own
+vector — and scores a batch of candidate nodes as
+
+    score_d(node) = exp(scale_d) * <h_d, v_d[node] + delta_d[node]> + g_d(evidence_d[node], dense)
+
+where ``h_d = q + A_d q + B_d u`` is the decoder state at depth d from the query vector ``q``
+and the user's behaviour vector ``u``, ``evidence_d[node]`` is the request's evidence pooled
+(max) over the node's items, and ``g_d`` is a small MLP. ``A_d``, ``B_d``, ``delta_d`` (learned at the
+last depth only, the items' own vectors) and the last layer of ``g_d`` start at zero, so an untrained model ranks every depth by the quantized
+dense score (and, at the last depth, the exact dense score); training learns the corrections.
+With ``anchored=False`` the node vectors are learned from a random start instead (the ablation).
+Higher scores are better; scores of different depths are not comparable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["AnchoredConfig", "AnchoredDecoder"]
+
+
+@dataclass(frozen=True)
+class AnchoredConfig:
+    """Shape of the model; ``nodes`` is the number of trie nodes at each depth."""
+
+    dim: int
+    nodes: tuple[int, ...]
+    evidence: int
+    hidden: int = 64
+    temperature: float = 0.05
+    anchored: bool = True
+    learn_nodes: bool = True
+    user: bool = True
+    evidence_on: bool = True
+
+
+class AnchoredDecoder(nn.Module):
+    """Per-depth anchored node scores plus an evidence MLP (see module docstring)."""
+
+    def __init__(self, config: AnchoredConfig, node_vectors: list[torch.Tensor] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        depths = len(config.nodes)
+        for depth, count in enumerate(config.nodes):
+            base = node_vectors[depth].float() if node_vectors is not None and config.anchored else torch.randn(count, config.dim) / math.sqrt(config.dim)
+            self.register_buffer(f"base{depth}", base.contiguous())
+        learned = [not config.anchored or (config.learn_nodes and depth == depths - 1) for depth in range(depths)]
+        self.delta = nn.ParameterList([nn.Parameter(torch.zeros(count if on else 0, config.dim), requires_grad=on) for count, on in zip(config.nodes, learned)])
+        self.query = nn.ModuleList([_zero_linear(config.dim, config.dim, bias=False) for _ in range(depths)])
+        self.user = nn.ModuleList([_zero_linear(config.dim, config.dim, bias=False) for _ in range(depths)])
+        self.scale = nn.Parameter(torch.full((depths,), math.log(1.0 / config.temperature)))
+        width = config.evidence + 1
+        self.evidence = nn.ModuleList([nn.Sequential(nn.Linear(width, config.hidden), nn.ReLU(), _zero_linear(config.hidden, 1)) for _ in range(depths)])
+        self.linear = nn.ModuleList([_zero_linear(width, 1) for _ in range(depths)])
+
+    @property
+    def depths(self) -> int:
+        return len(self.config.nodes)
+
+    def node_vectors(self, depth: int, nodes: torch.Tensor) -> torch.Tensor:
+        """The (corrected) vectors of ``nodes`` at ``depth`` (any shape of node ids)."""
+        base: torch.Tensor = getattr(self, f"base{depth}")
+        return base[nodes] + self.delta[depth][nodes] if len(self.delta[depth]) else base[nodes]
+
+    def item_vectors(self) -> torch.Tensor:
+        """The anchored vectors of the last depth's nodes (the items' own vectors), uncorrected."""
+        return getattr(self, f"base{self.depths - 1}")
+
+    def states(self, query: torch.Tensor, user: torch.Tensor | None) -> torch.Tensor:
+        """Decoder states ``B x depths x dim`` from query vectors (``B x dim``) and user vectors."""
+        out = []
+        for depth in range(self.depths):
+            h = query + self.query[depth](query)
+            if user is not None and self.config.user:
+                h = h + self.user[depth](user)
+            out.append(h)
+        return torch.stack(out, dim=1)
+
+    def score(self, state: torch.Tensor, depth: int, nodes: torch.Tensor, evidence: torch.Tensor) -> torch.Tensor:
+        """Scores ``B x K`` of candidate ``nodes`` (``B x K`` ids) at ``depth`` for states
+        ``B x dim`` with pooled ``evidence`` (``B x K x evidence``)."""
+        return self._combine(depth, torch.einsum("bd,bkd->bk", state, self.node_vectors(depth, nodes)), evidence)
+
+    def score_all(self, state: torch.Tensor, depth: int, evidence: torch.Tensor) -> torch.Tensor:
+        """Scores ``B x nodes[depth]`` of every node at ``depth`` (exhaustive scoring)."""
+        base: torch.Tensor = getattr(self, f"base{depth}")
+        vectors = base + self.delta[depth] if len(self.delta[depth]) else base
+        return self._combine(depth, state @ vectors.T, evidence)
+
+    def _combine(self, depth: int, dense: torch.Tensor, evidence: torch.Tensor) -> torch.Tensor:
+        """Scaled dense score plus the evidence terms."""
+        out = self.scale[depth].exp() * dense
+        if self.config.evidence_on:
+            features = torch.cat([evidence, dense.unsqueeze(-1)], dim=-1)
+            out = out + self.evidence[depth](features).squeeze(-1) + self.linear[depth](features).squeeze(-1)
+        return out
+
+
+def _zero_linear(inputs: int, outputs: int, bias: bool = True) -> nn.Linear:
+    """A linear layer that starts as the zero map (the model starts from the anchored score)."""
+    layer = nn.Linear(inputs, outputs, bias=bias)
+    nn.init.zeros_(layer.weight)
+    if bias:
+        nn.init.zeros_(layer.bias)
+    return layer

@@ -1,0 +1,363 @@
+"""Training the anchored, planned generative searcher to rank, and its model folder.
+
+Contract: ``train_anchored(dataset, codebook_dir, encoder, vectors_dir, out, recipe)`` builds the
+look-ahead plan's indexes (BM25 and character n-gram BM25 over the item texts, train
+popularity), anchors an ``AnchoredDecoder`` on the codebook's prefix reconstructions and the
+items' own vectors, trains it on the train split with a listwise softmax loss at every code depth
+(a node's target is the best gain among its items; the candidates are the shallow depths' every
+node, deeper the nodes of the plan, the targets, the untrained model's dense top items and random
+items), keeps the epoch with the best valid NDCG@10, and writes the model folder atomically.
+Test examples are never read. ``load_planned(directory, items)`` rebuilds the searcher from the
+folder and the catalog's items table. Train-time popularity is leave-one-out for the example's
+own targets at the item depth (prefix depths keep the full count).
+
+Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
+losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
+``popularity.npy`` + ``bm25/`` and ``ngrams/`` (the plan's indexes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
+from onesearch.catalog.context import ContextResolver
+from onesearch.catalog.schema import Dataset, examples_of
+from onesearch.decoding.planned import NodeEvidence, PlannedSearcher, user_vectors
+from onesearch.decoding.tree import CodeTree
+from onesearch.embedding.cache import encode_cached
+from onesearch.embedding.encoder import load_encoder
+from onesearch.errors import DataError
+from onesearch.evaluation.metrics import score_ranking
+from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.items import ItemTable, train_popularity
+from onesearch.evidence.plan import EVIDENCE, LEXICAL, STATIC, USER, Plan, Planner
+from onesearch.evidence.tokenize import Tokenizer, detect_language
+from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
+from onesearch.semantic_ids.codebook import SemanticIdCodebook
+from onesearch.training.recipe import apply_setting
+from onesearch.types import Example, SearchRequest
+
+__all__ = ["KIND", "AnchoredRecipe", "load_planned", "node_vectors", "train_anchored"]
+
+KIND = "anchored-generative"
+WEIGHTS = "model.safetensors"
+FULL_DEPTH = 4096  # depths with at most this many nodes are trained against every node
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AnchoredRecipe:
+    """What to train and how; saved with the model. The switches are the ablations."""
+
+    anchored: bool = True
+    learn_nodes: bool = True
+    user: bool = True
+    lexical_plan: bool = True
+    behaviour_plan: bool = True
+    ngrams: bool = True
+    prefix_loss: bool = True
+    epochs: int = 6
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    hidden: int = 64
+    temperature: float = 0.05
+    examples_per_epoch: int = 20_000
+    dense_negatives: int = 100
+    random_negatives: int = 64
+    prefix_weight: float = 0.5
+    plan_depth: int = 300
+    beam: int = 400
+    valid_queries: int = 400
+    seed: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Sequence[str]) -> AnchoredRecipe:
+        """A recipe from ``KEY=VALUE`` settings (TOML values); an unknown key is one clear error."""
+        raw: dict[str, Any] = {}
+        for setting in settings:
+            apply_setting(raw, setting)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise DataError(f"unknown setting(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
+        return replace(cls(), **raw)
+
+    def fingerprint(self) -> str:
+        """Short hash of the recipe (names the default model trained with it)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+
+
+@dataclass
+class _Example:
+    query: np.ndarray
+    history: list[int]
+    plan: Plan
+    targets: np.ndarray
+    gains: np.ndarray
+    candidates: np.ndarray
+
+
+@dataclass
+class _Parts:
+    """Everything the model and the searcher are built on, shared by training and loading."""
+
+    items: ItemTable
+    codes: np.ndarray
+    tree: CodeTree
+    planner: Planner
+    recipe: AnchoredRecipe
+
+    def plan(self, request: SearchRequest) -> Plan:
+        """The request's plan with the recipe's switched-off evidence columns zeroed."""
+        plan = self.planner.plan(request)
+        off = [i for i, name in enumerate(EVIDENCE) if (name in LEXICAL and not self.recipe.lexical_plan) or (name in USER and not self.recipe.behaviour_plan)]
+        plan.features[:, off] = 0.0
+        return plan
+
+    def static(self, rows: np.ndarray | None = None, exclude: frozenset[int] = frozenset()) -> np.ndarray:
+        static = self.planner.static(rows, exclude)
+        return static if self.recipe.behaviour_plan else np.zeros_like(static)
+
+
+def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print) -> dict[str, Any]:
+    """Train and save the model (see module docstring); returns the training summary."""
+    started = time.perf_counter()
+    rng = random.Random(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    tokenizer = Tokenizer(detect_language(dataset.items["title"].to_pylist()))
+    items = ItemTable.from_items(dataset.items, tokenizer)
+    codebook = SemanticIdCodebook.load(codebook_dir)
+    codes = _aligned_codes(codebook, items.ids, codebook_dir)
+    text_encoder = load_encoder(encoder)
+    log(f"item and query vectors of {encoder} (cached in {vectors_dir})")
+    item_vectors = encode_cached(text_encoder, items.texts, "item", vectors_dir)
+    train_examples = [e for e in examples_of(dataset.examples) if e.split == "train"]
+    valid_examples = [e for e in examples_of(dataset.examples) if e.split == "valid"]
+    log(f"building the plan's indexes over {len(items):,} items")
+    bm25 = Bm25Index.build(items.texts, tokenizer)
+    ngrams = Bm25Index.build(items.texts, Tokenizer("ngram")) if recipe.ngrams else None
+    popularity = train_popularity(items, train_examples)
+    tree = CodeTree(codes)
+    parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams), recipe)
+    nodes = node_vectors(codebook, codes, item_vectors, tree)
+    config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=len(STATIC) + len(EVIDENCE), hidden=recipe.hidden,
+                            temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user)
+    model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
+    resolver = ContextResolver(dataset)
+    sample = rng.sample(train_examples, min(len(train_examples), recipe.examples_per_epoch * max(1, recipe.epochs)))
+    log(f"planning {len(sample):,} train examples")
+    query_of = _query_vectors(text_encoder, [*sample, *valid_examples], vectors_dir)
+    train_set = _training_set(parts, sample, resolver.requests(sample), query_of, item_vectors, rng)
+    valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
+    searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam)
+    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log)
+    summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
+    _save(out, model, parts, bm25, ngrams, popularity, encoder, codebook_dir, summary)
+    log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
+    return summary
+
+
+def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None) -> PlannedSearcher:
+    """The searcher of a model folder over the catalog ``items_table`` it was trained on."""
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    manifest = read_manifest(directory, kind=KIND)
+    if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
+        raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
+    recipe = AnchoredRecipe(**manifest["config"]["recipe"])
+    raw = manifest["config"]["model"]
+    config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
+    model = AnchoredDecoder(config)
+    model.load_state_dict({k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()})
+    bm25 = Bm25Index.load(directory / "bm25")
+    items = ItemTable.from_items(items_table, bm25.tokenizer)
+    if items.ids != json.loads((directory / "item_ids.json").read_text()):
+        raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=directory)
+    ngrams = Bm25Index.load(directory / "ngrams") if (directory / "ngrams").is_dir() else None
+    codes = np.load(directory / "codes.npy")
+    parts = _Parts(items, codes, CodeTree(codes), Planner(items, bm25, np.load(directory / "popularity.npy"), recipe.plan_depth, ngrams), recipe)
+    text_encoder = load_encoder(encoder or manifest["encoder"])
+    return PlannedSearcher(model, items.ids, codes, lambda texts: text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or recipe.beam, exhaustive)
+
+
+def _aligned_codes(codebook: SemanticIdCodebook, item_ids: list[str], path: Path) -> np.ndarray:
+    """Full codes (code + suffix) in catalog row order."""
+    if sorted(codebook.item_ids) != sorted(item_ids):
+        raise DataError("the codebook codes another catalog (rebuild it for this task)", path=path)
+    full = np.concatenate([codebook.codes, codebook.suffix[:, None]], axis=1)
+    row = {item: i for i, item in enumerate(codebook.item_ids)}
+    return full[[row[item] for item in item_ids]]
+
+
+def node_vectors(codebook: SemanticIdCodebook, codes: np.ndarray, item_vectors: np.ndarray, tree: CodeTree) -> list[np.ndarray]:
+    """Per depth, each node's vector: the codebook's prefix reconstruction, and at the last depth
+    (the collision suffix) the item's own vector."""
+    per_depth = [*codebook.prefix_reconstructions(codes[:, :-1]), np.asarray(item_vectors, dtype=np.float32)]
+    out = []
+    for depth, vectors in enumerate(per_depth):
+        nodes = np.zeros((tree.counts[depth], vectors.shape[1]), dtype=np.float32)
+        nodes[tree.paths[:, depth]] = vectors
+        out.append(nodes)
+    return out
+
+
+def _query_vectors(encoder: Any, examples: Sequence[Example], directory: Path) -> Callable[[list[str]], np.ndarray]:
+    """Query text -> vector, from the embedding cache (new texts encoded on demand)."""
+    texts = sorted({e.query or "" for e in examples})
+    vectors = encode_cached(encoder, texts, "query", directory)
+    known = {text: i for i, text in enumerate(texts)}
+
+    def lookup(batch: list[str]) -> np.ndarray:
+        missing = [t for t in batch if t not in known]
+        extra = encoder.encode(missing, "query") if missing else None
+        return np.stack([vectors[known[t]] if t in known else extra[missing.index(t)] for t in batch])
+
+    return lookup
+
+
+def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray, rng: random.Random) -> list[_Example]:
+    """Plan, targets and candidates of every example with a positive gain."""
+    recipe = parts.recipe
+    queries = query_of([r.query for r in requests])
+    dense = _dense_top(queries, item_vectors, recipe.dense_negatives)
+    out = []
+    for i, (example, request) in enumerate(zip(examples, requests)):
+        targets = [(parts.items.row_of[t.item_id], t.gain) for t in example.targets if t.item_id in parts.items.row_of]
+        if not any(g > 0 for _, g in targets):
+            continue
+        plan = parts.plan(request)
+        rows = np.array([r for r, _ in targets], dtype=np.int64)
+        noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
+        candidates = np.unique(np.concatenate([plan.rows, rows, dense[i], noise]))
+        history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
+        out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
+    return out
+
+
+def _dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+    """Rows of the ``k`` best items by inner product for each query."""
+    out = []
+    matrix = torch.from_numpy(np.asarray(items, dtype=np.float32))
+    for start in range(0, len(queries), chunk):
+        scores = torch.from_numpy(np.asarray(queries[start : start + chunk], dtype=np.float32)) @ matrix.T
+        out.append(torch.topk(scores, min(k, len(items)), dim=1).indices.numpy())
+    return np.concatenate(out) if out else np.zeros((0, k), dtype=np.int64)
+
+
+def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query_of: Any, item_vectors: np.ndarray, searcher: PlannedSearcher,
+         valid: list[Example], valid_requests: list[SearchRequest], log: Log) -> list[dict[str, float]]:
+    """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
+    recipe = parts.recipe
+    rng = random.Random(recipe.seed)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0)
+    static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
+    vectors = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))
+    best = _valid_ndcg(searcher, valid, valid_requests)
+    history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
+    log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
+    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        order = list(range(len(train_set)))
+        rng.shuffle(order)
+        order = order[: recipe.examples_per_epoch]
+        losses, started = [], time.perf_counter()
+        for start in range(0, len(order), recipe.batch_size):
+            batch = [train_set[i] for i in order[start : start + recipe.batch_size]]
+            loss = _batch_loss(model, batch, parts, static_nodes, vectors)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        model.eval()
+        ndcg = _valid_ndcg(searcher, valid, valid_requests)
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
+        log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(order) / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
+        if ndcg > best:
+            best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> torch.Tensor:
+    """Listwise softmax cross-entropy against gain-proportional targets, summed over depths."""
+    query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
+    user = user_vectors([e.history for e in batch], item_vectors) if model.config.user else None
+    states = model.states(query, user)
+    tree, last = parts.tree, parts.tree.depth - 1
+    total = torch.zeros(())
+    evidence_of = [NodeEvidence(tree, static_nodes, example.plan) for example in batch]
+    for depth in range(tree.depth):
+        if depth < last and not parts.recipe.prefix_loss:
+            continue
+        nodes, evidence, gains = [], [], []
+        for example, node_evidence in zip(batch, evidence_of):
+            at = np.arange(tree.counts[depth]) if tree.counts[depth] <= FULL_DEPTH else np.unique(tree.paths[example.candidates, depth])
+            features = node_evidence.at(depth, at)
+            if depth == last:
+                rows = tree.item_of_leaf[at]
+                targets = np.isin(rows, example.targets)
+                features[targets, : len(STATIC)] = parts.static(rows[targets], frozenset(example.targets.tolist()))
+            known, pooled = tree.pool_max(example.targets, example.gains[:, None], depth)
+            gain = np.zeros(len(at), dtype=np.float32)
+            index = np.searchsorted(at, known)
+            gain[index] = np.maximum(pooled[:, 0], 0.0)
+            nodes.append(at), evidence.append(features), gains.append(gain)
+        width = max(len(n) for n in nodes)
+        node_ids = torch.zeros(len(batch), width, dtype=torch.long)
+        features_t = torch.zeros(len(batch), width, evidence[0].shape[1])
+        gain_t = torch.zeros(len(batch), width)
+        mask = torch.zeros(len(batch), width, dtype=torch.bool)
+        for b, (n, f, g) in enumerate(zip(nodes, evidence, gains)):
+            node_ids[b, : len(n)], features_t[b, : len(n)], gain_t[b, : len(n)], mask[b, : len(n)] = torch.from_numpy(n), torch.from_numpy(f), torch.from_numpy(g), True
+        scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
+        has = gain_t.sum(1) > 0
+        target = gain_t[has] / gain_t[has].sum(1, keepdim=True)
+        log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)
+        loss = -(target * log_p).sum(1).mean() if has.any() else torch.zeros(())
+        total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * loss
+    return total
+
+
+def _valid_ndcg(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest]) -> float:
+    """Mean NDCG@10 of the searcher's beam over the scorable valid examples."""
+    scores = []
+    for example, hits in zip(examples, searcher.search(requests, 10)):
+        metrics = score_ranking([h.item_id for h in hits], example.targets, (10,))
+        if metrics is not None:
+            scores.append(metrics["ndcg@10"])
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _save(out: Path, model: AnchoredDecoder, parts: _Parts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray, encoder: str, codebook_dir: Path, summary: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    with atomic_directory(out) as tmp:
+        save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
+        np.save(tmp / "codes.npy", parts.codes)
+        np.save(tmp / "popularity.npy", popularity)
+        (tmp / "item_ids.json").write_text(json.dumps(parts.items.ids, ensure_ascii=False))
+        bm25.save(_mkdir(tmp / "bm25"))
+        if ngrams is not None:
+            ngrams.save(_mkdir(tmp / "ngrams"))
+        write_manifest(tmp, KIND, config={"model": asdict(model.config), "recipe": asdict(parts.recipe)}, inputs={},
+                       weights_sha256=file_sha256(tmp / WEIGHTS), encoder=encoder, index=str(codebook_dir), **summary)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,97 @@
+"""``PlannedSearcher`` over an untrained anchored model: exhaustive scoring is exact dense retrieval,
+the beam only returns real items, evidence moves items, filters hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.tree import CodeTree
+from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
+from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook
+from onesearch.training.anchored import node_vectors
+from onesearch.types import SearchRequest, UserContext
+
+DIM, ITEMS, FEATURES = 16, 300, 3
+
+
+class _Plan:
+    def __init__(self, rows: list[int], value: float = 1.0) -> None:
+        self.rows = np.array(rows, dtype=np.int64)
+        self.features = np.full((len(rows), FEATURES), value, dtype=np.float32)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def parts():
+    rng = np.random.default_rng(0)
+    vectors = _unit(rng.normal(size=(ITEMS, DIM)))
+    ids = [f"i{n}" for n in range(ITEMS)]
+    codebook = SemanticIdCodebook.fit(vectors, ids, CodebookConfig(levels=(8, 4), balanced_last=False, opq_subcodes=0))
+    codes = np.concatenate([codebook.codes, codebook.suffix[:, None]], axis=1)
+    tree = CodeTree(codes)
+    nodes = node_vectors(codebook, codes, vectors, tree)
+    queries = _unit(rng.normal(size=(5, DIM)))
+    return ids, codes, vectors, tree, nodes, queries, codebook
+
+
+def _searcher(parts, plan=lambda r: _Plan([]), **kwargs) -> PlannedSearcher:
+    ids, codes, _, tree, nodes, queries, _ = parts
+    torch.manual_seed(0)
+    model = AnchoredDecoder(AnchoredConfig(dim=DIM, nodes=tree.counts, evidence=FEATURES + 1), [torch.from_numpy(v) for v in nodes])
+    lookup = {f"q{n}": queries[n] for n in range(len(queries))}
+    return PlannedSearcher(model, ids, codes, lambda texts: np.stack([lookup[t] for t in texts]), plan, np.zeros((len(ids), 1), dtype=np.float32), **kwargs)
+
+
+def _requests(n: int = 5) -> list[SearchRequest]:
+    return [SearchRequest(f"q{i}", UserContext(None)) for i in range(n)]
+
+
+def test_untrained_exhaustive_scoring_is_exact_dense_retrieval(parts):
+    _, _, vectors, _, _, queries, _ = parts
+    found = _searcher(parts, exhaustive=True).search(_requests(), 20)
+    for query, hits in zip(queries, found):
+        expected = np.argsort(-(vectors @ query), kind="stable")[:20]
+        assert [h.item_id for h in hits] == [f"i{r}" for r in expected]
+
+
+def test_prefix_nodes_are_the_codebooks_reconstructions(parts):
+    _, codes, vectors, tree, nodes, _, codebook = parts
+    rebuilt = codebook.prefix_reconstructions(codes[:, :-1])
+    for depth in range(len(rebuilt)):
+        assert np.allclose(nodes[depth][tree.paths[:, depth]], rebuilt[depth], atol=1e-6)
+    assert np.allclose(nodes[-1][tree.paths[:, -1]], vectors)
+
+
+def test_beam_returns_distinct_real_items_best_first_and_a_wide_beam_is_exhaustive(parts):
+    narrow = _searcher(parts, beam=10).search(_requests(), 10)
+    for hits in narrow:
+        assert len(hits) == 10 and len({h.item_id for h in hits}) == 10
+        assert all(h.item_id in set(parts[0]) for h in hits)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    wide = _searcher(parts, beam=ITEMS).search(_requests(), 20)
+    exact = _searcher(parts, exhaustive=True).search(_requests(), 20)
+    assert [[h.item_id for h in hits] for hits in wide] == [[h.item_id for h in hits] for hits in exact]
+
+
+def test_planned_evidence_changes_scores_only_once_the_model_reads_it(parts):
+    plain = _searcher(parts, exhaustive=True).search(_requests(1), 5)[0]
+    searcher = _searcher(parts, plan=lambda r: _Plan([299], 1.0), exhaustive=True)
+    assert [h.item_id for h in searcher.search(_requests(1), 5)[0]] == [h.item_id for h in plain]
+    with torch.no_grad():
+        searcher.model.linear[-1].weight[0, 1] = 100.0  # the second request-evidence column
+    assert searcher.search(_requests(1), 1)[0][0].item_id == "i299"
+
+
+def test_a_restriction_generates_only_the_allowed_items(parts):
+    allowed = {"i3", "i50", "i120", "i299"}
+    for exhaustive in (False, True):
+        found = _searcher(parts, beam=50, exhaustive=exhaustive).restricted(allowed).search(_requests(), 10)
+        assert all({h.item_id for h in hits} == allowed for hits in found)
+    with pytest.raises(ValueError):
+        _searcher(parts).restricted({"nope"})
