@@ -51,3 +51,12 @@ def test_new_items_take_the_smallest_free_suffix_and_none_when_the_code_is_full(
     taken = {(1, 2, 0), (1, 2, 2), (3, 3, 0), (3, 3, 1)}
     assert free_full_codes(np.array([[1, 2], [1, 2], [1, 2], [3, 3], [5, 5]]), taken, 3) == [(1, 2, 1), None, None, (3, 3, 2), (5, 5, 0)]
     assert taken == {(1, 2, 0), (1, 2, 2), (3, 3, 0), (3, 3, 1)}
+
+
+def test_catalog_sized_levels_leave_about_sixteen_items_per_prefix_and_no_balanced_level():
+    from onesearch.semantic_ids.codebook import CodebookConfig
+
+    config = CodebookConfig.for_catalog(54_667)
+    assert config.levels == (128, 32) and not config.balanced_last and config.opq_subcodes == 2
+    assert 8 <= 54_667 / (config.levels[0] * config.levels[1]) <= 32
+    assert CodebookConfig.for_catalog(200).opq_subcodes == 0

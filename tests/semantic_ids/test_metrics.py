@@ -31,3 +31,10 @@ def test_neighbour_preservation_is_one_when_codes_follow_the_geometry():
     codes = np.array([[0], [0], [1], [1]])
     assert neighbour_preservation(x, codes, 1, k=1) == 1.0
     assert neighbour_preservation(x, np.array([[0], [1], [0], [1]]), 1, k=1) == 0.0
+
+
+def test_top_value_share_is_the_most_common_values_share_per_position():
+    from onesearch.semantic_ids.metrics import top_value_shares
+
+    codes = np.array([[0, 5], [0, 5], [1, 5], [2, 4]])
+    assert top_value_shares(codes) == [0.5, 0.75]

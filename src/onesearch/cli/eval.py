@@ -79,7 +79,7 @@ def evaluate_command(
     if misspell_seed is not None:
         requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
     if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
-        model = ensure_model(dataset, task, fingerprint, cache, setting or [], log=console.print)
+        model = ensure_model(dataset, task, fingerprint, cache, setting or [], encoder, log=console.print)
     load = Loader(dataset.items, beam, model_encoder, exhaustive)
     runs = []
     for name in searcher:

@@ -55,14 +55,15 @@ def train_command(
     dataset = registry.load(task, data_root(data), source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, None)
     anchored = AnchoredRecipe.from_settings(setting or [])
-    out = out or default_model(cache, task, fingerprint, anchored)
+    out = out or default_model(cache, task, fingerprint, anchored, encoder)
     summary = train_planned(dataset, cascade_directory(cache, task, fingerprint), out, anchored, Path(index) if index else None, encoder, console.print)
     typer.echo(json.dumps({"model": str(out), **summary}))
 
 
-def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe) -> Path:
-    """Where the task's default model trained with ``recipe`` lives (keyed by data and recipe)."""
-    return cascade_directory(cache, task, fingerprint) / f"generative-{recipe.fingerprint()}"
+def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe, encoder: str | None = None) -> Path:
+    """Where the task's default model trained with ``recipe`` lives (keyed by data, recipe and
+    encoder: None is the task's fine-tuned dual encoder)."""
+    return cascade_directory(cache, task, fingerprint) / f"generative-{_encoder_key(encoder)}-{recipe.fingerprint()}"
 
 
 def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: AnchoredRecipe, index: Path | None = None, encoder: str | None = None, log: Log = print) -> dict:  # type: ignore[type-arg]
@@ -79,12 +80,14 @@ def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: Anchored
     return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log)
 
 
-def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, settings: Sequence[str], log: Log = print) -> Path:
-    """The task's default anchored model for ``settings``, trained now unless cached."""
+def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, settings: Sequence[str], encoder: str = "dual", log: Log = print) -> Path:
+    """The task's default anchored model for ``settings`` (and a shipped ``encoder`` instead of
+    the fine-tuned one, if named), trained now unless cached."""
     recipe = AnchoredRecipe.from_settings(settings)
-    out = default_model(cache, task, fingerprint, recipe)
+    shipped = None if encoder == "dual" else encoder
+    out = default_model(cache, task, fingerprint, recipe, shipped)
     if not (out / "manifest.json").is_file():
-        train_planned(dataset, cascade_directory(cache, task, fingerprint), out, recipe, log=log)
+        train_planned(dataset, cascade_directory(cache, task, fingerprint), out, recipe, encoder=shipped, log=log)
     return out
 
 

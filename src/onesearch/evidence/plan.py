@@ -2,8 +2,9 @@
 
 Contract: ``Planner(items, bm25, popularity)`` answers ``plan(request)`` with a ``Plan``:
 the rows of the items that have request-specific evidence — the lexical plan (BM25 top
-``depth``, optionally also a typo-robust character n-gram BM25 top ``depth``) and every item of
-the user's own history — and one row of ``EVIDENCE`` features for each. Every other item's
+``depth``, optionally also a typo-robust character n-gram BM25 top ``depth``), every item of
+the user's own history and, given train ``Transitions``, the top ``depth`` items that followed
+the user's last items — and one row of ``EVIDENCE`` features for each. Every other item's
 request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
 item (train popularity); its ``exclude`` drops one train example's own targets from popularity
 (leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
@@ -12,6 +13,7 @@ about [0, 1] (logs of counts), so a model can read them raw.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +21,13 @@ import numpy as np
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.profile import UserProfile
+from onesearch.evidence.transitions import Transitions
 from onesearch.types import InteractionType, SearchRequest
 
 __all__ = ["EVIDENCE", "LEXICAL", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank")
-USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share")
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank")
 EVIDENCE = (*LEXICAL, *USER)
 STATIC = ("log_popularity",)
 _TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
@@ -41,8 +44,10 @@ class Plan:
 class Planner:
     """Builds the plan of a request over one catalog's rows."""
 
-    def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None) -> None:
+    def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None,
+                 transitions: Transitions | None = None) -> None:
         self.items = items
+        self.transitions = transitions
         self.bm25 = bm25
         self.ngrams = ngrams
         self.popularity = np.asarray(popularity, dtype=np.float32)
@@ -56,16 +61,29 @@ class Planner:
         popularity = self.popularity[rows] - np.array([int(r) in exclude for r in rows], dtype=np.float32).reshape(len(rows))
         return (np.log1p(np.maximum(popularity, 0.0)) / self._log_max)[:, None].astype(np.float32)
 
-    def plan(self, request: SearchRequest) -> Plan:
-        """The request's evidence rows and features (see module docstring)."""
+    def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:
+        """The request's evidence rows and features (see module docstring); ``exclude`` holds a
+        train example's own (last item, target) pairs, left out of the next-item counts."""
         profile = UserProfile.of(request, self.items)
         scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
         lexical = top_positive(scores, self.depth)
         ngram_scores, ngram_rows = self._ngrams(request.query)
-        rows = np.unique(np.concatenate([lexical, ngram_rows, np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))])).astype(np.int64)
+        followers = self._followers(request, exclude)
+        following = np.array(sorted(followers, key=lambda r: -followers[r])[: self.depth], dtype=np.int64)
+        touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
+        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, following])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
+        top = max(followers.values(), default=1.0)
+        columns["next_item"] = np.array([followers.get(int(r), 0.0) / top for r in rows], dtype=np.float32)
+        columns["next_item_rank"] = _reciprocal_ranks(rows, following)
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
+
+    def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> dict[int, float]:
+        if self.transitions is None:
+            return {}
+        history = [self.items.row_of[e.item_id] for e in request.user.history if e.item_id is not None and e.item_id in self.items.row_of]
+        return self.transitions.followers(history, exclude)
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:

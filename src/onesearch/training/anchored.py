@@ -13,7 +13,9 @@ own targets at the item depth (prefix depths keep the full count).
 
 Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
 losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
-``popularity.npy`` + ``bm25/`` and ``ngrams/`` (the plan's indexes).
+``popularity.npy`` + ``transitions.npy`` (next-item counts, when the train split has histories) +
+``bm25/`` and ``ngrams/`` (the plan's indexes). A train example's own (last item, target) pairs
+are left out of its next-item evidence.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.evidence.plan import EVIDENCE, LEXICAL, STATIC, USER, Plan, Planner
 from onesearch.evidence.tokenize import Tokenizer, detect_language
+from onesearch.evidence.transitions import Transitions
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook
 from onesearch.training.recipe import apply_setting
@@ -119,9 +122,9 @@ class _Parts:
     planner: Planner
     recipe: AnchoredRecipe
 
-    def plan(self, request: SearchRequest) -> Plan:
+    def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:
         """The request's plan with the recipe's switched-off evidence columns zeroed."""
-        plan = self.planner.plan(request)
+        plan = self.planner.plan(request, exclude)
         off = [i for i, name in enumerate(EVIDENCE) if (name in LEXICAL and not self.recipe.lexical_plan) or (name in USER and not self.recipe.behaviour_plan)]
         plan.features[:, off] = 0.0
         return plan
@@ -149,13 +152,14 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     bm25 = Bm25Index.build(items.texts, tokenizer)
     ngrams = Bm25Index.build(items.texts, Tokenizer("ngram")) if recipe.ngrams else None
     popularity = train_popularity(items, train_examples)
+    resolver = ContextResolver(dataset)
+    transitions = _transitions(items, train_examples, resolver)
     tree = CodeTree(codes)
-    parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams), recipe)
+    parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe)
     nodes = node_vectors(codebook, codes, item_vectors, tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=len(STATIC) + len(EVIDENCE), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
-    resolver = ContextResolver(dataset)
     sample = rng.sample(train_examples, min(len(train_examples), recipe.examples_per_epoch * max(1, recipe.epochs)))
     log(f"planning {len(sample):,} train examples")
     query_of = _query_vectors(text_encoder, [*sample, *valid_examples], vectors_dir)
@@ -164,7 +168,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam)
     history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log)
     summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
-    _save(out, model, parts, bm25, ngrams, popularity, encoder, codebook_dir, summary)
+    _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
     log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
     return summary
 
@@ -188,7 +192,9 @@ def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None
         raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=directory)
     ngrams = Bm25Index.load(directory / "ngrams") if (directory / "ngrams").is_dir() else None
     codes = np.load(directory / "codes.npy")
-    parts = _Parts(items, codes, CodeTree(codes), Planner(items, bm25, np.load(directory / "popularity.npy"), recipe.plan_depth, ngrams), recipe)
+    transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
+    planner = Planner(items, bm25, np.load(directory / "popularity.npy"), recipe.plan_depth, ngrams, transitions)
+    parts = _Parts(items, codes, CodeTree(codes), planner, recipe)
     text_encoder = load_encoder(encoder or manifest["encoder"])
     return PlannedSearcher(model, items.ids, codes, lambda texts: text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or recipe.beam, exhaustive)
 
@@ -238,13 +244,26 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         targets = [(parts.items.row_of[t.item_id], t.gain) for t in example.targets if t.item_id in parts.items.row_of]
         if not any(g > 0 for _, g in targets):
             continue
-        plan = parts.plan(request)
         rows = np.array([r for r, _ in targets], dtype=np.int64)
+        history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
+        plan = parts.plan(request, {(history[-1], int(r)) for r in rows} if history else ())
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
         candidates = np.unique(np.concatenate([plan.rows, rows, dense[i], noise]))
-        history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
         out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
     return out
+
+
+def _transitions(items: ItemTable, examples: list[Example], resolver: ContextResolver) -> Transitions | None:
+    """Next-item counts of the train split (last history item -> each relevant target); None
+    when no train example has a history."""
+    pairs = []
+    for example in examples:
+        if example.user_id is None:
+            continue
+        history = [e.item_id for e in resolver.request(example).user.history if e.item_id in items.row_of]
+        if history:
+            pairs += [(items.row_of[history[-1]], items.row_of[t.item_id]) for t in example.targets if t.relevant and t.item_id in items.row_of]
+    return Transitions.fit(pairs) if pairs else None
 
 
 def _dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
@@ -343,13 +362,16 @@ def _valid_ndcg(searcher: PlannedSearcher, examples: list[Example], requests: li
     return float(np.mean(scores)) if scores else 0.0
 
 
-def _save(out: Path, model: AnchoredDecoder, parts: _Parts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray, encoder: str, codebook_dir: Path, summary: dict[str, Any]) -> None:
+def _save(out: Path, model: AnchoredDecoder, parts: _Parts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
+          transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
     with atomic_directory(out) as tmp:
         save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
         np.save(tmp / "codes.npy", parts.codes)
         np.save(tmp / "popularity.npy", popularity)
+        if transitions is not None:
+            np.save(tmp / "transitions.npy", transitions.to_array())
         (tmp / "item_ids.json").write_text(json.dumps(parts.items.ids, ensure_ascii=False))
         bm25.save(_mkdir(tmp / "bm25"))
         if ngrams is not None:

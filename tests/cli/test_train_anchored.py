@@ -1,0 +1,49 @@
+"""``onesearch train --task`` (no recipe) builds what it lacks and trains the anchored, planned model;
+``onesearch eval --searcher generative`` with no ``--model`` trains or reuses the task's default."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from onesearch.artifacts import read_manifest
+
+
+@pytest.fixture(scope="module")
+def anchored(tmp_path_factory, tiny_shop_module, cli_module):
+    tmp = tmp_path_factory.mktemp("anchored")
+    common = ["--task", "generic", "--source", str(tiny_shop_module), "--cache", str(tmp / "cache")]
+    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40"])
+    assert code == 0, err
+    return tmp, common, json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_train_builds_a_catalog_sized_codebook_and_keeps_the_best_valid_epoch(anchored):
+    tmp, _, summary = anchored
+    model = tmp / "cache" / summary["model"].split("/cache/")[1]
+    manifest = read_manifest(model, kind="anchored-generative")
+    codebooks = list((model.parent).glob("codebook-*"))
+    assert len(codebooks) == 1 and read_manifest(codebooks[0])["config"]["levels"] == [8, 2]
+    history = summary["history"]
+    assert [h["epoch"] for h in history] == [0, 1, 2]
+    assert max(h["valid_ndcg@10"] for h in history[1:]) > history[0]["valid_ndcg@10"]
+    assert manifest["config"]["recipe"]["beam"] == 40 and manifest["encoder"] == "minilm"
+
+
+def test_eval_reuses_the_default_model_and_beats_random_with_catalog_items_only(anchored, cli_module):
+    tmp, common, summary = anchored
+    out = tmp / "report"
+    code, _, err = cli_module(["eval", *common, "--searcher", "random", "--searcher", "generative", "--encoder", "minilm",
+                               "--set", "epochs=2", "--set", "beam=40", "--out", str(out)])
+    assert code == 0, err
+    assert "planning" not in err  # reused, not retrained
+    metrics = json.loads((out / "metrics.json").read_text())["searchers"]
+    assert metrics["generative"]["metrics"]["ndcg@10"] > 3 * metrics["random"]["metrics"]["ndcg@10"] + 0.1
+    assert {line.split()[2] for line in (out / "run.trec").read_text().splitlines()} <= {f"i{n}" for n in range(192)}
+
+
+def test_an_unknown_recipe_key_is_one_line(anchored, cli_module):
+    _, common, _ = anchored
+    code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epoch=2"])
+    assert code == 2 and "unknown setting(s) epoch" in err and "Traceback" not in err

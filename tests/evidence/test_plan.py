@@ -1,0 +1,59 @@
+"""``Planner``: which items get request evidence and what their features say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.plan import EVIDENCE, Planner
+from onesearch.evidence.tokenize import Tokenizer
+from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
+
+TITLES = ["red cotton shirt", "blue cotton shirt", "red leather boots", "green wool hat", "black leather bag"]
+
+
+@pytest.fixture
+def planner() -> Planner:
+    table = pa.table({"item_id": [f"i{n}" for n in range(5)], "title": TITLES, "brand": ["a", "b", "a", None, "b"],
+                      "category": [["top", "shirts"], ["top", "shirts"], ["shoes"], ["hats"], ["bags"]]})
+    tokenizer = Tokenizer("en")
+    items = ItemTable.from_items(table, tokenizer)
+    ngrams = Bm25Index.build(items.texts, Tokenizer("ngram"))
+    return Planner(items, Bm25Index.build(items.texts, tokenizer), np.array([0, 3, 0, 1, 0], dtype=np.float32), depth=10, ngrams=ngrams)
+
+
+def _column(plan, name: str) -> dict[int, float]:
+    return dict(zip(plan.rows.tolist(), plan.features[:, EVIDENCE.index(name)].tolist()))
+
+
+def test_lexical_plan_holds_the_matching_items_with_coverage_and_phrase(planner):
+    plan = planner.plan(SearchRequest("red shirt"))
+    assert {0, 1, 2} <= set(plan.rows.tolist()) and 3 not in plan.rows
+    coverage = _column(plan, "term_coverage")
+    assert coverage[0] == 1.0 and coverage[1] == 0.5 and coverage[2] == 0.5
+    assert _column(plan, "bm25_share")[0] == 1.0 and _column(plan, "bm25_reciprocal_rank")[0] == 1.0
+    assert _column(plan, "phrase_match")[0] == 0.0 and _column(planner.plan(SearchRequest("cotton shirt")), "phrase_match")[0] == 1.0
+
+
+def test_a_misspelt_word_still_reaches_its_items_through_character_ngrams(planner):
+    plan = planner.plan(SearchRequest("leathr"))
+    ngram = _column(plan, "ngram_share")
+    assert ngram[2] > 0 and ngram[4] > 0
+    assert _column(plan, "bm25_share").get(2, 0.0) == 0.0
+
+
+def test_user_items_are_planned_with_counts_by_type_and_recency(planner):
+    history = (HistoryEvent("i3", InteractionType.CLICK), HistoryEvent("i4", InteractionType.ORDER), HistoryEvent("i3", InteractionType.ORDER))
+    plan = planner.plan(SearchRequest("", UserContext("u", {}, history)))
+    assert set(plan.rows.tolist()) == {3, 4}
+    assert _column(plan, "user_recency") == {3: 1.0, 4: 0.5}
+    assert _column(plan, "user_order")[3] == pytest.approx(np.log1p(1) / 3) and _column(plan, "user_count")[3] == pytest.approx(np.log1p(2) / 3)
+
+
+def test_static_popularity_is_scaled_and_leave_one_out(planner):
+    static = planner.static()
+    assert static.shape == (5, 1) and static[1, 0] == 1.0 and static[0, 0] == 0.0
+    assert planner.static(np.array([1]), frozenset({1}))[0, 0] == pytest.approx(np.log1p(2) / np.log1p(3))
