@@ -88,7 +88,7 @@ def compare(directories: Annotated[list[Path], typer.Argument(help="Codebook dir
 def quality_table(manifests: dict[str, dict]) -> str:  # type: ignore[type-arg]
     """One row per codebook: config, utilisation per depth, ICR (RQ only and full), largest collision, purity, neighbours."""
     header = ["codebook", "levels", "keywords", "balanced", "OPQ", "CUR@1", "CUR@2", "CUR@3", "CUR full", "ICR (RQ)", "ICR",
-              "largest group", "purity leaf@1", "purity top@1", "neighbours@1", "fit s"]
+              "largest group", "top-value share (max position)", "purity leaf@1", "purity top@1", "neighbours@1", "fit s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, manifest in manifests.items():
         config, m = manifest["config"], manifest["metrics"]
@@ -96,7 +96,7 @@ def quality_table(manifests: dict[str, dict]) -> str:  # type: ignore[type-arg]
         cells = [Path(name).name, "-".join(str(v) for v in config["levels"]), "yes" if m.get("keywords") else "no",
                  "yes" if config["balanced_last"] else "no", f"{config['opq_subcodes']}x{2 ** config['opq_bits']}" if config["opq_subcodes"] else "no",
                  *(f"{cur.get(f'cur@{d}', 0):.4f}" for d in (1, 2, 3)), f"{cur[f'cur@{len(cur)}']:.2e}", f"{m['icr_rq']:.4f}", f"{m['icr']:.4f}",
-                 str(m["collisions"]["largest_group"]), _maybe(m["purity_leaf@1"]), _maybe(m["purity_top@1"]), f"{m['neighbours@1']:.4f}", str(m["seconds"])]
+                 str(m["collisions"]["largest_group"]), _maybe(max(m["top_value_share"]) if "top_value_share" in m else None), _maybe(m["purity_leaf@1"]), _maybe(m["purity_top@1"]), f"{m['neighbours@1']:.4f}", str(m["seconds"])]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -56,7 +56,7 @@ __all__ = ["KIND", "AnchoredRecipe", "load_planned", "node_vectors", "train_anch
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
-FULL_DEPTH = 4096  # depths with at most this many nodes are trained against every node
+FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
 Log = Callable[[str], None]
 
 
@@ -74,7 +74,7 @@ class AnchoredRecipe:
     epochs: int = 6
     batch_size: int = 64
     learning_rate: float = 2e-3
-    hidden: int = 64
+    hidden: int = 32
     temperature: float = 0.05
     examples_per_epoch: int = 20_000
     dense_negatives: int = 100
@@ -281,7 +281,7 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
     """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
     recipe = parts.recipe
     rng = random.Random(recipe.seed)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0, foreach=True)
     static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
     vectors = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))
     best = _valid_ndcg(searcher, valid, valid_requests)
@@ -336,14 +336,16 @@ def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, st
             index = np.searchsorted(at, known)
             gain[index] = np.maximum(pooled[:, 0], 0.0)
             nodes.append(at), evidence.append(features), gains.append(gain)
+        full = tree.counts[depth] <= FULL_DEPTH
         width = max(len(n) for n in nodes)
-        node_ids = torch.zeros(len(batch), width, dtype=torch.long)
-        features_t = torch.zeros(len(batch), width, evidence[0].shape[1])
-        gain_t = torch.zeros(len(batch), width)
-        mask = torch.zeros(len(batch), width, dtype=torch.bool)
-        for b, (n, f, g) in enumerate(zip(nodes, evidence, gains)):
-            node_ids[b, : len(n)], features_t[b, : len(n)], gain_t[b, : len(n)], mask[b, : len(n)] = torch.from_numpy(n), torch.from_numpy(f), torch.from_numpy(g), True
-        scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
+        node_ids = torch.from_numpy(np.stack([np.pad(n, (0, width - len(n))) for n in nodes]))
+        features_t = torch.from_numpy(np.stack([np.pad(f, ((0, width - len(f)), (0, 0))) for f in evidence]))
+        gain_t = torch.from_numpy(np.stack([np.pad(g, (0, width - len(g))) for g in gains]))
+        mask = torch.from_numpy(np.stack([np.arange(width) < len(n) for n in nodes]))
+        if full:
+            scores = model.score_all(states[:, depth], depth, features_t)
+        else:
+            scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
         has = gain_t.sum(1) > 0
         target = gain_t[has] / gain_t[has].sum(1, keepdim=True)
         log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)

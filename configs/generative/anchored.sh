@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The anchored, planned generative searcher of a task and its ablations, scored on test in one
+# `onesearch eval` run with the cascade first (every row gets a paired CI against the cascade).
+#
+#   bash configs/generative/anchored.sh TASK [VARIANT ...]        # default: base
+#   ENCODER=minilm bash configs/generative/anchored.sh amazon-industrial base
+#
+# Variants (one `--set` each on the default recipe, src/onesearch/training/anchored.py):
+#   base, noanchor (node vectors learned from a random start), nolexical (no lexical plan),
+#   nobehaviour (no user / next-item / popularity evidence), noprefix (ranking loss at the item
+#   depth only), untrained (epochs=0: the anchored, planned beam before any training),
+#   nongrams (no character n-gram BM25), nouser (no behaviour vector in the decoder state).
+# Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
+# Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS.
+set -euo pipefail
+task=${1:?usage: anchored.sh TASK [VARIANT ...]}
+shift
+declare -A SETTING=(
+  [base]="" [noanchor]="anchored=false" [nolexical]="lexical_plan=false" [nobehaviour]="behaviour_plan=false"
+  [noprefix]="prefix_loss=false" [untrained]="epochs=0" [nongrams]="ngrams=false" [nouser]="user=false"
+)
+encoder=()
+[[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")
+variants=("${@:-base}")
+[[ $# -eq 0 ]] && variants=(base)
+searchers=()
+for variant in "${variants[@]}"; do
+  [[ -v SETTING[$variant] ]] || { echo "unknown variant $variant" >&2; exit 2; }
+  out="runs/models/$task-anchored-$variant"
+  if [[ ! -f "$out/manifest.json" ]]; then
+    setting=()
+    [[ -n "${SETTING[$variant]}" ]] && setting=(--set "${SETTING[$variant]}")
+    .venv/bin/onesearch train --task "$task" --out "$out" "${encoder[@]}" "${setting[@]}"
+  fi
+  searchers+=(--searcher "$variant=$out")
+done
+name="${REPORT:-$task-test-anchored}"
+# shellcheck disable=SC2086
+.venv/bin/onesearch eval --task "$task" --split test --searcher cascade --searcher bm25 "${searchers[@]}" "${encoder[@]}" ${EVAL_ARGS:-} --out "runs/eval/$name"
