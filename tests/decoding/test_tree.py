@@ -53,3 +53,10 @@ def test_pooling_takes_the_max_over_each_nodes_rows(codes):
 def test_shared_full_codes_are_refused():
     with pytest.raises(ValueError):
         CodeTree(np.array([[0, 1], [0, 1]]))
+
+
+def test_members_are_the_rows_through_a_node(codes):
+    tree = CodeTree(codes)
+    for depth in range(3):
+        for node in range(tree.counts[depth]):
+            assert sorted(tree.members(node, depth).tolist()) == np.flatnonzero(tree.paths[:, depth] == node).tolist()

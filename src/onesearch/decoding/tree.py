@@ -38,6 +38,8 @@ class CodeTree:
         self.counts = tuple(len(p) for p in parent_of)
         self.parent_of = parent_of
         self._starts = [np.searchsorted(p, np.arange((self.counts[d - 1] if d else 1) + 1)) for d, p in enumerate(parent_of)]
+        self._member_order = [np.argsort(self.paths[:, d], kind="stable") for d in range(self.depth)]
+        self._member_starts = [np.searchsorted(self.paths[order, d], np.arange(self.counts[d] + 1)) for d, order in enumerate(self._member_order)]
         self.item_of_leaf = np.empty(len(codes), dtype=np.int64)
         self.item_of_leaf[self.paths[:, -1]] = np.arange(len(codes))
 
@@ -49,6 +51,11 @@ class CodeTree:
         owners = np.repeat(np.arange(len(nodes)), counts)
         children = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
         return owners, children
+
+    def members(self, node: int, depth: int) -> np.ndarray:
+        """Rows whose code passes through depth-``depth`` node ``node``."""
+        starts = self._member_starts[depth]
+        return self._member_order[depth][starts[node] : starts[node + 1]]
 
     def pool_max(self, rows: np.ndarray, values: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct depth-``depth`` nodes of ``rows``, column-wise max of ``values`` per node)."""

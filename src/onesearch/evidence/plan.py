@@ -58,7 +58,7 @@ class Planner:
         """``len(rows) x len(STATIC)`` (every item when ``rows`` is None): log train popularity
         scaled to [0, 1], leave-one-out for the ``exclude`` rows."""
         rows = np.arange(len(self.popularity)) if rows is None else np.asarray(rows, dtype=np.int64)
-        popularity = self.popularity[rows] - np.array([int(r) in exclude for r in rows], dtype=np.float32).reshape(len(rows))
+        popularity = self.popularity[rows] - np.isin(rows, np.fromiter(exclude, dtype=np.int64, count=len(exclude))).astype(np.float32)
         return (np.log1p(np.maximum(popularity, 0.0)) / self._log_max)[:, None].astype(np.float32)
 
     def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:

@@ -9,7 +9,7 @@ node, deeper the nodes of the plan, the targets, the untrained model's dense top
 items), keeps the epoch with the best valid NDCG@10, and writes the model folder atomically.
 Test examples are never read. ``load_planned(directory, items)`` rebuilds the searcher from the
 folder and the catalog's items table. Train-time popularity is leave-one-out for the example's
-own targets at the item depth (prefix depths keep the full count).
+own targets at every depth (a prefix's popularity is recomputed without them).
 
 Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
 losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
@@ -76,7 +76,8 @@ class AnchoredRecipe:
     learning_rate: float = 2e-3
     hidden: int = 32
     temperature: float = 0.05
-    examples_per_epoch: int = 20_000
+    examples_per_epoch: int = 8_000
+    max_train_examples: int = 24_000
     dense_negatives: int = 100
     random_negatives: int = 64
     prefix_weight: float = 0.5
@@ -160,7 +161,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=len(STATIC) + len(EVIDENCE), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
-    sample = rng.sample(train_examples, min(len(train_examples), recipe.examples_per_epoch * max(1, recipe.epochs)))
+    sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
     log(f"planning {len(sample):,} train examples")
     query_of = _query_vectors(text_encoder, [*sample, *valid_examples], vectors_dir)
     train_set = _training_set(parts, sample, resolver.requests(sample), query_of, item_vectors, rng)
@@ -327,10 +328,7 @@ def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, st
         for example, node_evidence in zip(batch, evidence_of):
             at = np.arange(tree.counts[depth]) if tree.counts[depth] <= FULL_DEPTH else np.unique(tree.paths[example.candidates, depth])
             features = node_evidence.at(depth, at)
-            if depth == last:
-                rows = tree.item_of_leaf[at]
-                targets = np.isin(rows, example.targets)
-                features[targets, : len(STATIC)] = parts.static(rows[targets], frozenset(example.targets.tolist()))
+            _leave_one_out(features, at, depth, example.targets, parts)
             known, pooled = tree.pool_max(example.targets, example.gains[:, None], depth)
             gain = np.zeros(len(at), dtype=np.float32)
             index = np.searchsorted(at, known)
@@ -352,6 +350,15 @@ def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, st
         loss = -(target * log_p).sum(1).mean() if has.any() else torch.zeros(())
         total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * loss
     return total
+
+
+def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets: np.ndarray, parts: _Parts) -> None:
+    """Recompute the static (popularity) evidence of the targets' own nodes without the example's
+    own targets, so a train example cannot find its answer through its own count."""
+    exclude = frozenset(targets.tolist())
+    for node in np.unique(parts.tree.paths[targets, depth]):
+        index = int(np.searchsorted(nodes, node))
+        features[index, : len(STATIC)] = parts.static(parts.tree.members(int(node), depth), exclude).max(axis=0)
 
 
 def _valid_ndcg(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest]) -> float:
