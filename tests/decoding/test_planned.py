@@ -95,3 +95,16 @@ def test_a_restriction_generates_only_the_allowed_items(parts):
         assert all({h.item_id for h in hits} == allowed for hits in found)
     with pytest.raises(ValueError):
         _searcher(parts).restricted({"nope"})
+
+
+def test_the_dense_plan_joins_the_lexical_plan_with_fused_ranks():
+    from onesearch.decoding.planned import dense_plan
+
+    lexical = _Plan([2, 5])
+    lexical.features[:, 0] = [1.0, 0.5]  # reciprocal lexical ranks 1 and 2
+    joined = dense_plan(lexical, np.array([5, 9]), lexical_rank=0)
+    assert joined.rows.tolist() == [2, 5, 9]
+    assert joined.features[:, -2].tolist() == [0.0, 1.0, 0.5]
+    expected = [1 / 61, 1 / 61 + 1 / 62, 1 / 62]
+    assert np.allclose(joined.features[:, -1], np.array(expected) * 30.0)
+    assert joined.features[2, :FEATURES].tolist() == [0.0] * FEATURES

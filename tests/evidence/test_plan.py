@@ -55,5 +55,6 @@ def test_user_items_are_planned_with_counts_by_type_and_recency(planner):
 
 def test_static_popularity_is_scaled_and_leave_one_out(planner):
     static = planner.static()
-    assert static.shape == (5, 1) and static[1, 0] == 1.0 and static[0, 0] == 0.0
+    assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0
+    assert static[:, 1].max() == 1.0 and (static[:, 1] > 0).all()  # log term counts over the longest
     assert planner.static(np.array([1]), frozenset({1}))[0, 0] == pytest.approx(np.log1p(2) / np.log1p(3))

@@ -122,11 +122,12 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, load: Loader,
         named = load(Path(path))
         named.name = label
         return named
-    assert model is not None
     if name == GenerativeSearcher.name:
+        assert model is not None
         return load(model)
     assert cascade is not None
     if name == HYBRID:
+        assert model is not None
         depth = load.beam or 50
         return FusedSearcher(HYBRID, [load(model), make_searcher("bm25", cascade)], depth=depth, weights=[hybrid_weight, 1.0])
     return make_searcher(name, cascade)

@@ -26,10 +26,12 @@ from onesearch.decoding.tree import CodeTree
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.types import Hit, SearchRequest
 
-__all__ = ["NodeEvidence", "PlanLike", "PlannedSearcher", "user_vectors"]
+__all__ = ["DENSE", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "user_vectors"]
 
 RECENCY_DECAY = 0.85
 USER_WINDOW = 50
+DENSE = ("dense_reciprocal_rank", "fused_rank")  # evidence columns the dense plan appends
+RRF_K = 60.0
 
 
 class PlanLike(Protocol):
@@ -41,6 +43,31 @@ class PlanLike(Protocol):
 
 Planner = Callable[[SearchRequest], PlanLike]
 QueryVectors = Callable[[list[str]], np.ndarray]
+
+
+class DensePlan:
+    """A plan joined with the model's own dense top items: rows, then features with ``DENSE``
+    columns appended (the reciprocal dense rank, and reciprocal-rank fusion of the dense rank with
+    the lexical plan's ``lexical_rank`` column)."""
+
+    def __init__(self, rows: np.ndarray, features: np.ndarray) -> None:
+        self.rows = rows
+        self.features = features
+
+
+def dense_plan(plan: PlanLike, dense_rows: np.ndarray, lexical_rank: int) -> DensePlan:
+    """``plan`` joined with ``dense_rows`` (best first); ``lexical_rank`` is the column of the
+    plan's reciprocal lexical rank (0 where unranked)."""
+    rows = np.union1d(plan.rows, dense_rows).astype(np.int64)
+    features = np.zeros((len(rows), plan.features.shape[1] + len(DENSE)), dtype=np.float32)
+    features[np.searchsorted(rows, plan.rows), : plan.features.shape[1]] = plan.features
+    rank = np.zeros(len(rows), dtype=np.float32)
+    rank[np.searchsorted(rows, dense_rows)] = np.arange(1, len(dense_rows) + 1)
+    features[:, -2] = np.where(rank > 0, 1.0 / np.maximum(rank, 1.0), 0.0)
+    lexical = features[:, lexical_rank]
+    fused = np.where(rank > 0, 1.0 / (RRF_K + rank), 0.0) + np.where(lexical > 0, 1.0 / (RRF_K + 1.0 / np.maximum(lexical, 1e-9)), 0.0)
+    features[:, -1] = fused * RRF_K / 2.0
+    return DensePlan(rows, features)
 
 
 class NodeEvidence:
@@ -92,6 +119,8 @@ class PlannedSearcher:
         static: np.ndarray,
         beam: int = 400,
         exhaustive: bool = False,
+        dense_depth: int = 0,
+        lexical_rank: int = 0,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
@@ -102,24 +131,44 @@ class PlannedSearcher:
         self.static_nodes = [self.tree.pool_all(np.asarray(static, dtype=np.float32), d) for d in range(self.tree.depth)]
         self.beam = beam
         self.exhaustive = exhaustive
+        self.dense_depth = dense_depth
+        self.lexical_rank = lexical_rank
         self.allowed: list[np.ndarray] | None = None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         with torch.no_grad():
-            states = self.states(requests)
+            query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
+            states = self.states(requests, query)
+            dense = self.dense_top(query)
             out = []
             for i, request in enumerate(requests):
-                evidence = NodeEvidence(self.tree, self.static_nodes, self.planner(request))
+                plan = self.planner(request)
+                if dense is not None:
+                    plan = dense_plan(plan, dense[i], self.lexical_rank)
+                evidence = NodeEvidence(self.tree, self.static_nodes, plan)
                 rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
                 out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
         return out
 
-    def states(self, requests: Sequence[SearchRequest]) -> torch.Tensor:
-        """Decoder states ``B x depths x dim`` of the requests."""
-        query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
+    def states(self, requests: Sequence[SearchRequest], query: torch.Tensor) -> torch.Tensor:
+        """Decoder states ``B x depths x dim`` of the requests whose query vectors are ``query``."""
         histories = [[self.row_of[e.item_id] for e in r.user.history if e.item_id in self.row_of] for r in requests]
-        user = user_vectors(histories, self.model.item_vectors()[torch.from_numpy(self.tree.paths[:, -1])]) if self.model.config.user else None
+        user = None
+        if self.model.config.user and any(histories):
+            leaves = self.tree.paths[sorted({row for rows in histories for row in rows}), -1]
+            vectors = torch.zeros(len(self.item_ids), self.model.config.dim)
+            vectors[sorted({row for rows in histories for row in rows})] = self.model.item_vectors()[torch.from_numpy(leaves)]
+            user = user_vectors(histories, vectors)
         return self.model.states(query, user)
+
+    def dense_top(self, query: torch.Tensor) -> np.ndarray | None:
+        """Catalog rows of the ``dense_depth`` best items by the query's inner product with the
+        items' anchored vectors (None when the plan has no dense part)."""
+        if not self.dense_depth:
+            return None
+        scores = query @ self.model.item_vectors().T
+        leaves = torch.topk(scores, min(self.dense_depth, scores.shape[1]), dim=1).indices.numpy()
+        return self.tree.item_of_leaf[leaves]
 
     def restricted(self, item_ids: Collection[str]) -> PlannedSearcher:
         """This searcher generating only ``item_ids`` (a filter); needs one known item."""

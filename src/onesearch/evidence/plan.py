@@ -6,7 +6,7 @@ the rows of the items that have request-specific evidence — the lexical plan (
 the user's own history and, given train ``Transitions``, the top ``depth`` items that followed
 the user's last items — and one row of ``EVIDENCE`` features for each. Every other item's
 request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
-item (train popularity); its ``exclude`` drops one train example's own targets from popularity
+item (train popularity, text length); its ``exclude`` drops one train example's own targets from popularity
 (leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
 about [0, 1] (logs of counts), so a model can read them raw.
 """
@@ -29,7 +29,7 @@ __all__ = ["EVIDENCE", "LEXICAL", "STATIC", "USER", "Plan", "Planner"]
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank")
 USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank")
 EVIDENCE = (*LEXICAL, *USER)
-STATIC = ("log_popularity",)
+STATIC = ("log_popularity", "item_length")
 _TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
 
 
@@ -53,13 +53,15 @@ class Planner:
         self.popularity = np.asarray(popularity, dtype=np.float32)
         self.depth = depth
         self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
+        lengths = np.log1p(np.array([len(t) for t in items.terms], dtype=np.float32))
+        self._length = lengths / max(float(lengths.max()), 1.0) if len(lengths) else lengths
 
     def static(self, rows: np.ndarray | None = None, exclude: frozenset[int] = frozenset()) -> np.ndarray:
         """``len(rows) x len(STATIC)`` (every item when ``rows`` is None): log train popularity
-        scaled to [0, 1], leave-one-out for the ``exclude`` rows."""
+        scaled to [0, 1] (leave-one-out for the ``exclude`` rows) and log item length in terms."""
         rows = np.arange(len(self.popularity)) if rows is None else np.asarray(rows, dtype=np.int64)
         popularity = self.popularity[rows] - np.isin(rows, np.fromiter(exclude, dtype=np.int64, count=len(exclude))).astype(np.float32)
-        return (np.log1p(np.maximum(popularity, 0.0)) / self._log_max)[:, None].astype(np.float32)
+        return np.stack([np.log1p(np.maximum(popularity, 0.0)) / self._log_max, self._length[rows]], axis=1).astype(np.float32)
 
     def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:
         """The request's evidence rows and features (see module docstring); ``exclude`` holds a

@@ -36,7 +36,7 @@ import torch
 from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
-from onesearch.decoding.planned import NodeEvidence, PlannedSearcher, user_vectors
+from onesearch.decoding.planned import DENSE, NodeEvidence, PlanLike, PlannedSearcher, dense_plan, user_vectors
 from onesearch.decoding.tree import CodeTree
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
@@ -56,6 +56,7 @@ __all__ = ["KIND", "AnchoredRecipe", "load_planned", "node_vectors", "train_anch
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
+LEXICAL_RANK = EVIDENCE.index("bm25_reciprocal_rank")
 FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
 Log = Callable[[str], None]
 
@@ -65,7 +66,7 @@ class AnchoredRecipe:
     """What to train and how; saved with the model. The switches are the ablations."""
 
     anchored: bool = True
-    learn_nodes: bool = True
+    learn_nodes: bool = False
     user: bool = True
     lexical_plan: bool = True
     behaviour_plan: bool = True
@@ -80,6 +81,7 @@ class AnchoredRecipe:
     max_train_examples: int = 24_000
     dense_negatives: int = 100
     random_negatives: int = 64
+    dense_plan: int = 300
     prefix_weight: float = 0.5
     plan_depth: int = 300
     beam: int = 400
@@ -103,11 +105,15 @@ class AnchoredRecipe:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
 
 
+def _evidence_width(recipe: AnchoredRecipe) -> int:
+    return len(STATIC) + len(EVIDENCE) + (len(DENSE) if recipe.dense_plan else 0)
+
+
 @dataclass
 class _Example:
     query: np.ndarray
     history: list[int]
-    plan: Plan
+    plan: PlanLike
     targets: np.ndarray
     gains: np.ndarray
     candidates: np.ndarray
@@ -158,7 +164,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     tree = CodeTree(codes)
     parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe)
     nodes = node_vectors(codebook, codes, item_vectors, tree)
-    config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=len(STATIC) + len(EVIDENCE), hidden=recipe.hidden,
+    config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=_evidence_width(recipe), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
@@ -166,7 +172,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     query_of = _query_vectors(text_encoder, [*sample, *valid_examples], vectors_dir)
     train_set = _training_set(parts, sample, resolver.requests(sample), query_of, item_vectors, rng)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
-    searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam)
+    searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan, lexical_rank=LEXICAL_RANK)
     history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log)
     summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
     _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
@@ -197,7 +203,8 @@ def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None
     planner = Planner(items, bm25, np.load(directory / "popularity.npy"), recipe.plan_depth, ngrams, transitions)
     parts = _Parts(items, codes, CodeTree(codes), planner, recipe)
     text_encoder = load_encoder(encoder or manifest["encoder"])
-    return PlannedSearcher(model, items.ids, codes, lambda texts: text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or recipe.beam, exhaustive)
+    return PlannedSearcher(model, items.ids, codes, lambda texts: text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or recipe.beam, exhaustive,
+                           recipe.dense_plan, LEXICAL_RANK)
 
 
 def _aligned_codes(codebook: SemanticIdCodebook, item_ids: list[str], path: Path) -> np.ndarray:
@@ -239,7 +246,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
     """Plan, targets and candidates of every example with a positive gain."""
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
-    dense = _dense_top(queries, item_vectors, recipe.dense_negatives)
+    dense = _dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
     out = []
     for i, (example, request) in enumerate(zip(examples, requests)):
         targets = [(parts.items.row_of[t.item_id], t.gain) for t in example.targets if t.item_id in parts.items.row_of]
@@ -248,8 +255,10 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         rows = np.array([r for r, _ in targets], dtype=np.int64)
         history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
         plan = parts.plan(request, {(history[-1], int(r)) for r in rows} if history else ())
+        if recipe.dense_plan:
+            plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
-        candidates = np.unique(np.concatenate([plan.rows, rows, dense[i], noise]))
+        candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
         out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
     return out
 
