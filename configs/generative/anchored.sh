@@ -9,15 +9,18 @@
 #   base, noanchor (node vectors learned from a random start), nolexical (no lexical plan),
 #   nobehaviour (no user / next-item / popularity evidence), noprefix (ranking loss at the item
 #   depth only), untrained (epochs=0: the anchored, planned beam before any training),
-#   nongrams (no character n-gram BM25), nouser (no behaviour vector in the decoder state).
+#   nongrams (no character n-gram BM25), nouser (no behaviour vector in the decoder state),
+#   noquerycorrection (no learned A_d q term), nodense (no dense top items in the plan).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
-# Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS.
+# Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
+# options (e.g. --set epochs=6) in TRAIN_ARGS.
 set -euo pipefail
 task=${1:?usage: anchored.sh TASK [VARIANT ...]}
 shift
 declare -A SETTING=(
   [base]="" [noanchor]="anchored=false" [nolexical]="lexical_plan=false" [nobehaviour]="behaviour_plan=false"
   [noprefix]="prefix_loss=false" [untrained]="epochs=0" [nongrams]="ngrams=false" [nouser]="user=false"
+  [noquerycorrection]="query_correction=false" [nodense]="dense_plan=0"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")
@@ -30,7 +33,8 @@ for variant in "${variants[@]}"; do
   if [[ ! -f "$out/manifest.json" ]]; then
     setting=()
     [[ -n "${SETTING[$variant]}" ]] && setting=(--set "${SETTING[$variant]}")
-    .venv/bin/onesearch train --task "$task" --out "$out" "${encoder[@]}" "${setting[@]}"
+    # shellcheck disable=SC2086
+    .venv/bin/onesearch train --task "$task" --out "$out" "${encoder[@]}" "${setting[@]}" ${TRAIN_ARGS:-}
   fi
   searchers+=(--searcher "$variant=$out")
 done

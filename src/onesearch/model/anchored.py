@@ -41,6 +41,7 @@ class AnchoredConfig:
     learn_nodes: bool = True
     user: bool = True
     evidence_on: bool = True
+    query_correction: bool = True
 
 
 class AnchoredDecoder(nn.Module):
@@ -79,7 +80,7 @@ class AnchoredDecoder(nn.Module):
         """Decoder states ``B x depths x dim`` from query vectors (``B x dim``) and user vectors."""
         out = []
         for depth in range(self.depths):
-            h = query + self.query[depth](query)
+            h = query + self.query[depth](query) if self.config.query_correction else query
             if user is not None and self.config.user:
                 h = h + self.user[depth](user)
             out.append(h)

@@ -68,11 +68,12 @@ class AnchoredRecipe:
     anchored: bool = True
     learn_nodes: bool = False
     user: bool = True
+    query_correction: bool = True
     lexical_plan: bool = True
     behaviour_plan: bool = True
     ngrams: bool = True
     prefix_loss: bool = True
-    epochs: int = 6
+    epochs: int = 3
     batch_size: int = 64
     learning_rate: float = 2e-3
     hidden: int = 32
@@ -165,7 +166,8 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe)
     nodes = node_vectors(codebook, codes, item_vectors, tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=_evidence_width(recipe), hidden=recipe.hidden,
-                            temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user)
+                            temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user,
+                            query_correction=recipe.query_correction)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
     log(f"planning {len(sample):,} train examples")
