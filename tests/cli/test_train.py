@@ -84,10 +84,6 @@ def test_unknown_recipe_keys_and_views_are_one_line(tmp_path, cli_module, tiny_s
     assert code == 2 and "KEY=VALUE" in err
 
 
-def test_generative_without_a_model_is_one_line(tiny_shop_module, tmp_path, cli_module):
-    code, _, err = cli_module(["eval", "--task", "generic", "--source", str(tiny_shop_module), "--searcher", "generative", "--out", str(tmp_path / "r")])
-    assert code == 2 and "need --model" in err and not (tmp_path / "r").exists()
-
 
 def test_category_queries_on_a_catalog_without_categories_is_one_line(trained, cli_module, tiny_shop_module, tmp_path):
     import csv

@@ -52,9 +52,9 @@ def train_command(
         return
     if task is None:
         raise typer.BadParameter("give --task (or --config RECIPE.toml)")
+    anchored = AnchoredRecipe.from_settings(setting or [])
     dataset = registry.load(task, data_root(data), source=source)
     fingerprint = registry.fingerprint(task, data_root(data), source, None)
-    anchored = AnchoredRecipe.from_settings(setting or [])
     out = out or default_model(cache, task, fingerprint, anchored, encoder)
     summary = train_planned(dataset, cascade_directory(cache, task, fingerprint), out, anchored, Path(index) if index else None, encoder, console.print)
     typer.echo(json.dumps({"model": str(out), **summary}))

@@ -96,7 +96,7 @@ class AnchoredRecipe:
         for setting in settings:
             apply_setting(raw, setting)
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
+        unknown = sorted({s.partition("=")[0].strip() for s in settings} - known)
         if unknown:
             raise DataError(f"unknown setting(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
         return replace(cls(), **raw)
@@ -193,6 +193,8 @@ def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None
     recipe = AnchoredRecipe(**manifest["config"]["recipe"])
     raw = manifest["config"]["model"]
     config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
+    if config.evidence != _evidence_width(recipe):
+        raise DataError(f"the model reads {config.evidence} evidence columns, this version plans {_evidence_width(recipe)} (retrain it)", path=directory)
     model = AnchoredDecoder(config)
     model.load_state_dict({k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()})
     bm25 = Bm25Index.load(directory / "bm25")
