@@ -195,8 +195,12 @@ class PlannedSearcher:
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
         depth = self.tree.depth - 1
-        nodes = np.arange(self.tree.counts[depth]) if self.allowed is None else np.flatnonzero(self.allowed[depth])
-        scores = self._score(state, depth, nodes, evidence)
+        if self.allowed is None:
+            nodes = np.arange(self.tree.counts[depth])
+            scores = self.model.score_all(state[depth][None], depth, torch.from_numpy(evidence.at(depth, nodes))[None])[0]
+        else:
+            nodes = np.flatnonzero(self.allowed[depth])
+            scores = self._score(state, depth, nodes, evidence)
         top = torch.topk(scores, min(k, len(nodes)))
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
 
