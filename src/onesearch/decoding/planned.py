@@ -90,8 +90,8 @@ class NodeEvidence:
 
 
 def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor) -> torch.Tensor | None:
-    """Recency-weighted mean item vector of each history (item rows, oldest first), unit length;
-    None when no history has an item."""
+    """Recency-weighted mean item vector of each history (indices into ``item_vectors``, oldest
+    first), unit length; None when no history has an item."""
     if not any(histories):
         return None
     out = torch.zeros(len(histories), item_vectors.shape[1])
@@ -152,13 +152,8 @@ class PlannedSearcher:
 
     def states(self, requests: Sequence[SearchRequest], query: torch.Tensor) -> torch.Tensor:
         """Decoder states ``B x depths x dim`` of the requests whose query vectors are ``query``."""
-        histories = [[self.row_of[e.item_id] for e in r.user.history if e.item_id in self.row_of] for r in requests]
-        user = None
-        if self.model.config.user and any(histories):
-            leaves = self.tree.paths[sorted({row for rows in histories for row in rows}), -1]
-            vectors = torch.zeros(len(self.item_ids), self.model.config.dim)
-            vectors[sorted({row for rows in histories for row in rows})] = self.model.item_vectors()[torch.from_numpy(leaves)]
-            user = user_vectors(histories, vectors)
+        leaves = [[int(self.tree.paths[self.row_of[e.item_id], -1]) for e in r.user.history if e.item_id in self.row_of] for r in requests]
+        user = user_vectors(leaves, self.model.item_vectors()) if self.model.config.user else None
         return self.model.states(query, user)
 
     def dense_top(self, query: torch.Tensor) -> np.ndarray | None:

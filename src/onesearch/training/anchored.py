@@ -233,17 +233,11 @@ def node_vectors(codebook: SemanticIdCodebook, codes: np.ndarray, item_vectors: 
 
 
 def _query_vectors(encoder: Any, examples: Sequence[Example], directory: Path) -> Callable[[list[str]], np.ndarray]:
-    """Query text -> vector, from the embedding cache (new texts encoded on demand)."""
+    """Query text -> vector for the queries of ``examples`` (encoded once, through the cache)."""
     texts = sorted({e.query or "" for e in examples})
     vectors = encode_cached(encoder, texts, "query", directory)
     known = {text: i for i, text in enumerate(texts)}
-
-    def lookup(batch: list[str]) -> np.ndarray:
-        missing = [t for t in batch if t not in known]
-        extra = encoder.encode(missing, "query") if missing else None
-        return np.stack([vectors[known[t]] if t in known else extra[missing.index(t)] for t in batch])
-
-    return lookup
+    return lambda batch: vectors[[known[t] for t in batch]]
 
 
 def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray, rng: random.Random) -> list[_Example]:
