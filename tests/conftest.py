@@ -146,3 +146,15 @@ def trained(tiny_shop_module, tmp_path_factory, cli_module):
     code, stdout, err = cli_module(["train", "--config", str(tmp / "recipe.toml"), "--source", str(tiny_shop_module), "--index", str(index), "--out", str(model)])
     assert code == 0, err
     return tmp, common, model, json.loads(stdout)
+
+
+@pytest.fixture(scope="session")
+def anchored_trained(tiny_shop_module, tmp_path_factory, cli_module):
+    """The anchored, planned model trained by ``onesearch train --task`` on the tiny shop (no
+    recipe: it builds its cascade cache and codebook): (folder, common options, model folder, summary)."""
+    tmp = tmp_path_factory.mktemp("anchored")
+    common = ["--task", "generic", "--source", str(tiny_shop_module), "--cache", str(tmp / "cache")]
+    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40"])
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    return tmp, common, Path(summary["model"]), summary

@@ -88,3 +88,14 @@ def test_task_without_test_files_and_unknown_name(shared_data, tmp_path):
     (tmp_path / "f.csv").write_text("a\n1\n")
     with pytest.raises(DataError, match="takes no --test-file"):
         registry.load("flipkart", shared_data, test_file=tmp_path / "f.csv")
+
+
+@pytest.mark.slow
+def test_trained_artifacts_are_keyed_by_train_and_valid_data_not_by_the_test_file(shared_data, tmp_path):
+    base = registry.load("homedepot", shared_data)
+    fresh = tmp_path / "fresh.csv"  # a query no train/valid example has: train and valid are unchanged
+    fresh.write_text("product_uid,search_term,relevance\n100001,zz unseen query zz,3\n")
+    assert registry.load("homedepot", shared_data, test_file=fresh).training_fingerprint() == base.training_fingerprint()
+    leaking = tmp_path / "leaking.csv"  # a train query: it leaves train, so the models must differ
+    leaking.write_text(f"product_uid,search_term,relevance\n100001,{_split(base, 'train')[0]['query']},3\n")
+    assert registry.load("homedepot", shared_data, test_file=leaking).training_fingerprint() != base.training_fingerprint()

@@ -1,9 +1,10 @@
-"""``onesearch demo --no-serve`` on the tiny shop: builds a codebook and a small model once, prints
-example searches from both searchers, writes a bundle ``serve`` accepts; a second run reuses all."""
+"""``onesearch demo --no-serve`` on the tiny shop: trains the task's default (anchored, planned)
+model once — the same one ``eval --searcher generative`` scores —, prints example searches from both
+searchers, writes a bundle ``serve`` accepts; a second run reuses all."""
 
 from __future__ import annotations
 
-from onesearch.cli.demo import demo_codebook
+from onesearch.artifacts import read_manifest
 from onesearch.deploy.bundle import Bundle
 
 
@@ -12,16 +13,10 @@ def test_demo_builds_once_prints_examples_and_leaves_a_servable_bundle(cli, tiny
             "--encoder", "minilm", "--no-serve", "--query", "red wool boots", "--query", "acme hat"]
     code, out, err = cli(argv)
     assert code == 0, err
-    assert "demo: training a small generative model" in err and "demo: coding" in err
+    assert "planning" in err and "coding 192 items" in err
     assert out.count("generative") >= 2 and out.count("cascade") >= 2 and "red wool boots" in out
     (home,) = (tmp_path / "demo").iterdir()
     bundle = Bundle.read(home)
-    assert bundle.model == str(home / "model") and (home / "model" / "tokenizer.json").is_file()
+    assert read_manifest(bundle.model)["kind"] == "anchored-generative" and str(tmp_path / "cache") in bundle.model
     code, out, err = cli(argv)
-    assert code == 0 and "demo: training" not in err and "demo: coding" not in err and "acme hat" in out
-
-
-def test_the_demo_codebook_scales_with_the_catalog():
-    assert (demo_codebook(192).levels, demo_codebook(192).opq_subcodes) == ((16, 4, 4), 0)
-    assert (demo_codebook(54_667).levels, demo_codebook(54_667).opq_subcodes) == ((256, 64, 32), 2)
-    assert demo_codebook(3).levels == (4, 4, 4)
+    assert code == 0 and "planning" not in err and "coding 192 items" not in err and "acme hat" in out

@@ -11,12 +11,9 @@ from onesearch.artifacts import read_manifest
 
 
 @pytest.fixture(scope="module")
-def anchored(tmp_path_factory, tiny_shop_module, cli_module):
-    tmp = tmp_path_factory.mktemp("anchored")
-    common = ["--task", "generic", "--source", str(tiny_shop_module), "--cache", str(tmp / "cache")]
-    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40"])
-    assert code == 0, err
-    return tmp, common, json.loads(stdout.strip().splitlines()[-1])
+def anchored(anchored_trained):
+    tmp, common, _, summary = anchored_trained
+    return tmp, common, summary
 
 
 def test_train_builds_a_catalog_sized_codebook_and_keeps_the_best_valid_epoch(anchored):

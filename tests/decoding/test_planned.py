@@ -40,7 +40,7 @@ def parts():
     return ids, codes, vectors, tree, nodes, queries, codebook
 
 
-def _searcher(parts, plan=lambda r: _Plan([]), **kwargs) -> PlannedSearcher:
+def _searcher(parts, plan=lambda r, extra: _Plan([]), **kwargs) -> PlannedSearcher:
     ids, codes, _, tree, nodes, queries, _ = parts
     torch.manual_seed(0)
     model = AnchoredDecoder(AnchoredConfig(dim=DIM, nodes=tree.counts, evidence=FEATURES + 1), [torch.from_numpy(v) for v in nodes])
@@ -81,11 +81,19 @@ def test_beam_returns_distinct_real_items_best_first_and_a_wide_beam_is_exhausti
 
 def test_planned_evidence_changes_scores_only_once_the_model_reads_it(parts):
     plain = _searcher(parts, exhaustive=True).search(_requests(1), 5)[0]
-    searcher = _searcher(parts, plan=lambda r: _Plan([299], 1.0), exhaustive=True)
+    searcher = _searcher(parts, plan=lambda r, extra: _Plan([299], 1.0), exhaustive=True)
     assert [h.item_id for h in searcher.search(_requests(1), 5)[0]] == [h.item_id for h in plain]
     with torch.no_grad():
         searcher.model.linear[-1].weight[0, 1] = 100.0  # the second request-evidence column
     assert searcher.search(_requests(1), 1)[0][0].item_id == "i299"
+
+
+def test_the_rewrite_reaches_both_the_encoder_and_the_planner(parts):
+    planned = []
+    searcher = _searcher(parts, plan=lambda r, extra: planned.append(r.query) or _Plan([]), exhaustive=True, rewrite=lambda q: q.replace("typo", "q"))
+    found = searcher.search([SearchRequest("typo1", UserContext(None))], 5)[0]
+    assert planned == ["q1"]
+    assert [h.item_id for h in found] == [h.item_id for h in _searcher(parts, exhaustive=True).search(_requests(2), 5)[1]]
 
 
 def test_a_restriction_generates_only_the_allowed_items(parts):

@@ -1,4 +1,5 @@
-"""A deployment of the tiny shop with the session's tiny trained model."""
+"""A deployment of the tiny shop with each kind of the session's tiny trained models: the anchored,
+planned model (what the demo serves) and the first design's code decoder."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 
 
+@pytest.fixture(params=["anchored", "decoder"])
+def served(request) -> tuple[Path, Path]:
+    """(the model folder, its cascade cache) of one model kind."""
+    tmp, _, model, _ = request.getfixturevalue("anchored_trained" if request.param == "anchored" else "trained")
+    return model, tmp / "cache"
+
+
 @pytest.fixture
-def bundle(trained, tiny_shop_module, tmp_path) -> Path:
-    tmp, _, model, _ = trained
+def bundle(served, tiny_shop_module, tmp_path) -> Path:
+    model, cache = served
     path = tmp_path / "bundle.toml"
     path.write_text(
         f'task = "generic"\nsource = "{tiny_shop_module}"\nmodel = "{model}"\nencoder = "minilm"\n'
-        f'cache = "{tmp / "cache"}"\nbeam = 20\nevents = ""\nstate = "{tmp_path / "state.json"}"\n'
+        f'cache = "{cache}"\nbeam = 20\nevents = ""\nstate = "{tmp_path / "state.json"}"\n'
     )
     return path
 

@@ -71,11 +71,11 @@ def test_a_deleted_item_never_comes_back(open_deployment):
     assert target in _found(deployment.engine, "bm25", title)
 
 
-def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment, trained, tmp_path):
+def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment, served, tmp_path):
     deployment = open_deployment()
     serving = deployment.engine
     broken = tmp_path / "broken"
-    shutil.copytree(trained[2], broken)
+    shutil.copytree(served[0], broken)
     weights = (broken / "model.safetensors").read_bytes()
     (broken / "model.safetensors").write_bytes(weights[:-1] + bytes([weights[-1] ^ 1]))
     for bad, problem in ((broken, "does not match the manifest"), (tmp_path / "missing", "not an artifact")):
@@ -84,7 +84,7 @@ def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment
         assert deployment.engine is serving
     assert not (tmp_path / "state.json").exists()
     fresh = tmp_path / "fresh"
-    shutil.copytree(trained[2], fresh)
+    shutil.copytree(served[0], fresh)
     engine = deployment.reload(str(fresh))
     assert engine is not serving and _found(engine, "generative", "red boots", k=3)
     assert json.loads((tmp_path / "state.json").read_text())["model"] == str(fresh)

@@ -58,3 +58,11 @@ def test_static_popularity_is_scaled_and_leave_one_out(planner):
     assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0
     assert static[:, 1].max() == 1.0 and (static[:, 1] > 0).all()  # log term counts over the longest
     assert planner.static(np.array([1]), frozenset({1}))[0, 0] == pytest.approx(np.log1p(2) / np.log1p(3))
+
+
+def test_extra_rows_join_the_plan_with_the_same_evidence(planner):
+    history = (HistoryEvent("i1", InteractionType.CLICK),)
+    plan = planner.plan(SearchRequest("wool", UserContext("u", {}, history)), extra=np.array([0]))
+    assert set(plan.rows.tolist()) == {0, 1, 3}
+    assert _column(plan, "user_leaf_share")[0] == 1.0  # item 0 shares the clicked item's leaf category
+    assert _column(plan, "term_coverage")[0] == 0.0 and _column(plan, "term_coverage")[3] == 1.0

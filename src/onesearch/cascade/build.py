@@ -85,7 +85,8 @@ def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = 
 
 
 def cascade_directory(cache: Path, task: str, fingerprint: str) -> Path:
-    """The one folder of a task's cascade (and its vectors) under ``cache``, keyed by its data."""
+    """The one folder of a task's cascade (and its vectors, codebooks and default models) under
+    ``cache``, keyed by the data they learn from (``Dataset.training_fingerprint``)."""
     return Path(cache) / f"{task}-{fingerprint}"
 
 

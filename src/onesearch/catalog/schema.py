@@ -9,6 +9,8 @@ items in interactions and targets) and names the offending row.
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +121,20 @@ class Dataset:
     examples: pa.Table = field(default_factory=lambda: _empty(EXAMPLES))
     notes: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def training_fingerprint(self) -> str:
+        """Short SHA-256 of everything a model may learn from: every table, the test examples
+        left out. Trained artifacts are keyed by it, so an unseen test split (``--test-file``)
+        reuses the models trained on the same train and valid data."""
+        digest = hashlib.sha256()
+        for name, table in self.tables().items():
+            if name == "examples":
+                table = table.filter(pc.invert(pc.equal(table["split"], "test")))
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table.combine_chunks())
+            digest.update(name.encode() + sink.getvalue().to_pybytes())
+        return digest.hexdigest()[:12]
 
     def tables(self) -> dict[str, pa.Table]:
         """The five tables by name, in schema order."""

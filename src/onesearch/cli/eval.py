@@ -71,7 +71,7 @@ def evaluate_command(
     fingerprint = registry.fingerprint(task, data_root(data), source, test_file)
     cascade = None
     if {s for s in searcher if "=" not in s} - NO_CASCADE:
-        cascade = build_cascade(dataset, cascade_directory(cache, task, fingerprint), BuildSettings(encoder=encoder), log=lambda m: console.print(m))
+        cascade = build_cascade(dataset, cascade_directory(cache, task, dataset.training_fingerprint()), BuildSettings(encoder=encoder), log=lambda m: console.print(m))
     examples = [e for e in examples_of(dataset.examples) if e.split == split][:limit]
     if not examples:
         raise DataError(f"the {split} split of {task} has no examples")
@@ -79,7 +79,7 @@ def evaluate_command(
     if misspell_seed is not None:
         requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
     if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
-        model = ensure_model(dataset, task, fingerprint, cache, setting or [], encoder, log=console.print)
+        model = ensure_model(dataset, task, dataset.training_fingerprint(), cache, setting or [], encoder, log=console.print)
     load = Loader(dataset.items, beam, model_encoder, exhaustive)
     runs = []
     for name in searcher:

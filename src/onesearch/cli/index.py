@@ -48,7 +48,7 @@ def build(
     """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
     config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
-    directory = cascade_directory(cache, task, registry.fingerprint(task, data_root(data), source, test_file))
+    directory = cascade_directory(cache, task, dataset.training_fingerprint())
     typer.echo(json.dumps(build_codebook(dataset, directory, out, config, keywords, encoder), indent=2))
 
 

@@ -54,7 +54,7 @@ def train_command(
         raise typer.BadParameter("give --task (or --config RECIPE.toml)")
     anchored = AnchoredRecipe.from_settings(setting or [])
     dataset = registry.load(task, data_root(data), source=source)
-    fingerprint = registry.fingerprint(task, data_root(data), source, None)
+    fingerprint = dataset.training_fingerprint()
     out = out or default_model(cache, task, fingerprint, anchored, encoder)
     summary = train_planned(dataset, cascade_directory(cache, task, fingerprint), out, anchored, Path(index) if index else None, encoder, console.print)
     typer.echo(json.dumps({"model": str(out), **summary}))

@@ -3,8 +3,10 @@ plan's evidence pooled up the code trie.
 
 Contract: built from a trained ``AnchoredDecoder``, the catalog's full codes (row i = item i, the
 rows the planner speaks of), a query encoder (texts -> unit vectors in the codebook's space), a
-planner (request -> object with ``rows`` and ``features``: the request's item evidence) and the
-items' static evidence (``items x s``); implements ``types.Searcher``. For each request the plan
+planner ((request, extra rows) -> object with ``rows`` and ``features``: the request's item
+evidence, the extra rows — the model's dense top items — included) and the
+items' static evidence (``items x s``), and optionally a query ``rewrite`` (text -> text, e.g. spelling
+correction) applied before both the encoder and the planner; implements ``types.Searcher``. For each request the plan
 is pooled (max) to every trie node it touches; the beam then keeps, at every depth, the ``beam``
 best children of the nodes it kept (scored by the model from its state and the node's pooled
 evidence; a node's score is not summed over depths, since each depth's score already estimates
@@ -16,6 +18,7 @@ Every hit is a real item; at most ``beam`` items come back from the beam.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
@@ -41,7 +44,7 @@ class PlanLike(Protocol):
     features: np.ndarray
 
 
-Planner = Callable[[SearchRequest], PlanLike]
+Planner = Callable[[SearchRequest, np.ndarray | None], PlanLike]  # (request, extra rows to plan too)
 QueryVectors = Callable[[list[str]], np.ndarray]
 
 
@@ -121,10 +124,12 @@ class PlannedSearcher:
         exhaustive: bool = False,
         dense_depth: int = 0,
         lexical_rank: int = 0,
+        rewrite: Callable[[str], str] | None = None,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
         self.row_of = {item: row for row, item in enumerate(self.item_ids)}
+        self.code_of = {item: tuple(code) for item, code in zip(self.item_ids, np.asarray(full_codes).tolist())}
         self.tree = CodeTree(full_codes)
         self.query_vectors = query_vectors
         self.planner = planner
@@ -133,16 +138,19 @@ class PlannedSearcher:
         self.exhaustive = exhaustive
         self.dense_depth = dense_depth
         self.lexical_rank = lexical_rank
+        self.rewrite = rewrite
         self.allowed: list[np.ndarray] | None = None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        if self.rewrite is not None:
+            requests = [replace(r, query=self.rewrite(r.query)) for r in requests]
         with torch.no_grad():
             query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
             states = self.states(requests, query)
             dense = self.dense_top(query)
             out = []
             for i, request in enumerate(requests):
-                plan = self.planner(request)
+                plan = self.planner(request, None if dense is None else dense[i])
                 if dense is not None:
                     plan = dense_plan(plan, dense[i], self.lexical_rank)
                 evidence = NodeEvidence(self.tree, self.static_nodes, plan)

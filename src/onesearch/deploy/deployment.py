@@ -1,7 +1,8 @@
 """``Deployment``: one bundle made live, and every change to it as a fresh ``Engine``.
 
 Contract: ``Deployment.open(bundle, data_root)`` loads the data set, builds or reuses the cascade,
-loads the generative model and re-applies the stored ``ServiceState``, so a restart serves what
+loads the generative model (the anchored, planned model or the first design's code decoder,
+by the manifest's kind) and re-applies the stored ``ServiceState``, so a restart serves what
 was served before it. Each change — ``upsert(rows)``, ``delete(ids)``, ``reload(model)`` — builds a
 complete new ``Engine`` from the current one and leaves the current one untouched (the service
 swaps it in when the call returns), then stores the state; a change that fails raises
@@ -9,8 +10,10 @@ swaps it in when the call returns), then stores the state; a change that fails r
 holds a lock).
 
 Catalog changes: upserted and deleted items leave or enter the cascade's rows, BM25 and dense
-index (``Cascade.with_items``) and the generative trie. An item the model's codebook knows keeps
-its trained full id; a new item is coded through the codebook's encode path (its text vector
+index (``Cascade.with_items``) and the generative model. The anchored model writes every item:
+a new one is coded and anchored on its text vector, its lexical indexes are rebuilt
+(``PlannedModel``). For the first design's code decoder, an item the codebook knows keeps its
+trained full id; a new item is coded through the codebook's encode path (its text vector
 fused with its keywords) and takes the smallest free collision suffix of that code. When every
 suffix of its code is taken the model cannot write it: it is served by the cascade only, and
 the upsert says so. A reload verifies the new model folder (manifest, weights, codebook) and
@@ -35,6 +38,7 @@ from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.text import item_text
+from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.state import ItemRow, ServiceState
@@ -44,6 +48,8 @@ from onesearch.errors import DataError
 from onesearch.semantic_ids.codebook import encoder_spec, free_full_codes
 from onesearch.semantic_ids.query import TextCoder
 from onesearch.serving.engine import Engine, ItemRecord
+from onesearch.training.anchored import KIND as ANCHORED
+from onesearch.training.anchored import PlannedModel
 from onesearch.training.checkpoint import KIND, load_searcher
 from onesearch.types import SearchRequest, Searcher, UserContext
 
@@ -54,8 +60,8 @@ SAMPLE_USERS = 50
 
 
 @dataclass
-class _Model:
-    """A loaded generative model, its codebook folder and (once needed) the coder of new items."""
+class _DecoderModel:
+    """A loaded first-design code decoder, its codebook folder and (once needed) the coder of new items."""
 
     path: str
     searcher: GenerativeSearcher
@@ -64,18 +70,10 @@ class _Model:
     coder: Callable[[list[str]], Any] | None = None
     text_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # new items' codes, by text
 
-    @classmethod
-    def load(cls, path: str, beam: int, encoder: str | None, embeddings: Path) -> _Model:
-        """Load and verify a model folder: manifest, weights, codebook, one search."""
-        try:
-            index = Path(read_manifest(path, kind=KIND)["index"])
-            searcher = load_searcher(Path(path), beam, encoder)
-            searcher.search([SearchRequest("test", UserContext(None))], 1)
-        except DataError:
-            raise
-        except Exception as error:  # a broken artifact: any loader failure means "do not serve it"
-            raise DataError(f"cannot serve this model: {type(error).__name__}: {error}", path=path) from None
-        return cls(path, searcher, index, embeddings)
+    def over(self, items: pa.Table) -> tuple[Searcher, dict[str, tuple[int, ...]], list[str]]:
+        """The searcher over the catalog ``items``, each item's full code, and the new items the model cannot write."""
+        codes, unreachable = self.full_codes(items)
+        return self.searcher.with_codes(codes), codes, unreachable
 
     def full_codes(self, items: pa.Table) -> tuple[dict[str, tuple[int, ...]], list[str]]:
         """Full ids of the catalog's items, and the new items the model cannot write."""
@@ -105,6 +103,47 @@ class _Model:
         return self.coder
 
 
+@dataclass
+class _PlannedModel:
+    """A loaded anchored, planned model: it writes every item of a changed catalog (new items are
+    coded and anchored on load, ``PlannedModel.searcher``)."""
+
+    path: str
+    model: PlannedModel
+    beam: int
+    last: tuple[Any, PlannedSearcher] | None = None  # the latest catalog's content and its searcher
+
+    def over(self, items: pa.Table) -> tuple[Searcher, dict[str, tuple[int, ...]], list[str]]:
+        """The searcher over the catalog ``items``, each item's full code, and no unreachable item."""
+        content = items.select(["item_id", "title", "brand", "category"]).to_pydict()
+        if self.last is None or self.last[0] != content:
+            self.last = (content, self.model.searcher(items, self.beam, changed=True))
+        searcher = self.last[1]
+        return searcher, searcher.code_of, []
+
+
+_Model = _DecoderModel | _PlannedModel
+
+
+def _load_model(path: str, beam: int, encoder: str | None, embeddings: Path, items: pa.Table) -> _Model:
+    """Load and verify a model folder of either kind: manifest, weights, codebook, one search."""
+    try:
+        manifest = read_manifest(path)
+        if manifest.get("kind") == ANCHORED:
+            loaded: _Model = _PlannedModel(path, PlannedModel(Path(path), encoder), beam)
+            searcher: Searcher = loaded.over(items)[0]
+        else:
+            index = Path(read_manifest(path, kind=KIND)["index"])
+            searcher = load_searcher(Path(path), beam, encoder)
+            loaded = _DecoderModel(path, searcher, index, embeddings)  # type: ignore[arg-type]
+        searcher.search([SearchRequest("test", UserContext(None))], 1)
+    except DataError:
+        raise
+    except Exception as error:  # a broken artifact: any loader failure means "do not serve it"
+        raise DataError(f"cannot serve this model: {type(error).__name__}: {error}", path=path) from None
+    return loaded
+
+
 class Deployment:
     """The live catalog, cascade and model of one bundle (see module docstring)."""
 
@@ -118,7 +157,7 @@ class Deployment:
         self.users = resolver.active_users(SAMPLE_USERS)
         self.state = state
         model = state.model or spec.model
-        self.model = _Model.load(model, spec.beam, spec.model_encoder, embeddings) if model else None
+        self.model = _load_model(model, spec.beam, spec.model_encoder, embeddings, state.apply(items)) if model else None
         self.engine, self.unreachable, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
 
@@ -127,8 +166,7 @@ class Deployment:
         """Load everything the bundle names and re-apply its stored state."""
         source = Path(spec.source) if spec.source else None
         dataset = registry.load(spec.task, data_root, source=source)
-        fingerprint = registry.fingerprint(spec.task, data_root, source, None)
-        directory = cascade_directory(Path(spec.cache), spec.task, fingerprint)
+        directory = cascade_directory(Path(spec.cache), spec.task, dataset.training_fingerprint())
         cascade = build_cascade(dataset, directory, BuildSettings(encoder=spec.encoder), log=log)
         state = ServiceState.load(Path(spec.state) if spec.state else None)
         return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, directory / "embeddings")
@@ -149,7 +187,7 @@ class Deployment:
         path = model or (self.model.path if self.model else self.spec.model)
         if not path:
             raise DataError("this bundle serves no generative model: name one to load")
-        loaded = _Model.load(path, self.spec.beam, self.spec.model_encoder, self.embeddings)
+        loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, self.state.apply(self.base_items))
         return self._change(self.state.changed(model=path), loaded)
 
     def _change(self, state: ServiceState, model: _Model | None) -> Engine:
@@ -171,8 +209,7 @@ class Deployment:
         codes: dict[str, tuple[int, ...]] = {}
         unreachable: list[str] = []
         if model is not None:
-            codes, unreachable = model.full_codes(items)
-            generative = model.searcher.with_codes(codes)
+            generative, codes, unreachable = model.over(items)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
         return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users), unreachable, cascade

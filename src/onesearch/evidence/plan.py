@@ -63,9 +63,10 @@ class Planner:
         popularity = self.popularity[rows] - np.isin(rows, np.fromiter(exclude, dtype=np.int64, count=len(exclude))).astype(np.float32)
         return np.stack([np.log1p(np.maximum(popularity, 0.0)) / self._log_max, self._length[rows]], axis=1).astype(np.float32)
 
-    def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:
+    def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = (), extra: np.ndarray | None = None) -> Plan:
         """The request's evidence rows and features (see module docstring); ``exclude`` holds a
-        train example's own (last item, target) pairs, left out of the next-item counts."""
+        train example's own (last item, target) pairs, left out of the next-item counts; ``extra``
+        rows (e.g. another channel's top items) join the plan with the same evidence columns."""
         profile = UserProfile.of(request, self.items)
         scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
         lexical = top_positive(scores, self.depth)
@@ -73,7 +74,8 @@ class Planner:
         followers = self._followers(request, exclude)
         following = np.array(sorted(followers, key=lambda r: -followers[r])[: self.depth], dtype=np.int64)
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
-        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, following])).astype(np.int64)
+        more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
+        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, following, more])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         top = max(followers.values(), default=1.0)

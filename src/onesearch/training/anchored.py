@@ -45,14 +45,16 @@ from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.evidence.plan import EVIDENCE, LEXICAL, STATIC, USER, Plan, Planner
+from onesearch.evidence.spelling import Speller
 from onesearch.evidence.tokenize import Tokenizer, detect_language
 from onesearch.evidence.transitions import Transitions
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
-from onesearch.semantic_ids.codebook import SemanticIdCodebook
+from onesearch.semantic_ids.codebook import SemanticIdCodebook, free_full_codes
+from onesearch.semantic_ids.query import TextCoder
 from onesearch.training.recipe import apply_setting
 from onesearch.types import Example, SearchRequest
 
-__all__ = ["KIND", "AnchoredRecipe", "load_planned", "node_vectors", "train_anchored"]
+__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "load_planned", "node_vectors", "train_anchored"]
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
@@ -68,10 +70,11 @@ class AnchoredRecipe:
     anchored: bool = True
     learn_nodes: bool = False
     user: bool = True
-    query_correction: bool = True
+    query_correction: bool = False
     lexical_plan: bool = True
     behaviour_plan: bool = True
     ngrams: bool = True
+    spelling: bool = True
     prefix_loss: bool = True
     epochs: int = 3
     batch_size: int = 64
@@ -129,10 +132,18 @@ class _Parts:
     tree: CodeTree
     planner: Planner
     recipe: AnchoredRecipe
+    speller: Speller | None = None
 
-    def plan(self, request: SearchRequest, exclude: Collection[tuple[int, int]] = ()) -> Plan:
-        """The request's plan with the recipe's switched-off evidence columns zeroed."""
-        plan = self.planner.plan(request, exclude)
+    def correct(self, query: str) -> str:
+        """The query with its misspelled words corrected (unchanged without a speller)."""
+        return self.speller.correct(query) if self.speller is not None else query
+
+    def corrected(self, requests: list[SearchRequest]) -> list[SearchRequest]:
+        return [replace(r, query=self.correct(r.query)) for r in requests]
+
+    def plan(self, request: SearchRequest, extra: np.ndarray | None = None, exclude: Collection[tuple[int, int]] = ()) -> Plan:
+        """The request's plan (with the ``extra`` rows) with the recipe's switched-off evidence columns zeroed."""
+        plan = self.planner.plan(request, exclude, extra)
         off = [i for i, name in enumerate(EVIDENCE) if (name in LEXICAL and not self.recipe.lexical_plan) or (name in USER and not self.recipe.behaviour_plan)]
         plan.features[:, off] = 0.0
         return plan
@@ -163,7 +174,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     resolver = ContextResolver(dataset)
     transitions = _transitions(items, train_examples, resolver)
     tree = CodeTree(codes)
-    parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe)
+    parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe, _speller(items, recipe))
     nodes = node_vectors(codebook, codes, item_vectors, tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=tree.counts, evidence=_evidence_width(recipe), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user,
@@ -171,10 +182,11 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
     log(f"planning {len(sample):,} train examples")
-    query_of = _query_vectors(text_encoder, [*sample, *valid_examples], vectors_dir)
-    train_set = _training_set(parts, sample, resolver.requests(sample), query_of, item_vectors, rng)
+    query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples]], vectors_dir)
+    train_set = _training_set(parts, sample, parts.corrected(resolver.requests(sample)), query_of, item_vectors, rng)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
-    searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan, lexical_rank=LEXICAL_RANK)
+    searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
+                               lexical_rank=LEXICAL_RANK, rewrite=parts.correct)
     history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log)
     summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
     _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
@@ -184,31 +196,101 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
 
 def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None) -> PlannedSearcher:
     """The searcher of a model folder over the catalog ``items_table`` it was trained on."""
-    from safetensors.torch import load_file
+    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive)
 
-    directory = Path(directory)
-    manifest = read_manifest(directory, kind=KIND)
-    if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
-        raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
-    recipe = AnchoredRecipe(**manifest["config"]["recipe"])
-    raw = manifest["config"]["model"]
-    config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
-    if config.evidence != _evidence_width(recipe):
-        raise DataError(f"the model reads {config.evidence} evidence columns, this version plans {_evidence_width(recipe)} (retrain it)", path=directory)
-    model = AnchoredDecoder(config)
-    model.load_state_dict({k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()})
-    bm25 = Bm25Index.load(directory / "bm25")
-    items = ItemTable.from_items(items_table, bm25.tokenizer)
-    if items.ids != json.loads((directory / "item_ids.json").read_text()):
-        raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=directory)
-    ngrams = Bm25Index.load(directory / "ngrams") if (directory / "ngrams").is_dir() else None
-    codes = np.load(directory / "codes.npy")
-    transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
-    planner = Planner(items, bm25, np.load(directory / "popularity.npy"), recipe.plan_depth, ngrams, transitions)
-    parts = _Parts(items, codes, CodeTree(codes), planner, recipe)
-    text_encoder = load_encoder(encoder or manifest["encoder"])
-    return PlannedSearcher(model, items.ids, codes, lambda texts: text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or recipe.beam, exhaustive,
-                           recipe.dense_plan, LEXICAL_RANK)
+
+class PlannedModel:
+    """A verified model folder that answers over its own catalog or, for a service, a changed one.
+
+    ``searcher(items, changed=True)`` accepts items added, edited or removed since training:
+    an item the model knows keeps its trained full code and vector; a new item is encoded with
+    the model's encoder, coded through the codebook's encode path (keyword-fused, like every
+    item) and takes the smallest free collision suffix of its code, so the anchored model can
+    write it at once; its nodes are anchored on the codebook's reconstructions like the trained
+    ones. The lexical indexes are rebuilt over the changed texts; popularity and next-item counts
+    follow the item ids (new items have none). Without ``changed`` another catalog is refused.
+    """
+
+    def __init__(self, directory: Path, encoder: str | None = None) -> None:
+        from safetensors.torch import load_file
+
+        self.directory = directory = Path(directory)
+        manifest = read_manifest(directory, kind=KIND)
+        if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
+            raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
+        self.recipe = AnchoredRecipe(**manifest["config"]["recipe"])
+        raw = manifest["config"]["model"]
+        self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
+        if self.config.evidence != _evidence_width(self.recipe):
+            raise DataError(f"the model reads {self.config.evidence} evidence columns, this version plans {_evidence_width(self.recipe)} (retrain it)", path=directory)
+        self.weights = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
+        self.bm25 = Bm25Index.load(directory / "bm25")
+        self.ngrams = Bm25Index.load(directory / "ngrams") if (directory / "ngrams").is_dir() else None
+        self.ids: list[str] = json.loads((directory / "item_ids.json").read_text())
+        self.codes = np.load(directory / "codes.npy")
+        self.popularity = np.load(directory / "popularity.npy")
+        self.transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
+        self.index = Path(manifest["index"])
+        self.encoder_spec = encoder or manifest["encoder"]
+        self._encoder: Any = None
+
+    @property
+    def text_encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.encoder_spec)
+        return self._encoder
+
+    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, changed: bool = False) -> PlannedSearcher:
+        """The searcher over ``items_table`` (see class docstring)."""
+        items = ItemTable.from_items(items_table, self.bm25.tokenizer)
+        if items.ids == self.ids:
+            model = AnchoredDecoder(self.config)
+            model.load_state_dict(self.weights)
+            planner = Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)
+            codes = self.codes
+        elif not changed:
+            raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
+        else:
+            model, codes, planner = self._changed(items)
+        parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe))
+        return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct)
+
+    def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
+        """Model, full codes and planner over a changed catalog."""
+        if self.config.learn_nodes or not self.config.anchored:
+            raise DataError("this model learned its own item vectors, so it cannot take a changed catalog (retrain it)", path=self.directory)
+        old_row = {item: row for row, item in enumerate(self.ids)}
+        known = [old_row.get(item, -1) for item in items.ids]
+        new = [row for row, old in enumerate(known) if old < 0]
+        trained_vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[CodeTree(self.codes).paths[:, -1]]
+        vectors = np.zeros((len(items), trained_vectors.shape[1]), dtype=np.float32)
+        codes = np.zeros((len(items), self.codes.shape[1]), dtype=np.int64)
+        kept = np.array([row for row, old in enumerate(known) if old >= 0], dtype=np.int64)
+        vectors[kept], codes[kept] = trained_vectors[[known[r] for r in kept]], self.codes[[known[r] for r in kept]]
+        if new:
+            texts = [items.texts[row] for row in new]
+            fresh = np.asarray(self.text_encoder.encode(texts, "item"), dtype=np.float32)
+            coder = TextCoder.load(self.index, lambda words: self.text_encoder.encode(words, "item"))
+            taken = {tuple(code) for code in codes[kept].tolist()}
+            full = free_full_codes(coder.codes(texts, fresh), taken, len(self.ids) + len(new) + 1)
+            vectors[new], codes[new] = fresh, np.array(full, dtype=np.int64)
+        tree = CodeTree(codes)
+        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(SemanticIdCodebook.load(self.index), codes, vectors, tree)])
+        model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
+        popularity = np.array([self.popularity[old] if old >= 0 else 0.0 for old in known], dtype=np.float32)
+        bm25 = Bm25Index.build(items.texts, self.bm25.tokenizer)
+        ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
+        return model, codes, Planner(items, bm25, popularity, self.recipe.plan_depth, ngrams, self._transitions(known))
+
+    def _transitions(self, known: list[int]) -> Transitions | None:
+        """The next-item counts with trained rows mapped to the changed catalog's rows."""
+        if self.transitions is None:
+            return None
+        row = {old: new for new, old in enumerate(known) if old >= 0}
+        pairs = self.transitions.to_array()
+        kept = [(row[p], row[n], c) for p, n, c in pairs.tolist() if p in row and n in row]
+        return Transitions.from_array(np.array(kept, dtype=np.int64).reshape(len(kept), 3))
 
 
 def _aligned_codes(codebook: SemanticIdCodebook, item_ids: list[str], path: Path) -> np.ndarray:
@@ -232,9 +314,15 @@ def node_vectors(codebook: SemanticIdCodebook, codes: np.ndarray, item_vectors: 
     return out
 
 
-def _query_vectors(encoder: Any, examples: Sequence[Example], directory: Path) -> Callable[[list[str]], np.ndarray]:
-    """Query text -> vector for the queries of ``examples`` (encoded once, through the cache)."""
-    texts = sorted({e.query or "" for e in examples})
+def _speller(items: ItemTable, recipe: AnchoredRecipe) -> Speller | None:
+    """The recipe's query spelling corrector over the catalog's texts (rebuilt, not stored: it is
+    a function of the texts alone)."""
+    return Speller.from_texts(items.texts) if recipe.spelling else None
+
+
+def _query_vectors(encoder: Any, queries: Sequence[str], directory: Path) -> Callable[[list[str]], np.ndarray]:
+    """Query text -> vector for ``queries`` (encoded once, through the cache)."""
+    texts = sorted(set(queries))
     vectors = encode_cached(encoder, texts, "query", directory)
     known = {text: i for i, text in enumerate(texts)}
     return lambda batch: vectors[[known[t] for t in batch]]
@@ -252,7 +340,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
             continue
         rows = np.array([r for r, _ in targets], dtype=np.int64)
         history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
-        plan = parts.plan(request, {(history[-1], int(r)) for r in rows} if history else ())
+        plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
