@@ -1,6 +1,8 @@
 """The web page in headless Chromium (Debian's ``chromium`` driven by Playwright) against the real
 app on a loopback port: pick a known user, see their history, search, and get generative and
-cascade columns with titles, codes, scores and latency. Skipped where no Chromium is installed,
+cascade columns with titles, codes, scores and latency; during a live build, see each step's
+progress and a column appear when its searcher is swapped in (its screenshots, with
+``ONESEARCH_SHOTS=DIR``, are the README's). Skipped where no Chromium is installed,
 unless ``ONESEARCH_REQUIRE_BROWSER=1`` (CI sets it) makes a missing browser a failure."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -30,12 +33,36 @@ class CascadeStandIn(WordSearcher):
     name = "cascade"
 
 
+class Board:
+    """A live build's board: BM25 done, the generative model training, until ``finish()``."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    def snapshot(self):
+        generative = {"status": "done", "done": 10, "eta_s": None, "note": ""} if self.finished else {"status": "running", "done": 4, "eta_s": 90.0, "note": "epoch 1: valid NDCG@10 0.41"}
+        return [{"name": "BM25", "status": "done", "done": 0, "total": None, "note": "", "elapsed_s": 1.0, "eta_s": None},
+                {"name": "generative model", "total": 10, "elapsed_s": 60.0, **generative}]
+
+
 @pytest.fixture
 def served(engine, catalog):
     """The app on a free loopback port with generative, bm25 and a cascade stand-in."""
-    assert CHROMIUM is not None, "ONESEARCH_REQUIRE_BROWSER=1 but no chromium is installed"
     searchers = {**engine.searchers, "cascade": CascadeStandIn(list(reversed(catalog)))}
-    app = create_app(Engine(searchers, catalog, engine._users, ["u1"]))
+    yield from _serve(create_app(Engine(searchers, catalog, engine._users, ["u1"])))
+
+
+@pytest.fixture
+def building(engine, catalog):
+    """(url, app, board, the full engine): the app of a live build that serves bm25 alone so far."""
+    board = Board()
+    app = create_app(Engine({"bm25": engine.searchers["bm25"]}, catalog, engine._users, ["u1"]), build=board)
+    for url in _serve(app):
+        yield url, app, board, Engine(engine.searchers, catalog, engine._users, ["u1"])
+
+
+def _serve(app):
+    assert CHROMIUM is not None, "ONESEARCH_REQUIRE_BROWSER=1 but no chromium is installed"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -70,5 +97,36 @@ def test_the_page_shows_a_users_history_and_both_columns(served, tmp_path):
             expect(column.locator("li .meta").first).to_contain_text("code ")
             if first:
                 expect(column.locator("li > div:first-child").first).to_have_text(first)
+        expect(page.locator("#build")).to_be_hidden()  # a prebuilt bundle: no build to show
         page.screenshot(path=os.environ.get("ONESEARCH_PAGE_SHOT", str(tmp_path / "page.png")))
+        browser.close()
+
+
+def test_the_page_shows_the_live_build_and_a_column_appears_when_its_searcher_is_swapped_in(building, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, app, board, full = building
+    shots = Path(os.environ.get("ONESEARCH_SHOTS", tmp_path))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 700})
+        page.goto(url + "/")
+        training = page.locator('#build tr[data-step="generative model"]')
+        expect(training).to_contain_text("running")
+        expect(training).to_contain_text("1m00s")  # elapsed
+        expect(training).to_contain_text("1m30s")  # ETA
+        expect(training).to_contain_text("epoch 1: valid NDCG@10 0.41")
+        page.fill("#query", "red shoe")
+        page.fill("#k", "5")
+        page.click("button[type=submit]")
+        expect(page.locator("section[data-searcher=bm25] li")).to_have_count(5)
+        expect(page.locator("section[data-searcher=generative]")).to_have_count(0)
+        page.screenshot(path=str(shots / "page-building.png"))
+        app.state.live.publish(full)
+        board.finished = True
+        generative = page.locator("section[data-searcher=generative]")
+        expect(generative.locator("li")).to_have_count(5)  # appeared, and answered the standing query
+        expect(page.locator("#build-summary")).to_contain_text("finished")
+        expect(training).to_contain_text("done")
+        page.screenshot(path=str(shots / "page-built.png"))
         browser.close()

@@ -5,8 +5,11 @@ artifact lives in its own sub-directory of ``directory`` and is written atomical
 that stops half way keeps what it finished and the next run resumes: ``bm25/``, ``dual-encoder/``
 (fine-tuned on the train split's query-item pairs), ``embeddings/`` (item vectors keyed by encoder
 and text) and ``ltr/`` (pre-rank and rank boosters). Only the train split teaches (valid stops
-early); test is never read. The caller keys ``directory`` by the data it was built from
-(``cascade_directory``).
+early); test is never read. A shop without query logs (a catalog alone) gets no rankers: its
+cascade ranks recall by reciprocal-rank fusion. The caller keys ``directory`` by the data it was
+built from (``cascade_directory``). The pieces (``lexical_index``, ``dense_encoder``,
+``encode_catalog``, ``unranked_cascade``, ``train_rankers``) are public so a live build can serve
+each searcher as soon as its part exists; long ones report progress through ``advance``.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from onesearch.embedding.encoder import TextEncoder, load_encoder
 from onesearch.catalog.context import ContextResolver
 from onesearch.types import Example
 
-__all__ = ["BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "encode_catalog"]
+__all__ = ["Advance", "BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "dense_encoder", "encode_catalog", "has_query_logs",
+           "lexical_index", "train_rankers", "unranked_cascade"]
 
 Log = Callable[[str], None]
+Advance = Callable[[int, int], None]  # (units done, units in all) of a long step
 
 
 @dataclass(frozen=True)
@@ -64,24 +69,42 @@ class EncodedCatalog:
     train: list[Example]
 
 
-def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print) -> EncodedCatalog:
+def has_query_logs(dataset: Dataset) -> bool:
+    """True when the train split has a query with a relevant item (what fine-tuning and the rankers learn from)."""
+    return any(e.query and any(t.relevant for t in e.targets) for e in examples_of(dataset.examples) if e.split == "train")
+
+
+def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print, advance: Advance | None = None) -> EncodedCatalog:
     """Item rows and vectors of ``dataset`` with the settings' encoder (fine-tuning it first
-    when ``encoder`` is ``dual`` and ``directory`` has none yet); vectors come from the cache."""
+    when ``encoder`` is ``dual`` and ``directory`` has none yet); vectors come from the cache.
+    ``advance`` hears the texts encoded so far of those missing from the cache."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = Tokenizer(detect_language(dataset.items["title"].to_pylist()))
+    tokenizer = _tokenizer(dataset)
     items = ItemTable.from_items(dataset.items, tokenizer)
     train = [e for e in examples_of(dataset.examples) if e.split == "train"]
-    encoder = load_encoder(_encoder_path(items, train, directory, settings, log))
+    encoder = load_encoder(dense_encoder(dataset, directory, settings, log))
     log(f"encoding {len(items):,} item texts with {encoder.key} (cached in {directory / 'embeddings'})")
     encoded = [0]
 
-    def advance(count: int) -> None:
-        encoded[0] += count
-        log(f"  encoded {encoded[0]:,} new texts")
+    def count(batch: int) -> None:
+        encoded[0] += batch
+        if advance is not None:
+            advance(encoded[0], len(items))
 
-    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings", advance)
+    vectors = encode_cached(encoder, items.texts, "item", directory / "embeddings", count)
     return EncodedCatalog(items, tokenizer, encoder, vectors, train)
+
+
+def lexical_index(dataset: Dataset, directory: Path, log: Log = print) -> tuple[ItemTable, Bm25Index]:
+    """The catalog's rows and its BM25 index (built once into ``directory/bm25``)."""
+    tokenizer = _tokenizer(dataset)
+    items = ItemTable.from_items(dataset.items, tokenizer)
+    return items, _bm25(items, tokenizer, Path(directory) / "bm25", log)
+
+
+def _tokenizer(dataset: Dataset) -> Tokenizer:
+    return Tokenizer(detect_language(dataset.items["title"].to_pylist()))
 
 
 def cascade_directory(cache: Path, task: str, fingerprint: str) -> Path:
@@ -94,11 +117,31 @@ def build_cascade(dataset: Dataset, directory: Path, settings: BuildSettings = B
     """The cascade over ``dataset``'s catalog, building whatever ``directory`` lacks."""
     directory = Path(directory)
     catalog = encode_catalog(dataset, directory, settings, log)
-    bm25 = _bm25(catalog.items, catalog.tokenizer, directory / "bm25", log)
-    popularity = train_popularity(catalog.items, catalog.train)
-    cascade = Cascade(catalog.items, bm25, DenseIndex(catalog.vectors), catalog.encoder, popularity, settings.cascade)
-    _rankers(cascade, dataset, catalog.train, directory / f"ltr-{catalog.encoder.key}", settings, log)
+    cascade = unranked_cascade(dataset, directory, catalog, settings, log)
+    if has_query_logs(dataset):
+        train_rankers(cascade, dataset, directory, settings, log)
+    else:
+        log("no query logs in the train split: the cascade ranks its recall by reciprocal-rank fusion (no rankers to train)")
     return cascade
+
+
+def unranked_cascade(dataset: Dataset, directory: Path, catalog: EncodedCatalog, settings: BuildSettings = BuildSettings(), log: Log = print) -> Cascade:
+    """The cascade of an encoded catalog before its rankers (pre-rank and rank fall back to RRF)."""
+    bm25 = _bm25(catalog.items, catalog.tokenizer, Path(directory) / "bm25", log)
+    return Cascade(catalog.items, bm25, DenseIndex(catalog.vectors), catalog.encoder, train_popularity(catalog.items, catalog.train), settings.cascade)
+
+
+def train_rankers(cascade: Cascade, dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print, advance: Advance | None = None) -> None:
+    """Train (once, into ``directory/ltr-<encoder>``) and attach the pre-rank and rank boosters;
+    ``advance`` hears the LTR lists built so far."""
+    import lightgbm as lgb
+
+    path = Path(directory) / f"ltr-{cascade.encoder.key}"
+    if not (path / "rank.txt").is_file():
+        train = [e for e in examples_of(dataset.examples) if e.split == "train"]
+        _train_rankers(cascade, dataset, train, path, settings, log, advance)
+    cascade.prerank_model = lgb.Booster(model_file=str(path / "prerank.txt"))
+    cascade.rank_model = lgb.Booster(model_file=str(path / "rank.txt"))
 
 
 def _bm25(items: ItemTable, tokenizer: Tokenizer, path: Path, log: Log) -> Bm25Index:
@@ -109,14 +152,18 @@ def _bm25(items: ItemTable, tokenizer: Tokenizer, path: Path, log: Log) -> Bm25I
     return Bm25Index.load(path, tokenizer)
 
 
-def _encoder_path(items: ItemTable, train: list[Example], directory: Path, settings: BuildSettings, log: Log) -> str:
+def dense_encoder(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print, advance: Advance | None = None) -> str:
+    """The spec of the settings' dense encoder: a shipped name as given, or for ``dual`` the
+    encoder fine-tuned (once, into ``directory/dual-encoder``) on the train split's query-item pairs;
+    ``advance`` hears the fine-tuning steps."""
     if settings.encoder != "dual":
         return settings.encoder
-    path = directory / "dual-encoder"
+    path = Path(directory) / "dual-encoder"
     if not (path / "model.safetensors").is_file():
-        pairs = _pairs(items, train, settings.max_pairs, settings.seed)
+        items = ItemTable.from_items(dataset.items, _tokenizer(dataset))
+        pairs = _pairs(items, [e for e in examples_of(dataset.examples) if e.split == "train"], settings.max_pairs, settings.seed)
         log(f"fine-tuning the dual encoder on {len(pairs):,} train query-item pairs")
-        losses = fine_tune(pairs, path, settings.dual, log)
+        losses = fine_tune(pairs, path, settings.dual, log, advance)
         log(f"dual encoder losses: {json.dumps(losses)}")
     return str(path)
 
@@ -133,24 +180,22 @@ def _pairs(items: ItemTable, train: list[Example], max_pairs: int, seed: int) ->
     return pairs[:max_pairs]
 
 
-def _rankers(cascade: Cascade, dataset: Dataset, train: list[Example], path: Path, settings: BuildSettings, log: Log) -> None:
-    import lightgbm as lgb
-
-    if not (path / "rank.txt").is_file():
-        _train_rankers(cascade, dataset, train, path, settings, log)
-    cascade.prerank_model = lgb.Booster(model_file=str(path / "prerank.txt"))
-    cascade.rank_model = lgb.Booster(model_file=str(path / "rank.txt"))
-
-
-def _train_rankers(cascade: Cascade, dataset: Dataset, train: list[Example], path: Path, settings: BuildSettings, log: Log) -> None:
+def _train_rankers(cascade: Cascade, dataset: Dataset, train: list[Example], path: Path, settings: BuildSettings, log: Log, advance: Advance | None) -> None:
     resolver = ContextResolver(dataset)
     valid = [e for e in examples_of(dataset.examples) if e.split == "valid"]
     rng = random.Random(settings.seed)
     train_sample = rng.sample(train, min(len(train), settings.ltr_queries))
     valid_sample = rng.sample(valid, min(len(valid), max(1, settings.ltr_queries // 4)))
     log(f"building LTR lists for {len(train_sample):,} train and {len(valid_sample):,} valid queries")
-    train_lists = training_lists(cascade, train_sample, resolver.requests(train_sample), leave_one_out=True)
-    valid_lists = training_lists(cascade, valid_sample, resolver.requests(valid_sample), leave_one_out=False)
+    total, listed = len(train_sample) + len(valid_sample), [0]
+
+    def count(batch: int) -> None:
+        listed[0] += batch
+        if advance is not None:
+            advance(listed[0], total)
+
+    train_lists = training_lists(cascade, train_sample, resolver.requests(train_sample), leave_one_out=True, advance=count)
+    valid_lists = training_lists(cascade, valid_sample, resolver.requests(valid_sample), leave_one_out=False, advance=count)
     prerank = fit_stage(train_lists, valid_lists, PRERANK_COLUMNS, settings.prerank)
     cascade.prerank_model = prerank
     keep = settings.cascade.prerank_keep

@@ -6,14 +6,13 @@ items per request, best first; ``bm25`` returns only items sharing a term with t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from onesearch.evidence.bm25 import top_positive
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import reciprocal_rank_fusion
-from onesearch.types import Hit, SearchRequest
+from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.items import ItemTable
+from onesearch.types import Hit, SearchRequest, Searcher
 
 __all__ = ["SEARCHERS", "Bm25Searcher", "CascadeSearcher", "DenseSearcher", "FusionSearcher", "make_searcher"]
 
@@ -27,16 +26,20 @@ class _Stage:
         self.cascade = cascade
 
 
-class Bm25Searcher(_Stage):
-    """Lexical recall alone."""
+class Bm25Searcher:
+    """Lexical recall alone (needs only the catalog's rows and BM25 index: it serves first)."""
 
     name = "bm25"
+
+    def __init__(self, items: ItemTable, bm25: Bm25Index) -> None:
+        self.items = items
+        self.bm25 = bm25
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         out = []
         for request in requests:
-            scores = self.cascade.bm25.scores(request.query)
-            out.append(_hits(self.cascade, top_positive(scores, k), scores))
+            scores = self.bm25.scores(request.query)
+            out.append([Hit(self.items.ids[r], float(scores[r])) for r in top_positive(scores, k)])
         return out
 
 
@@ -80,15 +83,14 @@ class CascadeSearcher(_Stage):
         return out
 
 
-SEARCHERS = {cls.name: cls for cls in (Bm25Searcher, DenseSearcher, FusionSearcher, CascadeSearcher)}
+SEARCHERS: dict[str, Callable[[Cascade], Searcher]] = {
+    "bm25": lambda cascade: Bm25Searcher(cascade.items, cascade.bm25),
+    **{cls.name: cls for cls in (DenseSearcher, FusionSearcher, CascadeSearcher)},
+}
 
 
-def make_searcher(name: str, cascade: Cascade) -> _Stage:
+def make_searcher(name: str, cascade: Cascade) -> Searcher:
     """The searcher called ``name`` over ``cascade``."""
     if name not in SEARCHERS:
         raise ValueError(f"unknown searcher {name!r}: expected one of {', '.join(SEARCHERS)}")
     return SEARCHERS[name](cascade)
-
-
-def _hits(cascade: Cascade, rows: np.ndarray, scores: np.ndarray) -> list[Hit]:
-    return [Hit(cascade.items.ids[r], float(scores[r])) for r in rows]

@@ -1,12 +1,16 @@
-"""``onesearch demo``: the whole engine on one data set in one command.
+"""``onesearch demo``: the whole engine on one data set in one command, serving from the first minute.
 
-Prepares the data set, builds or reuses the cascade, a catalog-sized codebook and the task's
-default generative model — the anchored, planned searcher that ``onesearch eval --searcher
-generative`` scores, no separate demo model — all cached in ``runs/cache`` by data, recipe and
-encoder, so a second run reuses everything; writes a ``bundle.toml`` to
-``runs/demo/<task>-<training data fingerprint>`` for ``onesearch serve``, prints a few example searches
-side by side, then serves the API and the page until Ctrl-C (``--no-serve`` stops after the
-examples).
+Loads and validates the data set (a bad file stops here, before anything is built), then serves
+the API and the page as soon as BM25 is indexed and builds the rest live behind it
+(``cli.live.LiveBuild``: dense encoder, item vectors, the cascade's rankers, a catalog-sized
+codebook, the task's default generative model — the anchored, planned searcher that ``onesearch
+eval --searcher generative`` scores, no separate demo model); each searcher is swapped in when
+it exists, and the page and ``GET /build`` show the build. A shop without query logs (a catalog
+alone) is served with BM25, the shipped minilm encoder, an RRF cascade and a model trained on
+pseudo-queries. Everything is cached in ``runs/cache`` by the data it learns from, so a second
+run serves everything within a minute. Writes a ``bundle.toml`` to
+``runs/demo/<task>-<training data fingerprint>`` for ``onesearch serve`` and prints a few example
+searches side by side once built (``--no-serve``: build, print, stop).
 """
 
 from __future__ import annotations
@@ -19,14 +23,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onesearch.cascade.build import has_query_logs
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.cli.data import DataOption, SourceOption, data_root
-from onesearch.cli.serve import admin_key, serve
-from onesearch.cli.train import ensure_model
+from onesearch.cli.live import LiveBuild
+from onesearch.cli.serve import admin_key, serve_live
+from onesearch.cli.train import default_model
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
+from onesearch.errors import DataError
 from onesearch.serving.app import Settings
+from onesearch.serving.engine import Engine
+from onesearch.training.anchored import AnchoredRecipe
 from onesearch.types import SearchRequest, UserContext
 
 __all__ = ["demo_command"]
@@ -48,20 +57,34 @@ def demo_command(
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
-    """Build or reuse everything for TASK, show example searches, serve the page."""
+    """Serve TASK at once (BM25 first) and build the rest live; show example searches when built."""
     root = data_root(data)
     dataset = registry.load(task, root, source=source)
+    if encoder == "dual" and not has_query_logs(dataset):
+        console.print("demo: this shop has no query logs yet, so the fine-tuned encoder, the rankers and behaviour wait for one: "
+                      "serving BM25, the shipped minilm encoder and a generative model trained on pseudo-queries from the catalog")
+        encoder = "minilm"
     fingerprint = dataset.training_fingerprint()
     home = out / f"{task}-{fingerprint}"
-    model = ensure_model(dataset, task, fingerprint, cache, [], encoder, log=console.print)
+    model = default_model(cache, task, fingerprint, AnchoredRecipe(), None if encoder == "dual" else encoder)
     bundle = Bundle(task=task, source=str(source) if source else None, model=str(model), encoder=encoder,
                     cache=str(cache), events=str(home / "events.jsonl"), state=str(home / "state.json"))
     bundle.write(home / "bundle.toml")
-    deployment = Deployment.open(bundle, root, log=console.print)
-    stdout.print(_examples(deployment, queries or _valid_queries(dataset)))
-    console.print(f"serve it again with: onesearch serve {home}")
+    build = LiveBuild(dataset, bundle, root, log=console.print)
+    examples = queries or _valid_queries(dataset)
+
+    def built(deployment: Deployment) -> None:
+        stdout.print(_examples(deployment.engine, task, examples))
+        console.print(f"serve it again with: onesearch serve {home}")
+
     if serving:
-        serve(deployment, host, port, Settings(), admin_key(None))
+        serve_live(build, host, port, Settings(), admin_key(None), built)
+        return
+    deployment = build.run(lambda engine, deployment: None)
+    if deployment is None:
+        failed = next(step for step in build.board.snapshot() if step["status"] == "failed")
+        raise DataError(f"the build stopped at {failed['name']}: {failed['note']}")
+    built(deployment)
 
 
 def _valid_queries(dataset: Dataset, count: int = 3) -> list[str]:
@@ -75,16 +98,17 @@ def _valid_queries(dataset: Dataset, count: int = 3) -> list[str]:
     return found or ["gift"]
 
 
-def _examples(deployment: Deployment, queries: list[str], k: int = 3) -> Table:
-    """One row per query and searcher: the top-k titles."""
-    table = Table(title=f"onesearch demo: {deployment.spec.task}, {len(deployment.engine.items):,} items")
-    for column in ("query", "searcher", "ms", f"top {k}"):
-        table.add_column(column)
+def _examples(engine: Engine, task: str, queries: list[str], k: int = 3) -> Table:
+    """One row per query and searcher: the top-k titles, one per line, wrapped at word boundaries."""
+    table = Table(title=f"onesearch demo: {task}, {len(engine.items):,} items", show_lines=True)
+    for column in ("query", "searcher", "ms"):
+        table.add_column(column, overflow="fold")
+    table.add_column(f"top {k}", overflow="fold", ratio=1)
     for query in queries:
         for name in SHOWN:
             started = time.perf_counter()
-            hits = deployment.engine.search(name, [SearchRequest(query, UserContext(None))], k)[0]
+            hits = engine.search(name, [SearchRequest(query, UserContext(None))], k)[0]
             took = (time.perf_counter() - started) * 1000
-            titles = " | ".join(deployment.engine.items[h.item_id].title[:40] for h in hits)
+            titles = "\n".join(f"{n}. {engine.items[h.item_id].title}" for n, h in enumerate(hits, start=1))
             table.add_row(query, name, f"{took:.0f}", titles)
     return table

@@ -7,6 +7,8 @@ The admin API (reload, item upsert and delete) is enabled by a key: the environm
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,13 +16,15 @@ import typer
 from rich.console import Console
 
 from onesearch.cli.data import DataOption, data_root
+from onesearch.cli.live import LiveBuild
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.serving.app import Settings, create_app
+from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog
 
-__all__ = ["admin_key", "serve_command"]
+__all__ = ["admin_key", "serve_command", "serve_live"]
 
 console = Console(stderr=True)
 KEY_VARIABLE = "ONESEARCH_ADMIN_KEY"
@@ -53,6 +57,38 @@ def serve(deployment: Deployment, host: str, port: int, settings: Settings, key:
     console.print(f"serving {', '.join(sorted(engine.searchers))} over {len(engine.items):,} items on http://{host}:{port} "
                   f"(docs: /docs; admin API {'on' if key else 'off'})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def serve_live(build: LiveBuild, host: str, port: int, settings: Settings, key: str | None, built: Callable[[Deployment], None]) -> None:
+    """Serve as soon as ``build`` publishes its first searcher, swap in each later one, call
+    ``built`` with the deployment when every step is done; until interrupted."""
+    import uvicorn
+
+    spec = build.bundle
+    events = EventLog(Path(spec.events) if spec.events else None)
+    first, apps = threading.Event(), []
+
+    def publish(engine: Engine, deployment: Deployment | None) -> None:
+        if apps:
+            apps[0].state.live.publish(engine, deployment)
+        else:
+            apps.append(create_app(engine, events, settings, admin=deployment, admin_key=key, build=build.board))
+            first.set()
+        console.print(f"serving {', '.join(sorted(engine.searchers))} over {len(engine.items):,} items on http://{host}:{port}")
+
+    def work() -> None:
+        deployment = build.run(publish)
+        first.set()
+        if deployment is not None:
+            built(deployment)
+
+    threading.Thread(target=work, name="live-build", daemon=True).start()
+    first.wait()
+    if not apps:
+        failed = next(step for step in build.board.snapshot() if step["status"] == "failed")
+        raise DataError(f"the build stopped at {failed['name']}: {failed['note']}")
+    console.print(f"the page: http://{host}:{port}/ (the build goes on behind it: GET /build; admin API {'on' if key else 'off'})")
+    uvicorn.run(apps[0], host=host, port=port, log_level="warning")
 
 
 def admin_key(path: Path | None) -> str | None:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from onesearch.cascade.build import BuildSettings, cascade_directory, encode_catalog
+from onesearch.cascade.build import Advance, BuildSettings, cascade_directory, encode_catalog
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, data_root
@@ -25,7 +25,7 @@ from onesearch.semantic_ids.codebook import CodebookConfig
 from onesearch.training.anchored import AnchoredRecipe, train_anchored
 from onesearch.training.recipe import Recipe, run
 
-__all__ = ["default_model", "ensure_model", "train_command", "train_planned"]
+__all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
 
 console = Console(stderr=True)
 Log = Callable[[str], None]
@@ -66,28 +66,37 @@ def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredReci
     return cascade_directory(cache, task, fingerprint) / f"generative-{_encoder_key(encoder)}-{recipe.fingerprint()}"
 
 
-def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: AnchoredRecipe, index: Path | None = None, encoder: str | None = None, log: Log = print) -> dict:  # type: ignore[type-arg]
+def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: AnchoredRecipe, index: Path | None = None, encoder: str | None = None, log: Log = print,
+                  advance: Advance | None = None) -> dict:  # type: ignore[type-arg]
     """Build what the anchored model needs under the cascade folder ``directory`` (encoder,
-    vectors, a catalog-sized codebook) unless given, then train it into ``out``."""
-    catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder or "dual"), log=log)
+    vectors, a catalog-sized codebook) unless given, then train it into ``out``; ``advance``
+    hears the training batches."""
+    index = index or ensure_codebook(dataset, directory, encoder, log)
     spec = encoder or str((directory / "dual-encoder").resolve())
-    if index is None:
-        config = CodebookConfig.for_catalog(len(catalog.items))
-        index = directory / f"codebook-{'-'.join(map(str, config.levels))}-opq{config.opq_subcodes}-{_encoder_key(encoder)}"
-        if not (index / "manifest.json").is_file():
-            log(f"coding {len(catalog.items):,} items with levels {config.levels} + {config.opq_subcodes} OPQ sub-codes")
-            build_codebook(dataset, directory, index, config, True, encoder or "dual")
-    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log)
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance)
 
 
-def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, settings: Sequence[str], encoder: str = "dual", log: Log = print) -> Path:
+def ensure_codebook(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Path:
+    """The catalog-sized codebook of the cascade folder ``directory`` (``encoder`` None: the
+    fine-tuned dual encoder), coded now unless cached."""
+    catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder or "dual"), log=log)
+    config = CodebookConfig.for_catalog(len(catalog.items))
+    index = directory / f"codebook-{'-'.join(map(str, config.levels))}-opq{config.opq_subcodes}-{_encoder_key(encoder)}"
+    if not (index / "manifest.json").is_file():
+        log(f"coding {len(catalog.items):,} items with levels {config.levels} + {config.opq_subcodes} OPQ sub-codes")
+        build_codebook(dataset, directory, index, config, True, encoder or "dual")
+    return index
+
+
+def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, settings: Sequence[str], encoder: str = "dual", log: Log = print,
+                 advance: Advance | None = None) -> Path:
     """The task's default anchored model for ``settings`` (and a shipped ``encoder`` instead of
     the fine-tuned one, if named), trained now unless cached."""
     recipe = AnchoredRecipe.from_settings(settings)
     shipped = None if encoder == "dual" else encoder
     out = default_model(cache, task, fingerprint, recipe, shipped)
     if not (out / "manifest.json").is_file():
-        train_planned(dataset, cascade_directory(cache, task, fingerprint), out, recipe, encoder=shipped, log=log)
+        train_planned(dataset, cascade_directory(cache, task, fingerprint), out, recipe, encoder=shipped, log=log, advance=advance)
     return out
 
 

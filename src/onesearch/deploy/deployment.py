@@ -53,7 +53,7 @@ from onesearch.training.anchored import PlannedModel
 from onesearch.training.checkpoint import KIND, load_searcher
 from onesearch.types import SearchRequest, Searcher, UserContext
 
-__all__ = ["Deployment"]
+__all__ = ["Deployment", "partial_engine"]
 
 Log = Callable[[str], None]
 SAMPLE_USERS = 50
@@ -213,6 +213,12 @@ class Deployment:
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
         return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users), unreachable, cascade
+
+
+def partial_engine(items: pa.Table, resolver: ContextResolver, searchers: dict[str, Searcher]) -> Engine:
+    """An engine of some searchers over the unchanged catalog, while the rest is still being built
+    (no codes to show, no catalog changes yet)."""
+    return Engine(searchers, _records(items, {}, ServiceState()), resolver.user, resolver.active_users(SAMPLE_USERS))
 
 
 def _records(items: pa.Table, codes: dict[str, tuple[int, ...]], state: ServiceState) -> list[ItemRecord]:

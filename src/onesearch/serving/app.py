@@ -3,7 +3,7 @@
 Routes (API version 1, schemas in ``serving.schemas``; OpenAPI at ``/docs``):
 ``POST /search``, ``POST /recommend`` (no query: the generative model as home-feed
 recommender), ``GET /items/{id}``, ``GET /users`` (known users to try) and ``GET /users/{id}`` (stored history, for the page),
-``POST /events``, ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the page),
+``POST /events``, ``GET /healthz``, ``GET /build`` (a live build's steps), ``GET /metrics`` (Prometheus text), ``GET /`` (the page),
 and the admin routes of ``serving.admin`` (reload, item upsert and delete).
 
 Contract: every search goes through one ``MicroBatcher`` (batches per engine, searcher, filters
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Protocol, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +34,7 @@ from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
 from onesearch.serving.schemas import (
-    API_VERSION, Behaviour, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
+    API_VERSION, Behaviour, BuildBody, BuildStepBody, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
     SearchResponse, UserBody, UsersBody,
 )
 from onesearch.types import HistoryEvent, Hit, SearchRequest
@@ -57,11 +57,22 @@ class Settings:
     retry_after: int = 1
 
 
-def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None, admin: Admin | None = None, admin_key: str | None = None) -> FastAPI:
-    """The service (see module docstring); ``admin`` (with ``admin_key``) enables the admin routes."""
+class BuildStatus(Protocol):
+    """A live build's board (``deploy.board.BuildBoard``)."""
+
+    @property
+    def finished(self) -> bool: ...
+
+    def snapshot(self) -> list[dict[str, Any]]: ...
+
+
+def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None, admin: Admin | None = None, admin_key: str | None = None,
+               build: BuildStatus | None = None) -> FastAPI:
+    """The service (see module docstring); ``admin`` (with ``admin_key``) enables the admin routes;
+    ``build`` is the board of a live build still adding searchers (``app.state.live.publish``)."""
     settings = settings or Settings()
     events = events or EventLog(None)
-    live = Live(engine)
+    live = Live(engine, admin)
     batcher = MicroBatcher(_run, settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout)
     metrics = _Metrics(batcher)
 
@@ -72,7 +83,8 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
 
     app = FastAPI(title="onesearch", version=API_VERSION, lifespan=lifespan, description="Generative e-commerce search: one model from query and user to items, beside the cascade.")
     _errors(app, settings)
-    add_admin_routes(app, live, admin, admin_key)
+    app.state.live = live
+    add_admin_routes(app, live, admin_key)
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -128,11 +140,22 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         events.interaction(body.type, body.user_id, body.item_id, body.query)
         return {"status": "logged"}
 
+    def build_body() -> BuildBody:
+        if build is None:
+            return BuildBody(finished=True, steps=[])
+        return BuildBody(finished=build.finished, steps=[BuildStepBody(**step) for step in build.snapshot()])
+
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        """Liveness, with the searchers served and the catalog size."""
+        """Liveness, with the searchers served, the catalog size and the live build's state."""
         engine = live.engine
-        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth, "generation": live.generation}
+        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth, "generation": live.generation,
+                "build": build_body().model_dump()}
+
+    @app.get("/build", response_model=BuildBody)
+    async def build_state() -> BuildBody:
+        """The live build behind the service: each step's status, progress, elapsed time and ETA."""
+        return build_body()
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

@@ -154,6 +154,26 @@ class UsersBody(BaseModel):
     users: list[str]
 
 
+class BuildStepBody(BaseModel):
+    """One step of a live build: ``status`` is waiting, running, done, failed or skipped; ``note``
+    the failure's one line, why it was skipped, or the running builder's latest line."""
+
+    name: str
+    status: str
+    done: int
+    total: int | None
+    note: str
+    elapsed_s: float | None
+    eta_s: float | None
+
+
+class BuildBody(BaseModel):
+    """The live build behind the service (``finished`` and no steps when it serves prebuilt parts)."""
+
+    finished: bool
+    steps: list[BuildStepBody]
+
+
 class ErrorBody(BaseModel):
     error: str
     detail: list[dict] | None = None

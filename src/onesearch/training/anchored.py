@@ -9,7 +9,8 @@ node, deeper the nodes of the plan, the targets, the untrained model's dense top
 items), keeps the epoch with the best valid NDCG@10, and writes the model folder atomically.
 Test examples are never read. ``load_planned(directory, items)`` rebuilds the searcher from the
 folder and the catalog's items table. Train-time popularity is leave-one-out for the example's
-own targets at every depth (a prefix's popularity is recomputed without them).
+own targets at every depth (a prefix's popularity is recomputed without them). A catalog without
+logs (no train examples) learns from pseudo-queries cut from its titles (``pseudo_examples``).
 
 Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
 losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
@@ -52,14 +53,16 @@ from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook, free_full_codes
 from onesearch.semantic_ids.query import TextCoder
 from onesearch.training.recipe import apply_setting
-from onesearch.types import Example, SearchRequest
+from onesearch.training.examples import pseudo_queries
+from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "load_planned", "node_vectors", "train_anchored"]
+__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
 LEXICAL_RANK = EVIDENCE.index("bm25_reciprocal_rank")
 FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
+PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
 Log = Callable[[str], None]
 
 
@@ -153,8 +156,10 @@ class _Parts:
         return static if self.recipe.behaviour_plan else np.zeros_like(static)
 
 
-def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print) -> dict[str, Any]:
-    """Train and save the model (see module docstring); returns the training summary."""
+def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
+                   advance: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Train and save the model (see module docstring); returns the training summary. ``advance``
+    hears (batches done, batches in all) as the epochs run."""
     started = time.perf_counter()
     rng = random.Random(recipe.seed)
     torch.manual_seed(recipe.seed)
@@ -167,6 +172,9 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     item_vectors = encode_cached(text_encoder, items.texts, "item", vectors_dir)
     train_examples = [e for e in examples_of(dataset.examples) if e.split == "train"]
     valid_examples = [e for e in examples_of(dataset.examples) if e.split == "valid"]
+    if not any(e.targets for e in train_examples):
+        log(f"no train examples: learning from {PSEUDO_PER_ITEM} pseudo-queries cut from each item's title (a catalog without logs)")
+        train_examples, valid_examples = pseudo_examples(items, rng)
     log(f"building the plan's indexes over {len(items):,} items")
     bm25 = Bm25Index.build(items.texts, tokenizer)
     ngrams = Bm25Index.build(items.texts, Tokenizer("ngram")) if recipe.ngrams else None
@@ -187,7 +195,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct)
-    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log)
+    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log, advance)
     summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
     _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
     log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
@@ -349,6 +357,18 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
     return out
 
 
+def pseudo_examples(items: ItemTable, rng: random.Random, valid_share: float = 0.1) -> tuple[list[Example], list[Example]]:
+    """Train and valid examples for a catalog without logs: ``PSEUDO_PER_ITEM`` query-like cuts of
+    each item's title (``pseudo_queries``), each with that item as its one target; a
+    ``valid_share`` of the items is held out for early stopping."""
+    train, valid = [], []
+    for row, (item, text) in enumerate(zip(items.ids, items.texts)):
+        split = "valid" if rng.random() < valid_share else "train"
+        for n, query in enumerate(dict.fromkeys(pseudo_queries(text, [], PSEUDO_PER_ITEM, rng))):
+            (valid if split == "valid" else train).append(Example(f"pseudo-{row}-{n}", split, (Target(item, 1.0, True),), query))
+    return train, valid
+
+
 def _transitions(items: ItemTable, examples: list[Example], resolver: ContextResolver) -> Transitions | None:
     """Next-item counts of the train split (last history item -> each relevant target); None
     when no train example has a history."""
@@ -373,7 +393,7 @@ def _dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512)
 
 
 def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query_of: Any, item_vectors: np.ndarray, searcher: PlannedSearcher,
-         valid: list[Example], valid_requests: list[SearchRequest], log: Log) -> list[dict[str, float]]:
+         valid: list[Example], valid_requests: list[SearchRequest], log: Log, advance: Callable[[int, int], None] | None = None) -> list[dict[str, float]]:
     """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
     recipe = parts.recipe
     rng = random.Random(recipe.seed)
@@ -384,6 +404,7 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
     history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
     log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
     best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    per_epoch = -(-min(len(train_set), recipe.examples_per_epoch) // recipe.batch_size)
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         order = list(range(len(train_set)))
@@ -397,6 +418,8 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
+            if advance is not None:
+                advance((epoch - 1) * per_epoch + len(losses), recipe.epochs * per_epoch)
         model.eval()
         ndcg = _valid_ndcg(searcher, valid, valid_requests)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
