@@ -23,8 +23,8 @@ def test_bm25_search_exact_body(client):
     body = response.json()
     assert body["took_ms"] >= 0 and body["user"] == "cold"
     assert body["items"] == [
-        {"item_id": "i1", "title": "blue shoe 1", "code": "0-0-1", "score": 0.5},
-        {"item_id": "i4", "title": "blue shoe 4", "code": "0-1-1", "score": 0.2},
+        {"item_id": "i1", "title": "blue shoe 1", "code": "0-0-1", "score": 0.5, "brand": "acme", "price": 11.0},
+        {"item_id": "i4", "title": "blue shoe 4", "code": "0-1-1", "score": 0.2, "brand": "zeta", "price": 14.0},
     ]
 
 
@@ -59,7 +59,9 @@ def test_items_users_healthz_and_page(client):
     assert client.get("/items/nope").status_code == 404 and client.get("/items/nope").json() == {"error": "no item 'nope'"}
     assert client.get("/users/u1").json() == {"user_id": "u1", "history": [{"type": "order", "item_id": "i3", "query": None}, {"type": "search", "item_id": None, "query": "red shoe"}]}
     assert client.get("/users/u2").status_code == 404
-    assert client.get("/healthz").json() == {"status": "ok", "searchers": ["bm25", "generative"], "items": 30, "queue_depth": 0, "generation": 0}
+    assert client.get("/healthz").json() == {"status": "ok", "searchers": ["bm25", "generative"], "items": 30, "queue_depth": 0, "generation": 0,
+                                            "build": {"finished": True, "steps": []}}
+    assert client.get("/build").json() == {"finished": True, "steps": []}
     page = client.get("/")
     assert page.status_code == 200 and "search-form" in page.text
     assert "/search" in client.get("/openapi.json").json()["paths"]

@@ -98,6 +98,13 @@ def test_the_page_shows_a_users_history_and_both_columns(served, tmp_path):
             if first:
                 expect(column.locator("li > div:first-child").first).to_have_text(first)
         expect(page.locator("#build")).to_be_hidden()  # a prebuilt bundle: no build to show
+        page.fill("#brand", "acme")
+        page.fill("#price-max", "25")
+        page.click("button[type=submit]")
+        for searcher in ("generative", "cascade"):  # the generative trie holds only the allowed items
+            metas = page.locator(f"section[data-searcher={searcher}] li .meta")
+            expect(metas.first).to_contain_text("acme")
+            assert all("acme" in meta and float(meta.split("price ")[1].split(" ")[0]) <= 25 for meta in metas.all_inner_texts())
         page.screenshot(path=os.environ.get("ONESEARCH_PAGE_SHOT", str(tmp_path / "page.png")))
         browser.close()
 

@@ -15,12 +15,13 @@ from rich.table import Table
 
 import onesearch
 from onesearch.catalog import registry, store
+from onesearch.catalog.export import write_generic
 from onesearch.catalog.schema import Dataset
 from onesearch.catalog.summary import summarize
 
 __all__ = ["app", "data_root"]
 
-app = typer.Typer(help="List, inspect and prepare data sets.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect, prepare and export data sets.", no_args_is_help=True)
 console = Console(stderr=True)
 
 DataOption = Annotated[Path | None, typer.Option("--data", help="Data root (default: $ONESEARCH_DATA, else ../shared/data).")]
@@ -98,6 +99,19 @@ def _render(summary: dict[str, Any]) -> None:
 
 
 @app.command()
+@app.command()
+def export(
+    name: str,
+    out: Annotated[Path, typer.Option("--out", help="Shop directory to write (replaced atomically): items.csv [+ interactions.csv].")],
+    data: DataOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Write a data set as a shop in the generic input format (for `onesearch demo --task generic --source OUT`)."""
+    dataset = _load(name, data, source, None)
+    written = write_generic(dataset, out)
+    Console().print(f"wrote {name} as a generic shop to {out}: " + ", ".join(f"{file} {rows:,} rows" for file, rows in written.items()))
+
+
 def prepare(
     name: str,
     out: Annotated[Path, typer.Option("--out", help="Directory to write (replaced atomically).")],

@@ -201,7 +201,9 @@ def _filter_key(filters: Filters | None) -> FilterKey | None:
 
 def _hit(engine: Engine, hit: Hit) -> HitBody:
     item = engine.items.get(hit.item_id)
-    return HitBody(item_id=hit.item_id, title=item.title if item else "", code=item.code if item else None, score=hit.score)
+    if item is None:
+        return HitBody(item_id=hit.item_id, title="", code=None, score=hit.score)
+    return HitBody(item_id=hit.item_id, title=item.title, code=item.code, score=hit.score, brand=item.brand, price=item.price)
 
 
 def _errors(app: FastAPI, settings: Settings) -> None:

@@ -126,6 +126,8 @@ class HitBody(BaseModel):
     title: str
     code: str | None
     score: float
+    brand: str | None = None
+    price: float | None = None
 
 
 class SearchResponse(BaseModel):
