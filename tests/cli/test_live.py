@@ -12,6 +12,7 @@ from onesearch.catalog import registry
 from onesearch.cli import live as live_module
 from onesearch.cli.live import STEPS, LiveBuild
 from onesearch.deploy.bundle import Bundle
+from onesearch.deploy.deployment import Deployment
 from onesearch.types import SearchRequest, UserContext
 
 
@@ -83,3 +84,25 @@ def test_a_bad_file_stops_with_one_located_error_before_anything_is_built(tmp_pa
     code, _, err = cli(["demo", "--task", "generic", "--source", str(shop), "--cache", str(tmp_path / "cache"), "--no-serve"])
     assert code == 2 and "items.csv" in err and "Traceback" not in err and "build:" not in err
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.slow
+def test_the_flipkart_walkthrough_serves_a_catalog_with_working_filters(shared_data, tmp_path, cli):
+    """The README's walkthrough: the shared Flipkart catalog (1,002 items, brands, prices,
+    categories, no logs) written as a generic shop, then demoed; filters hold in every searcher."""
+    shop = tmp_path / "flipkart"
+    code, out, err = cli(["data", "export", "flipkart", "--out", str(shop), "--data", str(shared_data)])
+    assert code == 0 and "items.csv 1,002 rows" in out, err
+    code, out, err = cli(["demo", "--task", "generic", "--source", str(shop), "--out", str(tmp_path / "demo"), "--cache", str(tmp_path / "cache"),
+                          "--no-serve", "--query", "running shoes"])
+    assert code == 0, err
+    (home,) = (tmp_path / "demo").iterdir()
+    deployment = Deployment.open(Bundle.read(home), shared_data, log=lambda _: None)
+    engine = deployment.engine
+    brand = max((item.brand for item in engine.items.values() if item.brand), key=lambda b: sum(i.brand == b for i in engine.items.values()))
+    for name in ("generative", "cascade", "bm25"):  # the generative trie holds only allowed items; the others drop the rest
+        hits = engine.search(name, [SearchRequest("shoes", UserContext(None))], 10, (None, brand, None, 2000.0, None))[0]
+        assert all(engine.items[h.item_id].brand == brand and engine.items[h.item_id].price <= 2000.0 for h in hits), name
+        assert name != "generative" or len(hits) == min(10, sum(i.brand == brand and (i.price or 1e9) <= 2000.0 for i in engine.items.values()))
+    generative = engine.search("generative", [SearchRequest("running shoes", UserContext(None))], 5)[0]
+    assert sum("shoe" in engine.items[h.item_id].title.lower() for h in generative) >= 3

@@ -89,6 +89,7 @@ class AnchoredRecipe:
     dense_negatives: int = 100
     random_negatives: int = 64
     dense_plan: int = 300
+    dense_evidence: bool = False
     prefix_weight: float = 0.5
     plan_depth: int = 300
     beam: int = 400
@@ -145,8 +146,9 @@ class _Parts:
         return [replace(r, query=self.correct(r.query)) for r in requests]
 
     def plan(self, request: SearchRequest, extra: np.ndarray | None = None, exclude: Collection[tuple[int, int]] = ()) -> Plan:
-        """The request's plan (with the ``extra`` rows) with the recipe's switched-off evidence columns zeroed."""
-        plan = self.planner.plan(request, exclude, extra)
+        """The request's plan with the recipe's switched-off evidence columns zeroed; the ``extra``
+        rows (the dense plan's) get the same evidence columns when the recipe says ``dense_evidence``."""
+        plan = self.planner.plan(request, exclude, extra if self.recipe.dense_evidence else None)
         off = [i for i, name in enumerate(EVIDENCE) if (name in LEXICAL and not self.recipe.lexical_plan) or (name in USER and not self.recipe.behaviour_plan)]
         plan.features[:, off] = 0.0
         return plan
