@@ -161,7 +161,7 @@ class _Parts:
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
                    advance: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train and save the model (see module docstring); returns the training summary. ``advance``
-    hears (batches done, batches in all) as the epochs run."""
+    hears (units done, units in all): each train example planned, then each batch trained."""
     started = time.perf_counter()
     rng = random.Random(recipe.seed)
     torch.manual_seed(recipe.seed)
@@ -193,11 +193,13 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
     log(f"planning {len(sample):,} train examples")
     query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples]], vectors_dir)
-    train_set = _training_set(parts, sample, parts.corrected(resolver.requests(sample)), query_of, item_vectors, rng)
+    per_epoch = -(-min(len(sample), recipe.examples_per_epoch) // recipe.batch_size)
+    work = Progress(advance, len(sample) + recipe.epochs * per_epoch)
+    train_set = _training_set(parts, sample, parts.corrected(resolver.requests(sample)), query_of, item_vectors, rng, work)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct)
-    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log, advance)
+    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log, work)
     summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
     _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
     log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
@@ -338,13 +340,28 @@ def _query_vectors(encoder: Any, queries: Sequence[str], directory: Path) -> Cal
     return lambda batch: vectors[[known[t] for t in batch]]
 
 
-def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray, rng: random.Random) -> list[_Example]:
+class Progress:
+    """Counts units of work done towards ``total`` and tells ``advance`` (when given)."""
+
+    def __init__(self, advance: Callable[[int, int], None] | None, total: int) -> None:
+        self.advance, self.total, self.done = advance, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.advance is not None:
+            self.advance(min(self.done, self.total), self.total)
+
+
+def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray,
+                  rng: random.Random, work: Progress | None = None) -> list[_Example]:
     """Plan, targets and candidates of every example with a positive gain."""
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
     dense = _dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
     out = []
     for i, (example, request) in enumerate(zip(examples, requests)):
+        if work is not None:
+            work.step()
         targets = [(parts.items.row_of[t.item_id], t.gain) for t in example.targets if t.item_id in parts.items.row_of]
         if not any(g > 0 for _, g in targets):
             continue
@@ -395,7 +412,7 @@ def _dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512)
 
 
 def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query_of: Any, item_vectors: np.ndarray, searcher: PlannedSearcher,
-         valid: list[Example], valid_requests: list[SearchRequest], log: Log, advance: Callable[[int, int], None] | None = None) -> list[dict[str, float]]:
+         valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None = None) -> list[dict[str, float]]:
     """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
     recipe = parts.recipe
     rng = random.Random(recipe.seed)
@@ -406,7 +423,6 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
     history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
     log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
     best_state = {k: v.clone() for k, v in model.state_dict().items()}
-    per_epoch = -(-min(len(train_set), recipe.examples_per_epoch) // recipe.batch_size)
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         order = list(range(len(train_set)))
@@ -420,8 +436,8 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
-            if advance is not None:
-                advance((epoch - 1) * per_epoch + len(losses), recipe.epochs * per_epoch)
+            if work is not None:
+                work.step()
         model.eval()
         ndcg = _valid_ndcg(searcher, valid, valid_requests)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
