@@ -79,7 +79,7 @@ class AnchoredRecipe:
     ngrams: bool = True
     spelling: bool = True
     prefix_loss: bool = True
-    epochs: int = 3
+    epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
     hidden: int = 32
