@@ -99,7 +99,6 @@ def _render(summary: dict[str, Any]) -> None:
 
 
 @app.command()
-@app.command()
 def export(
     name: str,
     out: Annotated[Path, typer.Option("--out", help="Shop directory to write (replaced atomically): items.csv [+ interactions.csv].")],
@@ -112,6 +111,7 @@ def export(
     Console().print(f"wrote {name} as a generic shop to {out}: " + ", ".join(f"{file} {rows:,} rows" for file, rows in written.items()))
 
 
+@app.command()
 def prepare(
     name: str,
     out: Annotated[Path, typer.Option("--out", help="Directory to write (replaced atomically).")],
