@@ -58,6 +58,7 @@ def evaluate_command(
     model_encoder: Annotated[str | None, typer.Option("--model-encoder", help="Frozen encoder for --model (default: the one it was trained with).")] = None,
     beam: Annotated[int | None, typer.Option("--beam", help="Beam size of the generative searcher (default: the model's own).", min=1)] = None,
     exhaustive: Annotated[bool, typer.Option("--exhaustive", help="Anchored models: score every item's code path instead of the beam.")] = False,
+    spelling: Annotated[bool, typer.Option("--spelling/--no-spelling", help="Anchored models: correct query spelling (their recipe's default) or not (an ablation).")] = True,
     misspell_seed: Annotated[int | None, typer.Option("--misspell", help="Score a seeded misspelled copy of the split's queries (one edit in one word of 4+ letters each).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Recipe key of the default generative model (no --model): KEY=VALUE, repeatable.")] = None,
     hybrid_weight: Annotated[float, typer.Option("--hybrid-weight", help="RRF weight of the generated list in hybrid (BM25's is 1).", min=0.0)] = 1.0,
@@ -80,7 +81,7 @@ def evaluate_command(
         requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
     if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
         model = ensure_model(dataset, task, dataset.training_fingerprint(), cache, setting or [], encoder, log=console.print)
-    load = Loader(dataset.items, beam, model_encoder, exhaustive)
+    load = Loader(dataset.items, beam, model_encoder, exhaustive, spelling)
     runs = []
     for name in searcher:
         with _progress() as bar:
@@ -89,7 +90,7 @@ def evaluate_command(
             runs.append(run_searcher(built, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train, _held_out([model, *_named_models(searcher).values()])), dataset.items.num_rows)
-    result["run"] = {**_run_info(task, split, fingerprint, encoder, limit, started), "misspell_seed": misspell_seed}
+    result["run"] = {**_run_info(task, split, fingerprint, encoder, limit, started), "misspell_seed": misspell_seed, "spelling": spelling}
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, [e.example_id for e in examples])
     typer.echo(markdown_table(result))

@@ -206,9 +206,11 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     return summary
 
 
-def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None) -> PlannedSearcher:
-    """The searcher of a model folder over the catalog ``items_table`` it was trained on."""
-    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive)
+def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None,
+                 spelling: bool = True) -> PlannedSearcher:
+    """The searcher of a model folder over the catalog ``items_table`` it was trained on
+    (``spelling=False``: without the recipe's query spelling correction, an inference-time ablation)."""
+    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive, spelling=spelling)
 
 
 class PlannedModel:
@@ -252,7 +254,7 @@ class PlannedModel:
             self._encoder = load_encoder(self.encoder_spec)
         return self._encoder
 
-    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, changed: bool = False) -> PlannedSearcher:
+    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, changed: bool = False, spelling: bool = True) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
         items = ItemTable.from_items(items_table, self.bm25.tokenizer)
         if items.ids == self.ids:
@@ -264,7 +266,7 @@ class PlannedModel:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
         else:
             model, codes, planner = self._changed(items)
-        parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe))
+        parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe) if spelling else None)
         return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct)
 
