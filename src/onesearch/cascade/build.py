@@ -37,7 +37,7 @@ from onesearch.embedding.encoder import TextEncoder, load_encoder
 from onesearch.catalog.context import ContextResolver
 from onesearch.types import Example
 
-__all__ = ["Advance", "BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "dense_encoder", "encode_catalog", "has_query_logs",
+__all__ = ["Advance", "BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "dense_encoder", "encode_catalog", "has_labels", "has_query_logs",
            "lexical_index", "train_rankers", "unranked_cascade"]
 
 Log = Callable[[str], None]
@@ -70,8 +70,14 @@ class EncodedCatalog:
 
 
 def has_query_logs(dataset: Dataset) -> bool:
-    """True when the train split has a query with a relevant item (what fine-tuning and the rankers learn from)."""
+    """True when the train split has a query with a relevant item (what fine-tuning learns from)."""
     return any(e.query and any(t.relevant for t in e.targets) for e in examples_of(dataset.examples) if e.split == "train")
+
+
+def has_labels(dataset: Dataset) -> bool:
+    """True when the train split has an example with a relevant item, with or without a query
+    (what the rankers learn from: next-item tasks have no query)."""
+    return any(any(t.relevant for t in e.targets) for e in examples_of(dataset.examples) if e.split == "train")
 
 
 def encode_catalog(dataset: Dataset, directory: Path, settings: BuildSettings = BuildSettings(), log: Log = print, advance: Advance | None = None) -> EncodedCatalog:
@@ -118,10 +124,10 @@ def build_cascade(dataset: Dataset, directory: Path, settings: BuildSettings = B
     directory = Path(directory)
     catalog = encode_catalog(dataset, directory, settings, log)
     cascade = unranked_cascade(dataset, directory, catalog, settings, log)
-    if has_query_logs(dataset):
+    if has_labels(dataset):
         train_rankers(cascade, dataset, directory, settings, log)
     else:
-        log("no query logs in the train split: the cascade ranks its recall by reciprocal-rank fusion (no rankers to train)")
+        log("no labelled train examples (no logs yet): the cascade ranks its recall by reciprocal-rank fusion (no rankers to train)")
     return cascade
 
 

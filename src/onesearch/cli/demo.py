@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from onesearch.cascade.build import has_query_logs
+from onesearch.cascade.build import has_labels, has_query_logs
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.cli.data import DataOption, SourceOption, data_root
@@ -61,8 +61,9 @@ def demo_command(
     root = data_root(data)
     dataset = registry.load(task, root, source=source)
     if encoder == "dual" and not has_query_logs(dataset):
-        console.print("demo: this shop has no query logs yet, so the fine-tuned encoder, the rankers and behaviour wait for one: "
-                      "serving BM25, the shipped minilm encoder and a generative model trained on pseudo-queries from the catalog")
+        console.print("demo: no query logs yet, so there is nothing to fine-tune the encoder on: using the shipped minilm encoder"
+                      + ("" if has_labels(dataset) else "; with no logs at all the rankers and behaviour wait too, and the generative model "
+                         "learns from pseudo-queries cut from the catalog's titles"))
         encoder = "minilm"
     fingerprint = dataset.training_fingerprint()
     home = out / f"{task}-{fingerprint}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from onesearch.cascade.build import BuildSettings, cascade_directory, dense_encoder, encode_catalog, has_query_logs, lexical_index, train_rankers, unranked_cascade
+from onesearch.cascade.build import BuildSettings, cascade_directory, dense_encoder, encode_catalog, has_labels, lexical_index, train_rankers, unranked_cascade
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.searchers import Bm25Searcher, make_searcher
 from onesearch.catalog.context import ContextResolver
@@ -45,7 +45,7 @@ class LiveBuild:
         self.data_root = data_root
         self.log = log
         self.board = BuildBoard(STEPS, log)
-        self.logs = has_query_logs(dataset)
+        self.logs = has_labels(dataset)
         self.settings = BuildSettings(encoder=bundle.encoder)
         self.resolver = ContextResolver(dataset)
 
@@ -67,7 +67,7 @@ class LiveBuild:
             if self.logs:
                 self._step(step, lambda: train_rankers(cascade, self.dataset, self.directory, self.settings, self._quiet, self._advance(step)))
             else:
-                self.board.skip(step, "no query logs yet: the cascade ranks its recall by reciprocal-rank fusion")
+                self.board.skip(step, "no logs yet: the cascade ranks its recall by reciprocal-rank fusion")
             publish(partial_engine(self.dataset.items, self.resolver, {name: make_searcher(name, cascade) for name in ("bm25", "dense", "cascade")}), None)
             step = "codebook"
             encoder = None if self.settings.encoder == "dual" else self.settings.encoder
