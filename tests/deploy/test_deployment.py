@@ -89,3 +89,26 @@ def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment
     assert engine is not serving and _found(engine, "generative", "red boots", k=3)
     assert json.loads((tmp_path / "state.json").read_text())["model"] == str(fresh)
     assert open_deployment().model.path == str(fresh)
+
+
+def test_replicas_share_every_acknowledged_change_and_a_restart_loses_none(open_deployment, bundle, tmp_path):
+    """Two replicas of one bundle (one state file): an upsert made through one is served by both,
+    a delete through the other too, and a restarted replica serves both changes."""
+    first, second = open_deployment(), open_deployment()
+    apps = [TestClient(create_app(d.engine, admin=d, admin_key="k" * 16)) for d in (first, second)]
+    with apps[0] as one, apps[1] as two:
+        admin = {"Authorization": "Bearer " + "k" * 16}
+        assert one.post("/admin/items", json={"items": [NEW]}, headers=admin).status_code == 200
+        assert not first.stale() and second.stale()
+        for client in (one, two):
+            hits = client.post("/search", json={"query": "violet silk kimono", "k": 5, "searcher": "bm25"}).json()["items"]
+            assert hits[0]["item_id"] == "new-1"
+            assert client.get("/items/new-1").status_code == 200
+        assert not second.stale()
+        target = _found(second.engine, "bm25", "red leather boots")[0]
+        assert two.delete(f"/admin/items/{target}", headers=admin).status_code == 200
+        assert target not in [h["item_id"] for h in one.post("/search", json={"query": "red leather boots", "k": 20, "searcher": "bm25"}).json()["items"]]
+    stored = json.loads((tmp_path / "state.json").read_text())
+    assert "new-1" in stored["upserts"] and target in stored["deleted"]
+    restarted = open_deployment()
+    assert "new-1" in restarted.engine.items and target not in restarted.engine.items

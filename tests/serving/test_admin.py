@@ -55,6 +55,12 @@ class StubAdmin:
     def reload(self, model=None):
         return self._change("reload", model)
 
+    def stale(self):
+        return False
+
+    def sync(self):
+        return self.engine
+
 
 def _engine(catalog, item_id: str, release=None) -> Engine:
     return Engine({"bm25": SlowSearcher(item_id, release)}, catalog)

@@ -2,15 +2,21 @@
 
 The admin API (reload, item upsert and delete) is enabled by a key: the environment variable
 ``ONESEARCH_ADMIN_KEY`` or ``--admin-key-file`` (first line of the file). The key is never printed.
+
+``--workers N`` runs N replica processes on one port (uvicorn's process manager, which restarts
+a replica that dies). Each loads the bundle itself; they share the bundle's stored state, so an
+admin change made through any of them is served by all (``deploy.Deployment``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,10 +30,11 @@ from onesearch.serving.app import Settings, create_app
 from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog
 
-__all__ = ["admin_key", "serve_command", "serve_live"]
+__all__ = ["admin_key", "replica_app", "serve_command", "serve_live", "serve_replicas"]
 
 console = Console(stderr=True)
 KEY_VARIABLE = "ONESEARCH_ADMIN_KEY"
+REPLICA_VARIABLE = "ONESEARCH_REPLICA"
 
 
 def serve_command(
@@ -38,12 +45,39 @@ def serve_command(
     max_queue: Annotated[int, typer.Option("--max-queue", min=1, help="Waiting requests beyond which the service answers 429.")] = 256,
     timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Seconds before a search answers 504.")] = 10.0,
     admin_key_file: Annotated[Path | None, typer.Option("--admin-key-file", help=f"File holding the admin API key (else ${KEY_VARIABLE}; neither: admin off).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Replica processes on the port, sharing the bundle's stored state.")] = 1,
     data: DataOption = None,
 ) -> None:
     """Serve BUNDLE: POST /search, /recommend, /events; GET /items/{id}, /healthz, /metrics, /docs, the page at /; /admin/*."""
     key = admin_key(admin_key_file)
-    deployment = Deployment.open(Bundle.read(bundle), data_root(data), log=lambda m: console.print(m))
-    serve(deployment, host, port, Settings(max_batch=max_batch, max_queue=max_queue, timeout=timeout), key)
+    spec = Bundle.read(bundle)
+    settings = Settings(max_batch=max_batch, max_queue=max_queue, timeout=timeout)
+    if workers > 1:
+        serve_replicas(spec, data_root(data), host, port, settings, key, workers)
+        return
+    deployment = Deployment.open(spec, data_root(data), log=lambda m: console.print(m))
+    serve(deployment, host, port, settings, key)
+
+
+def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int) -> None:
+    """Run ``workers`` replica processes of ``spec`` on one port until interrupted."""
+    import uvicorn
+
+    if not spec.state:
+        raise DataError("replicas share the bundle's stored state: give the bundle a state file (state = \"...\")")
+    os.environ[REPLICA_VARIABLE] = json.dumps({"bundle": asdict(spec), "data": str(root), "settings": asdict(settings), "key": key})
+    console.print(f"serving {workers} replicas on http://{host}:{port} (docs: /docs; admin API {'on' if key else 'off'})")
+    uvicorn.run("onesearch.cli.serve:replica_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
+
+
+def replica_app() -> Any:
+    """One replica's app (uvicorn calls this in each worker process; the parent left its
+    bundle, data root, settings and key in the environment)."""
+    raw = json.loads(os.environ[REPLICA_VARIABLE])
+    spec = Bundle(**raw["bundle"])
+    deployment = Deployment.open(spec, Path(raw["data"]), log=lambda m: console.print(m))
+    events = EventLog(Path(spec.events) if spec.events else None)
+    return create_app(deployment.engine, events, Settings(**raw["settings"]), admin=deployment, admin_key=raw["key"])
 
 
 def serve(deployment: Deployment, host: str, port: int, settings: Settings, key: str | None) -> None:

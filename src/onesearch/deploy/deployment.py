@@ -18,11 +18,19 @@ fused with its keywords) and takes the smallest free collision suffix of that co
 suffix of its code is taken the model cannot write it: it is served by the cascade only, and
 the upsert says so. A reload verifies the new model folder (manifest, weights, codebook) and
 answers one search with it before it is used.
+
+Replicas: several processes may serve one bundle over the same stored state. A change takes an
+exclusive lock on the state file, applies itself to the state as stored (so no replica's change
+is lost), saves it and releases the lock. ``stale()`` tells (one ``stat``) whether another
+replica saved since this one last read or wrote the state; ``sync()`` then rebuilds the engine
+of the stored state (reloading the model when it names another folder).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import fcntl
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +168,7 @@ class Deployment:
         self.model = _load_model(model, spec.beam, spec.model_encoder, embeddings, state.apply(items)) if model else None
         self.engine, self.unreachable, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
+        self.stamp = _stamp(state.path)
 
     @classmethod
     def open(cls, spec: Bundle, data_root: Path, log: Log = print) -> Deployment:
@@ -173,29 +182,72 @@ class Deployment:
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:
         """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
-        return self._change(self.state.changed(upserts=rows), self.model)
+        with self._locked():
+            return self._change(self.state.changed(upserts=rows), self.model)
 
     def delete(self, item_ids: Sequence[str]) -> Engine:
         """Remove items (they leave every index, now and after restarts); unknown ids raise ``LookupError``."""
-        missing = sorted(set(item_ids) - set(self.engine.items))
-        if missing:
-            raise LookupError(f"no item {missing[0]!r} in the served catalog" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
-        return self._change(self.state.changed(deleted=item_ids), self.model)
+        with self._locked():
+            missing = sorted(set(item_ids) - set(self.engine.items))
+            if missing:
+                raise LookupError(f"no item {missing[0]!r} in the served catalog" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            return self._change(self.state.changed(deleted=item_ids), self.model)
 
     def reload(self, model: str | None = None) -> Engine:
         """Serve the model folder ``model`` (default: the one served now, re-read from disk)."""
-        path = model or (self.model.path if self.model else self.spec.model)
-        if not path:
-            raise DataError("this bundle serves no generative model: name one to load")
-        loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, self.state.apply(self.base_items))
-        return self._change(self.state.changed(model=path), loaded)
+        with self._locked():
+            path = model or (self.model.path if self.model else self.spec.model)
+            if not path:
+                raise DataError("this bundle serves no generative model: name one to load")
+            loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, self.state.apply(self.base_items))
+            return self._change(self.state.changed(model=path), loaded)
+
+    def stale(self) -> bool:
+        """True when the stored state changed since this deployment last read or wrote it."""
+        return _stamp(self.state.path) != self.stamp
+
+    def sync(self) -> Engine:
+        """The engine of the stored state (another replica's changes applied); the current one
+        when nothing changed."""
+        with self._locked():
+            return self.engine
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the state's inter-process lock, with the stored state applied first."""
+        path = self.state.path
+        if path is None:
+            yield
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if self.stale():
+                    self._adopt(ServiceState.load(path))
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _adopt(self, stored: ServiceState) -> None:
+        """Serve the stored state another replica saved (its model folder loaded when it differs)."""
+        path = stored.model or self.spec.model
+        model = self.model
+        if path and (model is None or model.path != path):
+            model = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, stored.apply(self.base_items))
+        self._use(stored, model, self._engine(stored, model))
 
     def _change(self, state: ServiceState, model: _Model | None) -> Engine:
-        engine, unreachable, cascade = self._engine(state, model)
+        built = self._engine(state, model)
         state.save()
-        self.state, self.model, self.engine, self.unreachable, self.cascade = state, model, engine, unreachable, cascade
+        return self._use(state, model, built)
+
+    def _use(self, state: ServiceState, model: _Model | None, built: tuple[Engine, list[str], Cascade]) -> Engine:
+        self.state, self.model = state, model
+        self.engine, self.unreachable, self.cascade = built
         self.cascade_changes = (state.upserts, state.deleted)
-        return engine
+        self.stamp = _stamp(state.path)
+        return self.engine
 
     def _engine(self, state: ServiceState, model: _Model | None) -> tuple[Engine, list[str], Cascade]:
         """The engine of ``state`` and ``model``, the new items the model cannot write, and the
@@ -213,6 +265,17 @@ class Deployment:
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
         return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users), unreachable, cascade
+
+
+def _stamp(path: Path | None) -> tuple[int, int, int] | None:
+    """Identity of the stored state file as written last (inode, size, mtime); None when absent."""
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def partial_engine(items: pa.Table, resolver: ContextResolver, searchers: dict[str, Searcher]) -> Engine:

@@ -8,7 +8,9 @@ not yet made the service's ``Admin``). The key is compared in
 constant time and never logged or echoed. Calls run one at a time in a worker thread, so
 searches go on meanwhile; the ``Admin`` builds a complete new ``Engine`` and only then is it
 swapped in (one reference assignment): searches already queued finish on the engine they
-started with. A refused change (``DataError``: a broken model folder, an unknown item) answers
+started with. Replicas of one service share the stored state: each applies the others'
+changes before it answers (``Live.refresh``), so a search answered by any replica after an
+acknowledged change reflects it. A refused change (``DataError``: a broken model folder, an unknown item) answers
 400 (404 for an unknown item: ``LookupError``) and the old engine keeps serving.
 """
 
@@ -45,6 +47,14 @@ class Admin(Protocol):
 
     def reload(self, model: str | None = None) -> Engine: ...
 
+    def stale(self) -> bool:
+        """True when another replica changed the shared state since this one last read it."""
+        ...
+
+    def sync(self) -> Engine:
+        """The engine of the shared state as it is now (another replica's changes applied)."""
+        ...
+
 
 class Live:
     """The engine now served and the admin that changes it; admin calls swap it, one at a time,
@@ -62,6 +72,13 @@ class Live:
         if admin is not None:
             self.admin = admin
         self.generation += 1
+
+    async def refresh(self) -> None:
+        """Apply what other replicas changed in the shared state, if anything, before answering
+        (a ``stat`` per request when nothing changed)."""
+        admin = self.admin
+        if admin is not None and admin.stale():
+            await self.swap(admin.sync)
 
     async def swap(self, change: Any, *args: Any) -> Engine:
         """Run ``change(*args)`` in a worker thread and serve the engine it returns."""

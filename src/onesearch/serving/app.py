@@ -8,13 +8,15 @@ and the admin routes of ``serving.admin`` (reload, item upsert and delete).
 
 Contract: every search goes through one ``MicroBatcher`` (batches per engine, searcher, filters
 and k, so a search never mixes the engines before and after an admin swap);
-a full queue answers 429 with ``Retry-After``, a request past its timeout 504; every error body
+every answer names its replica (process id) in ``X-Onesearch-Replica``, and each request
+first applies what other replicas changed (``Live.refresh``); a full queue answers 429 with ``Retry-After``, a request past its timeout 504; every error body
 is ``{"error": ..., "detail": ...}`` JSON — bad input is a 4xx, never a 500. Searches and posted
 events are appended to the ``EventLog``.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -89,7 +91,9 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
+        await live.refresh()
         response = await call_next(request)
+        response.headers["X-Onesearch-Replica"] = str(os.getpid())
         route = request.scope.get("route")
         metrics.observe(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
         return response

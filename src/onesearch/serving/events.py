@@ -3,13 +3,14 @@ in the generic interaction format (``catalog/readers/generic.py``), so a shop's 
 train its next model (``onesearch train --task generic --source DIR`` after moving the file
 there as ``interactions.jsonl``).
 
-Contract: ``append(rows)`` writes whole lines under a lock and flushes, so concurrent requests
-never interleave and a crash loses at most the line being written; anonymous users are logged as
+Contract: ``append(rows)`` writes whole lines under a thread and a file lock and flushes, so
+concurrent requests and replicas never interleave and a crash loses at most the line being written; anonymous users are logged as
 ``anonymous``; ``time`` is epoch seconds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import time
@@ -47,6 +48,7 @@ class EventLog:
             return
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # replicas (processes) append to one file too
             handle.write(text)
             handle.flush()
 
