@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from onesearch.artifacts import read_manifest
 
@@ -44,3 +45,45 @@ def test_an_unknown_recipe_key_is_one_line(anchored, cli_module):
     _, common, _ = anchored
     code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epoch=2"])
     assert code == 2 and "unknown setting(s) epoch" in err and "Traceback" not in err
+
+
+def test_two_data_parallel_workers_train_a_model_that_serves(anchored, cli_module, tmp_path):
+    tmp, common, _ = anchored
+    out = tmp_path / "ddp"
+    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=1", "--set", "beam=40", "--workers", "2", "--out", str(out)])
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    manifest = read_manifest(out, kind="anchored-generative")
+    assert summary["workers"] == manifest["workers"] == 2 and [h["epoch"] for h in manifest["history"]] == [0, 1]
+    assert not (tmp_path / "ddp.checkpoint.pt").exists()
+    code, _, err = cli_module(["eval", *common, "--searcher", f"ddp={out}", "--encoder", "minilm", "--limit", "20", "--out", str(tmp_path / "report")])
+    assert code == 0, err
+
+
+def test_an_interrupted_run_resumes_from_its_last_epoch_to_the_same_weights(anchored, cli_module, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from onesearch.training import anchored as training
+
+    tmp, common, _ = anchored
+    options = ["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40"]
+    assert cli_module([*options, "--out", str(tmp_path / "whole")])[0] == 0
+    scored = training._valid_ndcg
+    calls = []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:  # epoch 0, epoch 1, then stop during epoch 2's scoring
+            raise RuntimeError("interrupted")
+        return scored(*args)
+
+    monkeypatch.setattr(training, "_valid_ndcg", interrupted)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        cli_module([*options, "--out", str(tmp_path / "cut")])
+    assert (tmp_path / "cut.checkpoint.pt").is_file() and not (tmp_path / "cut").exists()
+    monkeypatch.setattr(training, "_valid_ndcg", scored)
+    code, _, err = cli_module([*options, "--out", str(tmp_path / "cut"), "--resume"])
+    assert code == 0 and "resuming after epoch 1" in err, err
+    whole, resumed = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    assert read_manifest(tmp_path / "cut")["history"] == read_manifest(tmp_path / "whole")["history"]

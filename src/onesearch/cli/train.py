@@ -4,12 +4,18 @@ With no ``--config`` it trains the anchored, planned model and builds whatever i
 the cascade's fine-tuned encoder and item vectors (shared cache), a codebook sized to the
 catalog — all keyed by the data they come from. With ``--config RECIPE.toml`` it trains the
 first design's free-running code decoder by that recipe (kept for comparison).
+
+Data parallel: ``--workers N`` spawns N local training processes (torch DDP over gloo); on
+several machines, ``torchrun`` starts one ``onesearch train`` per process and the ranks find
+each other through its environment (NCCL on GPUs). Rank 0 builds the prerequisites, logs,
+checkpoints every epoch and writes the model; ``--resume`` continues an interrupted run.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +29,7 @@ from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.index import build_codebook
 from onesearch.semantic_ids.codebook import CodebookConfig
 from onesearch.training.anchored import AnchoredRecipe, train_anchored
+from onesearch.training.distributed import World, launch
 from onesearch.training.recipe import Recipe, run
 
 __all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
@@ -38,6 +45,8 @@ def train_command(
     index: Annotated[str | None, typer.Option("--index", help="Codebook directory (default: one sized to the catalog, built if missing).")] = None,
     encoder: Annotated[str | None, typer.Option("--encoder", help="Text encoder (default: the task's fine-tuned dual encoder).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE (TOML value), e.g. epochs=4 or lexical_plan=false; repeatable.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Data-parallel training processes on this machine (torch DDP, gloo); under torchrun leave it at 1.")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT.checkpoint.pt (the last finished epoch of an interrupted run).")] = False,
     cache: Annotated[Path, typer.Option("--cache", help="Shared with eval/index: the cascade's encoder, vectors and codebooks.")] = Path("runs/cache"),
     data: DataOption = None,
     source: SourceOption = None,
@@ -53,11 +62,49 @@ def train_command(
     if task is None:
         raise typer.BadParameter("give --task (or --config RECIPE.toml)")
     anchored = AnchoredRecipe.from_settings(setting or [])
-    dataset = registry.load(task, data_root(data), source=source)
-    fingerprint = dataset.training_fingerprint()
-    out = out or default_model(cache, task, fingerprint, anchored, encoder)
-    summary = train_planned(dataset, cascade_directory(cache, task, fingerprint), out, anchored, Path(index) if index else None, encoder, console.print)
-    typer.echo(json.dumps({"model": str(out), **summary}))
+    job = _Job(task, data_root(data), source, cache, out, anchored, Path(index) if index else None, encoder, resume)
+    world = World.from_env()
+    if world.size > 1 and workers > 1:
+        raise typer.BadParameter("--workers launches its own processes: under torchrun leave it out")
+    summaries = launch(_train_rank, workers, job) if world.size == 1 else [_train_rank(world, job)]
+    if world.main:
+        typer.echo(json.dumps(summaries[0]))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One anchored training job, as every data-parallel rank rebuilds it."""
+
+    task: str
+    root: Path
+    source: Path | None
+    cache: Path
+    out: Path | None
+    recipe: AnchoredRecipe
+    index: Path | None
+    encoder: str | None
+    resume: bool
+
+    def dataset(self) -> Dataset:
+        return registry.load(self.task, self.root, source=self.source)
+
+    def model(self, dataset: Dataset) -> Path:
+        return self.out or default_model(self.cache, self.task, dataset.training_fingerprint(), self.recipe, self.encoder)
+
+
+def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
+    """Train ``job`` as rank ``world.rank``: rank 0 builds what is missing (encoder, vectors,
+    codebook) while the others wait, then every rank trains its shard."""
+    dataset = job.dataset()
+    directory = cascade_directory(job.cache, job.task, dataset.training_fingerprint())
+    log = console.print if world.main else (lambda _: None)
+    index = job.index
+    if world.main:
+        index = index or ensure_codebook(dataset, directory, job.encoder, log)
+    world.barrier()
+    index = index or ensure_codebook(dataset, directory, job.encoder, log)
+    out = job.model(dataset)
+    return {"model": str(out), **train_planned(dataset, directory, out, job.recipe, index, job.encoder, log, world=world, resume=job.resume)}
 
 
 def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe, encoder: str | None = None) -> Path:
@@ -67,13 +114,13 @@ def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredReci
 
 
 def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: AnchoredRecipe, index: Path | None = None, encoder: str | None = None, log: Log = print,
-                  advance: Advance | None = None) -> dict:  # type: ignore[type-arg]
+                  advance: Advance | None = None, world: World = World(), resume: bool = False) -> dict:  # type: ignore[type-arg]
     """Build what the anchored model needs under the cascade folder ``directory`` (encoder,
-    vectors, a catalog-sized codebook) unless given, then train it into ``out``; ``advance``
-    hears the training batches."""
+    vectors, a catalog-sized codebook) unless given, then train it into ``out`` as rank
+    ``world.rank`` (``resume``: from its checkpoint); ``advance`` hears the training batches."""
     index = index or ensure_codebook(dataset, directory, encoder, log)
     spec = encoder or str((directory / "dual-encoder").resolve())
-    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance)
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume)
 
 
 def ensure_codebook(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Path:

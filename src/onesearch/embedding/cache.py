@@ -63,6 +63,6 @@ def _load(path: Path, dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _save(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")  # one per process: data-parallel ranks may write at once
     np.savez(tmp, keys=keys, vectors=vectors)
     os.replace(tmp, path)

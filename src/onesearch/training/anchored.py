@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -52,11 +53,12 @@ from onesearch.evidence.transitions import Transitions
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook, free_full_codes
 from onesearch.semantic_ids.query import TextCoder
+from onesearch.training.distributed import World
 from onesearch.training.recipe import apply_setting
 from onesearch.training.examples import pseudo_queries
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
+__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "checkpoint_path", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
@@ -159,10 +161,18 @@ class _Parts:
 
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
-                   advance: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                   advance: Callable[[int, int], None] | None = None, world: World = World(), resume: bool = False) -> dict[str, Any]:
     """Train and save the model (see module docstring); returns the training summary. ``advance``
-    hears (units done, units in all): each train example planned, then each batch trained."""
+    hears (units done, units in all): each train example planned, then each batch trained.
+
+    Data parallel (``world.size > 1``, every rank calls this): each rank plans its shard of the
+    train sample and trains on it under DDP with ``recipe.batch_size // world.size`` examples per
+    step (the same global batch); rank 0 scores valid, logs, checkpoints and saves. After every
+    epoch rank 0 writes ``OUT.checkpoint.pt``; ``resume`` continues from it (same recipe and
+    world size), bit for bit where the interrupted run would have gone."""
     started = time.perf_counter()
+    if not world.main:
+        log, advance = (lambda _: None), None
     rng = random.Random(recipe.seed)
     torch.manual_seed(recipe.seed)
     tokenizer = Tokenizer(detect_language(dataset.items["title"].to_pylist()))
@@ -191,19 +201,29 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
                             query_correction=recipe.query_correction)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
-    log(f"planning {len(sample):,} train examples")
     query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples]], vectors_dir)
     per_epoch = -(-min(len(sample), recipe.examples_per_epoch) // recipe.batch_size)
-    work = Progress(advance, len(sample) + recipe.epochs * per_epoch)
-    train_set = _training_set(parts, sample, parts.corrected(resolver.requests(sample)), query_of, item_vectors, rng, work)
+    shard = world.shard(sample)
+    log(f"planning {len(shard):,} train examples" + (f" (rank 0's shard of {len(sample):,}; {world.size} ranks)" if world.size > 1 else ""))
+    work = Progress(advance, len(shard) + recipe.epochs * per_epoch)
+    train_set = _training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct)
-    history = _fit(model, train_set, parts, query_of, item_vectors, searcher, valid, resolver.requests(valid), log, work)
-    summary = {"train_examples": len(train_set), "valid_queries": len(valid), "history": history, "seconds": round(time.perf_counter() - started, 1)}
-    _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
-    log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
+    run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
+    history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run)
+    summary = {"train_examples": run.examples, "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
+    if world.main:
+        _save(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
+        run.checkpoint.unlink(missing_ok=True)
+        log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
+    world.barrier()
     return summary
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Where training into ``out`` keeps its latest epoch until the model folder is written."""
+    return out.with_name(out.name + ".checkpoint.pt")
 
 
 def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None,
@@ -413,27 +433,51 @@ def _dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512)
     return np.concatenate(out) if out else np.zeros((0, k), dtype=np.int64)
 
 
-def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query_of: Any, item_vectors: np.ndarray, searcher: PlannedSearcher,
-         valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None = None) -> list[dict[str, float]]:
+@dataclass(frozen=True)
+class _Run:
+    """How one training process runs: its world, its checkpoint file, whether it resumes, and the
+    planned train examples over all ranks."""
+
+    world: World
+    checkpoint: Path
+    resume: bool
+    examples: int
+
+
+class _RankingLoss(torch.nn.Module):
+    """The listwise loss of a batch as a module's forward, so DDP can wrap it."""
+
+    def __init__(self, model: AnchoredDecoder, parts: _Parts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> None:
+        super().__init__()
+        self.model, self.parts, self.static_nodes, self.item_vectors = model, parts, static_nodes, item_vectors
+
+    def forward(self, batch: list[_Example]) -> torch.Tensor:
+        return _batch_loss(self.model, batch, self.parts, self.static_nodes, self.item_vectors)
+
+
+def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, item_vectors: np.ndarray, searcher: PlannedSearcher,
+         valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None, run: _Run) -> list[dict[str, float]]:
     """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
-    recipe = parts.recipe
-    rng = random.Random(recipe.seed)
+    recipe, world = parts.recipe, run.world
+    rng = random.Random(recipe.seed + 7919 * world.rank)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0, foreach=True)
     static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
-    vectors = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))
-    best = _valid_ndcg(searcher, valid, valid_requests)
-    history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
-    log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
-    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    loss_of = world.wrap(_RankingLoss(model, parts, static_nodes, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))))
+    done, best, best_state, history = _restored(run, model, optimizer, recipe, log)
+    if done == 0:
+        best = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
+        history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
+        log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
+        best_state = {k: v.clone() for k, v in model.state_dict().items()}
     for epoch in range(1, recipe.epochs + 1):
-        model.train()
         order = list(range(len(train_set)))
-        rng.shuffle(order)
-        order = order[: recipe.examples_per_epoch]
+        rng.shuffle(order)  # drawn for the epochs a resumed run skips too, so it continues bit for bit
+        if epoch <= done:
+            continue
+        model.train()
         losses, started = [], time.perf_counter()
-        for start in range(0, len(order), recipe.batch_size):
-            batch = [train_set[i] for i in order[start : start + recipe.batch_size]]
-            loss = _batch_loss(model, batch, parts, static_nodes, vectors)
+        for rows in _epoch_batches(order, recipe, run):
+            loss = loss_of([train_set[i] for i in rows])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -441,14 +485,54 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, query
             if work is not None:
                 work.step()
         model.eval()
-        ndcg = _valid_ndcg(searcher, valid, valid_requests)
+        ndcg = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
-        log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(order) / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
+        log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(losses) * recipe.batch_size / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
         if ndcg > best:
             best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
+        if world.main:
+            _checkpoint(run, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best": best, "best_state": best_state,
+                              "history": history, "recipe": recipe.fingerprint(), "workers": world.size})
     model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _epoch_batches(order: list[int], recipe: AnchoredRecipe, run: _Run) -> list[list[int]]:
+    """One epoch's batches of local rows. One process: ``examples_per_epoch`` rows of ``order`` in
+    batches of ``batch_size``. Several: every rank takes the same number of steps (sized on the
+    examples over all ranks) of ``batch_size // size`` rows, cycling through its shard."""
+    if run.world.size == 1:
+        rows = order[: recipe.examples_per_epoch]
+        return [rows[start : start + recipe.batch_size] for start in range(0, len(rows), recipe.batch_size)]
+    local = max(1, recipe.batch_size // run.world.size)
+    steps = -(-min(run.examples, recipe.examples_per_epoch) // (local * run.world.size))
+    return [[order[(step * local + j) % len(order)] for j in range(local)] for step in range(steps)] if order else []
+
+
+def _checkpoint(run: _Run, state: dict[str, Any]) -> None:
+    """Write the epoch's state to the run's checkpoint file atomically."""
+    tmp = run.checkpoint.with_name(run.checkpoint.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, run.checkpoint)
+
+
+def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimizer, recipe: AnchoredRecipe,
+              log: Log) -> tuple[int, float, dict[str, torch.Tensor], list[dict[str, float]]]:
+    """(epochs done, best valid score, best state, history) from the checkpoint when resuming;
+    (0, ...) otherwise. A checkpoint of another recipe or world size is one clear error."""
+    if not run.resume or not run.checkpoint.is_file():
+        if run.resume:
+            log(f"no checkpoint at {run.checkpoint}: training from the start")
+        return 0, 0.0, {}, []
+    state = torch.load(run.checkpoint, weights_only=False)
+    if state["recipe"] != recipe.fingerprint() or state["workers"] != run.world.size:
+        raise DataError(f"the checkpoint was written by recipe {state['recipe']} on {state['workers']} worker(s), not this run's "
+                        f"{recipe.fingerprint()} on {run.world.size}: resume with the same settings, or delete it", path=run.checkpoint)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    log(f"resuming after epoch {state['epoch']} from {run.checkpoint}")
+    return int(state["epoch"]), float(state["best"]), state["best_state"], list(state["history"])
 
 
 def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> torch.Tensor:
