@@ -84,6 +84,19 @@ def tiny_shop(tmp_path_factory) -> Path:
 
 # The CLI and a tiny trained generative model, once per session (cli, deploy and benchmarks use them).
 
+@pytest.fixture
+def cli(capsys):
+    """The CLI through its real entry point: ``cli(argv)`` -> (exit code, stdout, stderr)."""
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        out = capsys.readouterr()
+        return done.value.code, out.out, out.err
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def cli_module():
     """``cli`` for session-scoped fixtures (captures with redirection instead of capsys)."""

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import enum
+import importlib.util
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pyarrow as pa
 import typer
 from rich.console import Console
 
 from onesearch.artifacts import read_manifest
-from onesearch.cascade.build import BuildSettings, EncodedCatalog, cascade_directory, encode_catalog
+from onesearch.cascade.build import BuildSettings, EncodedCatalog, cascade_directory, dense_encoder, encode_catalog
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset
+from onesearch.catalog.text import item_text
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.embedding.keywords import Keyword, KeywordFuser, mine_keywords
 from onesearch.errors import DataError
 from onesearch.semantic_ids import metrics
-from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook, encoder_spec
+from onesearch.semantic_ids.codebook import KIND, CodebookConfig, SemanticIdCodebook, encoder_spec, sample_rows
 from onesearch.semantic_ids.query import TextCoder
 
-__all__ = ["app", "build_codebook"]
+__all__ = ["app", "build_codebook", "build_codebook_on_ray"]
 
 app = typer.Typer(help="Build and inspect semantic-id codebooks (RQ k-means + OPQ, keyword-enhanced).", no_args_is_help=True)
 console = Console(stderr=True)
+
+
+class Engine(str, enum.Enum):
+    """Where the index is built."""
+
+    local = "local"
+    ray = "ray"
 
 
 @app.command("build")
@@ -41,6 +53,10 @@ def build(
     keywords: Annotated[bool, typer.Option("--keywords/--no-keywords", help="Fuse matched attribute keywords into the vectors.")] = True,
     encoder: Annotated[str, typer.Option("--encoder", help="dual (the cascade's fine-tuned encoder), minilm, use or e5.")] = "dual",
     cache: Annotated[Path, typer.Option("--cache", help="Shared with `onesearch eval`: encoders and vectors are reused.")] = Path("runs/cache"),
+    sample: Annotated[int, typer.Option("--sample", min=1, help="Fit the quantizers on at most this many items (a seeded sample), then code every item.")] = 200_000,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: this process; ray: Ray Data (encode and code in actor pools, fit on the driver).")] = Engine.local,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster to join (else $RAY_ADDRESS; neither: a local Ray).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Ray actors per pool (and CPUs of a local Ray).")] = 2,
     data: DataOption = None,
     source: SourceOption = None,
     test_file: TestFileOption = None,
@@ -49,27 +65,64 @@ def build(
     config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     directory = cascade_directory(cache, task, dataset.training_fingerprint())
-    typer.echo(json.dumps(build_codebook(dataset, directory, out, config, keywords, encoder), indent=2))
+    if engine is Engine.ray:
+        quality = build_codebook_on_ray(dataset, directory, out, config, keywords, encoder, sample, address, workers)
+    else:
+        quality = build_codebook(dataset, directory, out, config, keywords, encoder, sample)
+    typer.echo(json.dumps(quality, indent=2))
 
 
-def build_codebook(dataset: Dataset, directory: Path, out: Path, config: CodebookConfig, keywords: bool = True, encoder: str = "dual") -> dict:  # type: ignore[type-arg]
+def build_codebook(dataset: Dataset, directory: Path, out: Path, config: CodebookConfig, keywords: bool = True, encoder: str = "dual", sample: int = 200_000) -> dict:  # type: ignore[type-arg]
     """Fit and save the codebook of ``dataset``'s catalog into ``out``; vectors come from (and the
-    dual encoder lives in) the cascade folder ``directory``. Returns the quality metrics."""
+    dual encoder lives in) the cascade folder ``directory``; the quantizers are fitted on at most
+    ``sample`` items. Returns the quality metrics."""
     started = time.perf_counter()
     catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder), log=console.print)
     pool = _pool(dataset) if keywords else []
     vectors = _enhanced(catalog, pool, directory)
     console.print(f"fitting {config.levels} residual k-means{' (balanced last level)' if config.balanced_last else ''} + {config.opq_subcodes} OPQ sub-codes")
     try:
-        codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config)
+        codebook = SemanticIdCodebook.fit(vectors, catalog.items.ids, config, sample=sample_rows(catalog.items.ids, sample, config.seed))
     except ValueError as error:
         raise DataError(f"cannot fit the codebook: {error}") from None
-    quality = _quality(codebook, vectors, dataset.items["category"].to_pylist())
-    quality["keywords"] = len(pool)
-    quality["seconds"] = round(time.perf_counter() - started, 1)
-    extra = {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": _encoder_spec(directory, encoder)})}
-    codebook.save(out, metrics=quality, extra=extra)
+    quality = _quality(codebook, vectors, dataset.items["category"].to_pylist()) | {"keywords": len(pool), "seconds": round(time.perf_counter() - started, 1)}
+    codebook.save(out, metrics=quality, extra=_extra(pool, _encoder_spec(directory, encoder)))
     return quality
+
+
+def build_codebook_on_ray(dataset: Dataset, directory: Path, out: Path, config: CodebookConfig, keywords: bool, encoder: str, sample: int,
+                          address: str | None, workers: int) -> dict:  # type: ignore[type-arg]
+    """``build_codebook`` on Ray Data (``scale.ray_index``): the driver fine-tunes the encoder if
+    needed, mines and encodes the keyword pool and writes the catalog's Parquet shards; the
+    actors encode and code; the result equals the local build's on the same vectors and seed."""
+    if importlib.util.find_spec("ray") is None:
+        raise DataError("--engine ray needs the distributed extra: pip install -e '.[distributed]'")
+    if config.balanced_last:
+        raise DataError("a balanced last level assigns codes under a capacity shared by a whole parent, so it cannot code items one shard at a time: use --no-balanced")
+    from onesearch.scale import ray_index
+    started = time.perf_counter()
+    spec = dense_encoder(dataset, directory, BuildSettings(encoder=encoder), log=console.print)
+    pool = _pool(dataset) if keywords else []
+    keyword_vectors = encode_cached(load_encoder(spec), [k.text for k in pool], "item", directory / "embeddings") if pool else None
+    items = dataset.items.select(["item_id", "title", "brand", "category"]).to_pydict()
+    texts = [item_text(t, b, c) for t, b, c in zip(items["title"], items["brand"], items["category"])]
+    table = pa.table({"row": np.arange(len(texts)), "item_id": items["item_id"], "text": texts})
+    plan = ray_index.IndexPlan(spec, directory / "embeddings", config, sample, workers, pool, keyword_vectors if keyword_vectors is not None else np.zeros((0, 0), np.float32))
+    categories = dataset.items["category"].to_pylist()
+    with tempfile.TemporaryDirectory(prefix="onesearch-catalog-") as tmp:
+        shards = ray_index.write_shards(table, Path(tmp), max(1, -(-len(table) // (4 * workers))))
+        ray_index.connect(address, workers)
+        try:
+            ray_index.build_on_ray(shards, plan, out, console.print, _extra(pool, spec),
+                                   lambda book, vectors: _quality(book, vectors, categories) | {"keywords": len(pool), "seconds": round(time.perf_counter() - started, 1)})
+        except ValueError as error:
+            raise DataError(f"cannot fit the codebook: {error}") from None
+    return read_manifest(out, kind=KIND)["metrics"]
+
+
+def _extra(pool: list[Keyword], spec: str) -> dict[str, str]:
+    """The text files that go with a codebook: its keyword pool and its encoder."""
+    return {"keywords.json": json.dumps([k.__dict__ for k in pool], ensure_ascii=False), "encoder.json": json.dumps({"spec": spec})}
 
 
 @app.command("stats")

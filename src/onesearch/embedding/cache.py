@@ -3,7 +3,8 @@
 Contract: ``encode_cached(encoder, texts, kind, directory)`` returns exactly what
 ``encoder.encode`` would, computing only texts never seen before for that encoder and kind.
 Each encoder's vectors live in one ``.npz`` file replaced atomically (temp file + rename), so an
-interrupted run loses at most the new vectors, never stored ones.
+interrupted run loses at most the new vectors, never stored ones. A sharded build reads the file
+in each worker (``CacheView``) and lets only its driver add to it (``store``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from onesearch.embedding.encoder import Kind, TextEncoder
 
-__all__ = ["encode_cached"]
+__all__ = ["CacheView", "encode_cached", "store"]
 
 _CHUNK = 4096
 
@@ -30,24 +31,52 @@ def encode_cached(
     advance: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Vectors for ``texts`` (one row each), encoding and storing only the missing ones."""
-    path = Path(directory) / f"{encoder.key}.npz"
-    keys, vectors = _load(path, encoder.dim)
-    row_of = {key: row for row, key in enumerate(keys.tolist())}
-    wanted = np.array([_digest(kind, text) for text in texts], dtype="U32").reshape(len(texts))
-    missing = list(dict.fromkeys(key for key in wanted.tolist() if key not in row_of))
+    view = CacheView(encoder.key, encoder.dim, directory)
+    vectors, found = view.lookup(texts, kind)
+    missing = list(dict.fromkeys(text for text, hit in zip(texts, found) if not hit))
     if missing:
-        text_of = {key: text for key, text in zip(wanted.tolist(), texts)}
         new = []
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            new.append(encoder.encode([text_of[key] for key in chunk], kind))
+            new.append(encoder.encode(chunk, kind))
             if advance is not None:
                 advance(len(chunk))
-        keys = np.concatenate([keys, np.array(missing, dtype="U32")])
-        vectors = np.concatenate([vectors, *new]).astype(np.float32)
-        _save(path, keys, vectors)
-        row_of = {key: row for row, key in enumerate(keys.tolist())}
-    return vectors[[row_of[key] for key in wanted.tolist()]] if len(texts) else np.zeros((0, encoder.dim), np.float32)
+        store(encoder.key, encoder.dim, missing, kind, np.concatenate(new), directory)
+        vectors, _ = CacheView(encoder.key, encoder.dim, directory).lookup(texts, kind)
+    return vectors
+
+
+class CacheView:
+    """The vectors one encoder has stored in ``directory``, read once (what each worker of a
+    sharded build holds; only the driver writes, through ``store``)."""
+
+    def __init__(self, key: str, dim: int, directory: Path) -> None:
+        self.dim = dim
+        keys, self.vectors = _load(Path(directory) / f"{key}.npz", dim)
+        self.row_of = {k: row for row, k in enumerate(keys.tolist())}
+
+    def lookup(self, texts: Sequence[str], kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, found): the stored vector of each text (zeros where none) and whether it was stored."""
+        rows = np.array([self.row_of.get(_digest(kind, text), -1) for text in texts], dtype=np.int64)
+        found = rows >= 0
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out[found] = self.vectors[rows[found]]
+        return out, found
+
+
+def store(key: str, dim: int, texts: Sequence[str], kind: Kind, vectors: np.ndarray, directory: Path) -> None:
+    """Add the vectors of ``texts`` to the encoder ``key``'s stored vectors (atomically; texts
+    already stored keep their vector)."""
+    path = Path(directory) / f"{key}.npz"
+    keys, stored = _load(path, dim)
+    known = set(keys.tolist())
+    new = {}
+    for text, vector in zip(texts, np.asarray(vectors, dtype=np.float32)):
+        digest = _digest(kind, text)
+        if digest not in known:
+            new.setdefault(digest, vector)
+    if new:
+        _save(path, np.concatenate([keys, np.array(list(new), dtype="U32")]), np.concatenate([stored, np.stack(list(new.values()))]).astype(np.float32))
 
 
 def _digest(kind: str, text: str) -> str:

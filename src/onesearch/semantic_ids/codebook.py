@@ -11,8 +11,10 @@ its code gets suffix 0. ``encode(vectors)`` codes new items or queries without r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.semantic_ids.opq import Opq, fit_opq
 from onesearch.semantic_ids.rq_kmeans import ResidualKMeans, fit_residual_kmeans
 
-__all__ = ["KIND", "CodebookConfig", "SemanticIdCodebook", "encoder_spec", "free_full_codes", "load_full_codes"]
+__all__ = ["KIND", "CodebookConfig", "Quantizers", "SemanticIdCodebook", "encoder_spec", "free_full_codes", "load_full_codes", "sample_rows"]
 
 KIND = "semantic-id-codebook"
 
@@ -70,20 +72,33 @@ class SemanticIdCodebook:
             self._items_of.setdefault(tuple(int(v) for v in codes[row]), []).append(item_ids[row])
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, item_ids: Sequence[str], config: CodebookConfig = CodebookConfig(), extra: np.ndarray | None = None) -> SemanticIdCodebook:
+    def fit(cls, vectors: np.ndarray, item_ids: Sequence[str], config: CodebookConfig = CodebookConfig(), extra: np.ndarray | None = None,
+            sample: np.ndarray | None = None) -> SemanticIdCodebook:
         """Fit on item ``vectors`` (row i = ``item_ids[i]``); ``extra`` vectors (e.g. queries)
-        join the OPQ training set, as OneSearch trains OPQ on query and item residuals together."""
+        join the OPQ training set, as OneSearch trains OPQ on query and item residuals together.
+        ``sample`` (catalog rows, ascending; default all) fits the quantizers on those rows only;
+        every item is then coded by ``Quantizers.assign`` (what a sharded build does per shard).
+        A balanced last level is fitted on every item (its codes are capacity-constrained)."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if len(vectors) != len(item_ids) or len(set(item_ids)) != len(item_ids):
             raise ValueError("need one vector per distinct item id")
+        if not config.balanced_last:
+            quantizers = Quantizers.fit(vectors if sample is None else vectors[sample], config, extra)
+            codes, error = quantizers.assign(vectors)
+            return cls.from_assignments(quantizers, list(item_ids), codes, error)
         rq, codes, residual = fit_residual_kmeans(vectors, config.levels, config.balanced_last, config.seed)
         opq = None
         if config.opq_subcodes:
-            train = residual if extra is None or not len(extra) else np.concatenate([residual, rq.encode(extra)[1]])
-            opq = fit_opq(train, config.opq_subcodes, config.opq_bits, config.seed)
+            opq = fit_opq(_opq_train(rq, residual, extra), config.opq_subcodes, config.opq_bits, config.seed)
             codes = np.concatenate([codes, opq.encode(residual)], axis=1)
         error = np.linalg.norm(residual - (opq.decode(codes[:, len(config.levels):]) if opq else 0.0), axis=1)
         return cls(config, rq, opq, list(item_ids), codes, _suffixes(codes, error, list(item_ids)))
+
+    @classmethod
+    def from_assignments(cls, quantizers: Quantizers, item_ids: list[str], codes: np.ndarray, error: np.ndarray) -> SemanticIdCodebook:
+        """The codebook of fitted ``quantizers`` and every item's assigned codes and quantization
+        error (gathered from shards, in any order): the collision suffixes are numbered here."""
+        return cls(quantizers.config, quantizers.rq, quantizers.opq, item_ids, codes, _suffixes(codes, error, item_ids))
 
     def encode(self, vectors: np.ndarray) -> np.ndarray:
         """Codes (no suffix) of new vectors: ``n x len(config.code_sizes)``."""
@@ -131,9 +146,12 @@ class SemanticIdCodebook:
         """Items whose code is ``code`` (no suffix), in suffix order; [] when none."""
         return list(self._items_of.get(tuple(int(v) for v in code), []))
 
-    def save(self, directory: Path, metrics: dict | None = None, extra: Mapping[str, str] | None = None) -> None:
-        """Write the codebook folder atomically; ``extra`` text files (name -> content) go along."""
+    def save(self, directory: Path, metrics: dict | None = None, extra: Mapping[str, str] | None = None, attach: Mapping[str, Path] | None = None) -> None:
+        """Write the codebook folder atomically; ``extra`` text files (name -> content) go along,
+        and ``attach`` folders or files (name -> path) are copied in before the folder appears."""
         with atomic_directory(directory) as tmp:
+            for name, path in (attach or {}).items():
+                (shutil.copytree if Path(path).is_dir() else shutil.copy2)(path, tmp / name)
             for name, content in (extra or {}).items():
                 (tmp / name).write_text(content)
             for level, codebook in enumerate(self.rq.codebooks):
@@ -169,6 +187,48 @@ class SemanticIdCodebook:
         opq = Opq(np.load(directory / "opq_rotation.npy"), np.load(directory / "opq_centroids.npy")) if config.opq_subcodes else None
         item_ids = json.loads((directory / "item_ids.json").read_text())
         return cls(config, rq, opq, item_ids, np.load(directory / "codes.npy"), np.load(directory / "suffix.npy"))
+
+
+@dataclass
+class Quantizers:
+    """Fitted residual k-means levels (no balanced level) and OPQ: what codes an item, alone."""
+
+    config: CodebookConfig
+    rq: ResidualKMeans
+    opq: Opq | None
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, config: CodebookConfig, extra: np.ndarray | None = None) -> Quantizers:
+        """Fit on ``vectors`` (a sample of the catalog, or all of it); ``extra`` joins OPQ's training set."""
+        if config.balanced_last:
+            raise ValueError("a balanced last level assigns codes under a capacity shared by a whole parent, so it cannot code items one shard at a time")
+        rq, _, residual = fit_residual_kmeans(np.asarray(vectors, dtype=np.float32), config.levels, False, config.seed)
+        opq = fit_opq(_opq_train(rq, residual, extra), config.opq_subcodes, config.opq_bits, config.seed) if config.opq_subcodes else None
+        return cls(config, rq, opq)
+
+    def assign(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes ``n x positions``, quantization error ``n``) of ``vectors``: nearest centroid per
+        level, then OPQ; each row on its own, so shards may be coded anywhere."""
+        codes, residual = self.rq.encode(np.asarray(vectors, dtype=np.float32))
+        if self.opq is None:
+            return codes, np.linalg.norm(residual, axis=1)
+        sub = self.opq.encode(residual)
+        return np.concatenate([codes, sub], axis=1), np.linalg.norm(residual - self.opq.decode(sub), axis=1)
+
+
+def sample_rows(item_ids: Sequence[str], size: int, seed: int = 0) -> np.ndarray:
+    """Ascending catalog rows of at most ``size`` items to fit the quantizers on: every row when
+    the catalog is that small, else the rows whose seeded hash of the item id is smallest (the
+    same items whatever the order or sharding of the catalog)."""
+    if len(item_ids) <= size:
+        return np.arange(len(item_ids))
+    keys = np.array([int.from_bytes(hashlib.blake2b(f"{seed}\0{item}".encode(), digest_size=8).digest(), "big") for item in item_ids], dtype=np.uint64)
+    return np.sort(np.argpartition(keys, size)[:size])
+
+
+def _opq_train(rq: ResidualKMeans, residual: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    """OPQ's training set: the items' residuals, plus those of ``extra`` vectors when given."""
+    return residual if extra is None or not len(extra) else np.concatenate([residual, rq.encode(extra)[1]])
 
 
 def _suffixes(codes: np.ndarray, error: np.ndarray, item_ids: list[str]) -> np.ndarray:
