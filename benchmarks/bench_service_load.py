@@ -43,22 +43,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start(bundle: Bundle, work: Path, key: str, max_queue: int) -> tuple[subprocess.Popen, str]:
-    """The service in its own process; returns once /healthz answers."""
+def _start(bundle: Bundle, work: Path, key: str, max_queue: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """The service in its own process (``workers`` replicas); returns once /healthz answers
+    (from every replica: distinct ``X-Onesearch-Replica`` headers on fresh connections)."""
     spec = replace(bundle, events=str(work / "events.jsonl"), state=str(work / "state.json"))
     spec.write(work / "bundle.toml")
     (work / "key").write_text(key)
     port = _free_port()
-    command = [str(Path(sys.executable).with_name("onesearch")), "serve", str(work), "--port", str(port), "--admin-key-file", str(work / "key"), "--max-queue", str(max_queue)]
+    command = [str(Path(sys.executable).with_name("onesearch")), "serve", str(work), "--port", str(port), "--admin-key-file", str(work / "key"), "--max-queue", str(max_queue), "--workers", str(workers)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 900
+    replicas: set[str] = set()
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the service stopped: see {work / 'server.log'}")
         try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return server, url
+            answer = httpx.get(url + "/healthz", timeout=2)
+            if answer.status_code == 200:
+                replicas.add(answer.headers.get("X-Onesearch-Replica", ""))
+                if len(replicas) >= workers:
+                    return server, url
+                continue
         except httpx.HTTPError:
             pass
         time.sleep(1)

@@ -32,7 +32,7 @@ from onesearch.embedding.encoder import load_encoder
 from onesearch.embedding.keywords import Keyword, KeywordFuser
 from onesearch.semantic_ids.codebook import CodebookConfig, Quantizers, SemanticIdCodebook, sample_rows
 
-__all__ = ["IndexPlan", "build_on_ray", "connect", "write_shards"]
+__all__ = ["IndexPlan", "build_on_ray", "code", "connect", "encode", "read", "write_shards"]
 
 Log = Callable[[str], None]
 BATCH = 2048
@@ -105,18 +105,36 @@ class _Code:
         return {"row": batch["row"], "item_id": batch["item_id"], **{f"c{p}": codes[:, p] for p in range(codes.shape[1])}, "error": error}
 
 
+def read(shards: Sequence[Path]) -> Any:
+    """The Ray dataset of the catalog's Parquet shards."""
+    import ray
+
+    return ray.data.read_parquet([str(s) for s in shards])
+
+
+def encode(data: Any, plan: IndexPlan) -> Any:
+    """``data`` (``row``, ``item_id``, ``text``) with each item's encoder vector (``raw``, and
+    whether the cache lacked it: ``new``) and keyword-fused vector (``vector``), computed in an
+    actor pool of ``plan.workers``."""
+    return data.map_batches(_Encode, fn_constructor_kwargs={"encoder": plan.encoder, "cache": str(plan.cache), "keywords": list(plan.keywords),
+                                                            "keyword_vectors": plan.keyword_vectors}, batch_size=BATCH, concurrency=plan.workers, num_cpus=1)
+
+
+def code(data: Any, quantizers: Quantizers, workers: int) -> Any:
+    """``data`` (``row``, ``item_id``, ``vector``) coded in an actor pool of ``workers``: ``row``,
+    ``item_id``, ``c<position>`` and ``error``."""
+    return data.map_batches(_Code, fn_constructor_kwargs={"quantizers": quantizers}, batch_size=BATCH, concurrency=workers, num_cpus=1)
+
+
 def build_on_ray(shards: Sequence[Path], plan: IndexPlan, out: Path, log: Log = print, extra: Mapping[str, str] | None = None,
                  metrics: Callable[[SemanticIdCodebook, np.ndarray], dict] | None = None) -> SemanticIdCodebook:  # type: ignore[type-arg]
     """Build the codebook of the catalog in ``shards`` on the connected Ray (see module
     docstring) into ``out``, with the ``extra`` text files; ``metrics(codebook, vectors)`` (on
     the driver) goes in its manifest."""
-    import ray
-
-    data = ray.data.read_parquet([str(s) for s in shards])
+    data = read(shards)
     if plan.encoder is not None:
         log(f"encoding texts in {plan.workers} actors ({plan.encoder})")
-        data = data.map_batches(_Encode, fn_constructor_kwargs={"encoder": plan.encoder, "cache": str(plan.cache), "keywords": list(plan.keywords),
-                                                                "keyword_vectors": plan.keyword_vectors}, batch_size=BATCH, concurrency=plan.workers, num_cpus=1)
+        data = encode(data, plan)
     data = data.materialize()
     if plan.encoder is not None:
         _store_new(data, plan, log)
@@ -126,9 +144,8 @@ def build_on_ray(shards: Sequence[Path], plan: IndexPlan, out: Path, log: Log = 
     sample = data.map_batches(_rows_in, fn_kwargs={"wanted": ids["row"].to_numpy()[rows]}, batch_size=BATCH).to_pandas().sort_values("row")
     quantizers = Quantizers.fit(np.stack(sample["vector"].to_numpy()).astype(np.float32), plan.config)
     log(f"coding {len(ids):,} items in {plan.workers} actors")
-    coded = data.map_batches(_Code, fn_constructor_kwargs={"quantizers": quantizers}, batch_size=BATCH, concurrency=plan.workers, num_cpus=1)
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=out.parent if out.parent.exists() else None) as tmp:
-        coded.write_parquet(tmp)
+        code(data, quantizers, plan.workers).write_parquet(tmp)
         table = pq.read_table(tmp).sort_by("row")
         positions = len(plan.config.code_sizes)
         codes = np.stack([table[f"c{p}"].to_numpy() for p in range(positions)], axis=1).astype(np.int64)
