@@ -116,14 +116,18 @@ def encode(data: Any, plan: IndexPlan) -> Any:
     """``data`` (``row``, ``item_id``, ``text``) with each item's encoder vector (``raw``, and
     whether the cache lacked it: ``new``) and keyword-fused vector (``vector``), computed in an
     actor pool of ``plan.workers``."""
+    import ray
+
     return data.map_batches(_Encode, fn_constructor_kwargs={"encoder": plan.encoder, "cache": str(plan.cache), "keywords": list(plan.keywords),
-                                                            "keyword_vectors": plan.keyword_vectors}, batch_size=BATCH, concurrency=plan.workers, num_cpus=1)
+                                                            "keyword_vectors": plan.keyword_vectors}, batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=plan.workers), num_cpus=1)
 
 
 def code(data: Any, quantizers: Quantizers, workers: int) -> Any:
     """``data`` (``row``, ``item_id``, ``vector``) coded in an actor pool of ``workers``: ``row``,
     ``item_id``, ``c<position>`` and ``error``."""
-    return data.map_batches(_Code, fn_constructor_kwargs={"quantizers": quantizers}, batch_size=BATCH, concurrency=workers, num_cpus=1)
+    import ray
+
+    return data.map_batches(_Code, fn_constructor_kwargs={"quantizers": quantizers}, batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1)
 
 
 def build_on_ray(shards: Sequence[Path], plan: IndexPlan, out: Path, log: Log = print, extra: Mapping[str, str] | None = None,
