@@ -57,6 +57,7 @@ def build(
     engine: Annotated[Engine, typer.Option("--engine", help="local: this process; ray: Ray Data (encode and code in actor pools, fit on the driver).")] = Engine.local,
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster to join (else $RAY_ADDRESS; neither: a local Ray).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Ray actors per pool (and CPUs of a local Ray).")] = 2,
+    stage: Annotated[Path | None, typer.Option("--stage", help="Folder every Ray node reads and writes, for the catalog's Parquet shards (default: a local temp folder, enough for a local Ray).")] = None,
     data: DataOption = None,
     source: SourceOption = None,
     test_file: TestFileOption = None,
@@ -66,7 +67,7 @@ def build(
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
     directory = cascade_directory(cache, task, dataset.training_fingerprint())
     if engine is Engine.ray:
-        quality = build_codebook_on_ray(dataset, directory, out, config, keywords, encoder, sample, address, workers)
+        quality = build_codebook_on_ray(dataset, directory, out, config, keywords, encoder, sample, address, workers, stage)
     else:
         quality = build_codebook(dataset, directory, out, config, keywords, encoder, sample)
     typer.echo(json.dumps(quality, indent=2))
@@ -91,7 +92,7 @@ def build_codebook(dataset: Dataset, directory: Path, out: Path, config: Codeboo
 
 
 def build_codebook_on_ray(dataset: Dataset, directory: Path, out: Path, config: CodebookConfig, keywords: bool, encoder: str, sample: int,
-                          address: str | None, workers: int) -> dict:  # type: ignore[type-arg]
+                          address: str | None, workers: int, stage: Path | None = None) -> dict:  # type: ignore[type-arg]
     """``build_codebook`` on Ray Data (``scale.ray_index``): the driver fine-tunes the encoder if
     needed, mines and encodes the keyword pool and writes the catalog's Parquet shards; the
     actors encode and code; the result equals the local build's on the same vectors and seed."""
@@ -109,7 +110,9 @@ def build_codebook_on_ray(dataset: Dataset, directory: Path, out: Path, config: 
     table = pa.table({"row": np.arange(len(texts)), "item_id": items["item_id"], "text": texts})
     plan = ray_index.IndexPlan(spec, directory / "embeddings", config, sample, workers, pool, keyword_vectors if keyword_vectors is not None else np.zeros((0, 0), np.float32))
     categories = dataset.items["category"].to_pylist()
-    with tempfile.TemporaryDirectory(prefix="onesearch-catalog-") as tmp:
+    if stage is not None:
+        stage.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="onesearch-catalog-", dir=stage) as tmp:
         shards = ray_index.write_shards(table, Path(tmp), max(1, -(-len(table) // (4 * workers))))
         ray_index.connect(address, workers)
         try:

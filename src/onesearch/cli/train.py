@@ -7,7 +7,7 @@ first design's free-running code decoder by that recipe (kept for comparison).
 
 Data parallel: ``--workers N`` spawns N local training processes (torch DDP over gloo); on
 several machines, ``torchrun`` starts one ``onesearch train`` per process and the ranks find
-each other through its environment (NCCL on GPUs). Rank 0 builds the prerequisites, logs,
+each other through its environment (gloo: the anchored trainer steps on the CPU). Rank 0 builds the prerequisites, logs,
 checkpoints every epoch and writes the model; ``--resume`` continues an interrupted run.
 """
 
@@ -45,7 +45,7 @@ def train_command(
     index: Annotated[str | None, typer.Option("--index", help="Codebook directory (default: one sized to the catalog, built if missing).")] = None,
     encoder: Annotated[str | None, typer.Option("--encoder", help="Text encoder (default: the task's fine-tuned dual encoder).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE (TOML value), e.g. epochs=4 or lexical_plan=false; repeatable.")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Data-parallel training processes on this machine (torch DDP, gloo); under torchrun leave it at 1.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Data-parallel training processes on this machine (torch DDP over gloo); under torchrun leave it at 1.")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT.checkpoint.pt (the last finished epoch of an interrupted run).")] = False,
     cache: Annotated[Path, typer.Option("--cache", help="Shared with eval/index: the cascade's encoder, vectors and codebooks.")] = Path("runs/cache"),
     data: DataOption = None,

@@ -2,7 +2,9 @@
 
 Contract: a ``World`` is this process's rank among ``size`` training processes. ``World.from_env()``
 reads what ``torchrun`` sets (``RANK``, ``WORLD_SIZE``; one process when unset) and joins the
-process group (gloo on CPU, NCCL when CUDA is there). ``launch(fn, workers, *args)`` runs
+process group (gloo for modules on the CPU, NCCL for modules on GPUs). The anchored trainer
+steps on the CPU (its planning is CPU work and its model is small), so it joins over gloo on
+GPU machines too. ``launch(fn, workers, *args)`` runs
 ``fn(world, *args)`` in ``workers`` local processes (torch's multiprocessing spawn, a free local
 port), so ``onesearch train --workers N`` needs no launcher; each result comes back in rank order.
 ``world.shard(rows)`` is this rank's share of a sequence (every ``size``-th row from ``rank``);
@@ -43,14 +45,14 @@ class World:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls) -> World:
-        """The world ``torchrun`` (or ``launch``) describes in the environment, joined; one
-        process when none is described."""
+    def from_env(cls, device: str = "cpu") -> World:
+        """The world ``torchrun`` (or ``launch``) describes in the environment, joined over gloo
+        for modules on ``device`` "cpu" and NCCL for "cuda"; one process when none is described."""
         size = int(os.environ.get("WORLD_SIZE", "1"))
         if size == 1:
             return cls()
         if not dist.is_initialized():
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+            dist.init_process_group("nccl" if device == "cuda" and torch.cuda.is_available() else "gloo")
         return cls(dist.get_rank(), dist.get_world_size())
 
     def shard(self, rows: Sequence[T]) -> list[T]:
