@@ -2,4 +2,5 @@
 
 from onesearch.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned training process re-imports it
+    main()
