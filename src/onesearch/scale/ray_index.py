@@ -10,7 +10,7 @@ folder of ``SemanticIdCodebook.save`` with the code shards under ``shards/`` (``
 ``item_id``, one ``c<position>`` column per code position, ``error``). The codes, suffixes and
 quantizers are exactly those of ``SemanticIdCodebook.fit(vectors, ids, config, sample=...)`` in
 one process on the same vectors and seed. ``connect(address, workers)`` joins a running cluster
-(``address``, or ``RAY_ADDRESS``) or starts a local Ray with ``workers`` CPUs.
+(``address``, or ``RAY_ADDRESS``) or starts a local Ray with ``workers`` + 1 CPUs.
 """
 
 from __future__ import annotations
