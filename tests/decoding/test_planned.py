@@ -112,7 +112,8 @@ def test_the_dense_plan_joins_the_lexical_plan_with_fused_ranks():
     lexical.features[:, 0] = [1.0, 0.5]  # reciprocal lexical ranks 1 and 2
     joined = dense_plan(lexical, np.array([5, 9]), lexical_rank=0)
     assert joined.rows.tolist() == [2, 5, 9]
-    assert joined.features[:, -2].tolist() == [0.0, 1.0, 0.5]
+    assert joined.features[:, -3].tolist() == [0.0, 1.0, 0.5]
+    assert np.allclose(joined.features[:, -2], [0.0, 1.0, 1.0 - np.log(2) / np.log(3)])  # log ranks over the 2 dense rows
     expected = [1 / 61, 1 / 61 + 1 / 62, 1 / 62]
     assert np.allclose(joined.features[:, -1], np.array(expected) * 30.0)
     assert joined.features[2, :FEATURES].tolist() == [0.0] * FEATURES

@@ -38,6 +38,14 @@ def test_lexical_plan_holds_the_matching_items_with_coverage_and_phrase(planner)
     assert _column(plan, "phrase_match")[0] == 0.0 and _column(planner.plan(SearchRequest("cotton shirt")), "phrase_match")[0] == 1.0
 
 
+def test_word_pairs_and_log_ranks_separate_the_lexical_matches(planner):
+    plan = planner.plan(SearchRequest("red cotton shirt"))
+    pairs = _column(plan, "bigram_coverage")
+    assert pairs[0] == 1.0 and pairs[1] == 0.5 and pairs[2] == 0.0  # "cotton shirt" but not "red cotton" in item 1
+    ranks = _column(plan, "bm25_log_rank")
+    assert ranks[0] == 1.0 and 0.0 < ranks[2] < ranks[1] < 1.0 and ranks.get(3, 0.0) == 0.0
+
+
 def test_a_misspelt_word_still_reaches_its_items_through_character_ngrams(planner):
     plan = planner.plan(SearchRequest("leathr"))
     ngram = _column(plan, "ngram_share")

@@ -6,7 +6,8 @@ rows the planner speaks of), a query encoder (texts -> unit vectors in the codeb
 planner ((request, extra rows) -> object with ``rows`` and ``features``: the request's item
 evidence, the extra rows — the model's dense top items — included) and the
 items' static evidence (``items x s``), and optionally a query ``rewrite`` (text -> text, e.g. spelling
-correction) applied before both the encoder and the planner; implements ``types.Searcher``. For each request the plan
+correction) applied before both the encoder and the planner, and the evidence ``columns`` the model
+reads (of the plan's, after the dense join; all when None); implements ``types.Searcher``. For each request the plan
 is pooled (max) to every trie node it touches; the beam then keeps, at every depth, the ``beam``
 best children of the nodes it kept (scored by the model from its state and the node's pooled
 evidence; a node's score is not summed over depths, since each depth's score already estimates
@@ -29,11 +30,11 @@ from onesearch.decoding.tree import CodeTree
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.types import Hit, SearchRequest
 
-__all__ = ["DENSE", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "user_vectors"]
+__all__ = ["DENSE", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "user_vectors"]
 
 RECENCY_DECAY = 0.85
 USER_WINDOW = 50
-DENSE = ("dense_reciprocal_rank", "fused_rank")  # evidence columns the dense plan appends
+DENSE = ("dense_reciprocal_rank", "dense_log_rank", "fused_rank")  # evidence columns the dense plan appends
 RRF_K = 60.0
 
 
@@ -66,11 +67,17 @@ def dense_plan(plan: PlanLike, dense_rows: np.ndarray, lexical_rank: int) -> Den
     features[np.searchsorted(rows, plan.rows), : plan.features.shape[1]] = plan.features
     rank = np.zeros(len(rows), dtype=np.float32)
     rank[np.searchsorted(rows, dense_rows)] = np.arange(1, len(dense_rows) + 1)
-    features[:, -2] = np.where(rank > 0, 1.0 / np.maximum(rank, 1.0), 0.0)
+    features[:, -3] = np.where(rank > 0, 1.0 / np.maximum(rank, 1.0), 0.0)
+    features[:, -2] = np.where(rank > 0, 1.0 - np.log(np.maximum(rank, 1.0)) / np.log(len(dense_rows) + 1.0), 0.0)
     lexical = features[:, lexical_rank]
     fused = np.where(rank > 0, 1.0 / (RRF_K + rank), 0.0) + np.where(lexical > 0, 1.0 / (RRF_K + 1.0 / np.maximum(lexical, 1e-9)), 0.0)
     features[:, -1] = fused * RRF_K / 2.0
     return DensePlan(rows, features)
+
+
+def selected(plan: PlanLike, columns: np.ndarray | None) -> PlanLike:
+    """``plan`` with only its evidence ``columns`` (all of them when None)."""
+    return plan if columns is None else DensePlan(plan.rows, plan.features[:, columns])
 
 
 class NodeEvidence:
@@ -125,6 +132,7 @@ class PlannedSearcher:
         dense_depth: int = 0,
         lexical_rank: int = 0,
         rewrite: Callable[[str], str] | None = None,
+        columns: np.ndarray | None = None,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
@@ -139,6 +147,7 @@ class PlannedSearcher:
         self.dense_depth = dense_depth
         self.lexical_rank = lexical_rank
         self.rewrite = rewrite
+        self.columns = columns
         self.allowed: list[np.ndarray] | None = None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
@@ -153,7 +162,7 @@ class PlannedSearcher:
                 plan = self.planner(request, None if dense is None else dense[i])
                 if dense is not None:
                     plan = dense_plan(plan, dense[i], self.lexical_rank)
-                evidence = NodeEvidence(self.tree, self.static_nodes, plan)
+                evidence = NodeEvidence(self.tree, self.static_nodes, selected(plan, self.columns))
                 rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
                 out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
         return out

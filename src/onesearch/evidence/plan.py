@@ -24,11 +24,14 @@ from onesearch.evidence.profile import UserProfile
 from onesearch.evidence.transitions import Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "LEXICAL", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "STATIC", "USER", "Plan", "Planner"]
 
-LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank")
+LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
+           "ngram_reciprocal_rank", "ngram_log_rank")
 USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank")
 EVIDENCE = (*LEXICAL, *USER)
+PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
+LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
 STATIC = ("log_popularity", "item_length")
 _TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
 
@@ -52,6 +55,7 @@ class Planner:
         self.ngrams = ngrams
         self.popularity = np.asarray(popularity, dtype=np.float32)
         self.depth = depth
+        self._bigrams = [_bigrams(bm25.tokenizer(text)) for text in items.texts]
         self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
         lengths = np.log1p(np.array([len(t) for t in items.terms], dtype=np.float32))
         self._length = lengths / max(float(lengths.max()), 1.0) if len(lengths) else lengths
@@ -97,9 +101,12 @@ class Planner:
 
     def _lexical(self, query: str, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
         top = float(scores[ranked[0]]) if len(ranked) else 1.0
-        terms = frozenset(self.bm25.tokenizer(query))
+        tokens = self.bm25.tokenizer(query)
+        terms, pairs = frozenset(tokens), _bigrams(tokens)
         lowered = query.lower().strip()
         return {
+            "bm25_log_rank": _log_ranks(rows, ranked, self.depth),
+            "bigram_coverage": np.array([len(pairs & self._bigrams[r]) / len(pairs) if pairs else 0.0 for r in rows], dtype=np.float32),
             "bm25_share": scores[rows] / max(top, 1e-6),
             "bm25_log": np.log1p(scores[rows]) / 4.0,
             "bm25_reciprocal_rank": _reciprocal_ranks(rows, ranked),
@@ -109,8 +116,9 @@ class Planner:
 
     def _ngram_columns(self, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
         if not len(ranked):
-            return {"ngram_share": np.zeros(len(rows)), "ngram_reciprocal_rank": np.zeros(len(rows))}
-        return {"ngram_share": scores[rows] / max(float(scores[ranked[0]]), 1e-6), "ngram_reciprocal_rank": _reciprocal_ranks(rows, ranked)}
+            return {"ngram_share": np.zeros(len(rows)), "ngram_reciprocal_rank": np.zeros(len(rows)), "ngram_log_rank": np.zeros(len(rows))}
+        return {"ngram_share": scores[rows] / max(float(scores[ranked[0]]), 1e-6), "ngram_reciprocal_rank": _reciprocal_ranks(rows, ranked),
+                "ngram_log_rank": _log_ranks(rows, ranked, self.depth)}
 
     def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
         def counts(counter: dict[int, int]) -> np.ndarray:
@@ -130,3 +138,16 @@ def _reciprocal_ranks(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:
     """1 / (1-based rank of each row in ``ranked``); 0 for rows not in it."""
     position = {int(row): rank for rank, row in enumerate(ranked, start=1)}
     return np.array([1.0 / position[int(r)] if int(r) in position else 0.0 for r in rows], dtype=np.float32)
+
+
+def _log_ranks(rows: np.ndarray, ranked: np.ndarray, depth: int) -> np.ndarray:
+    """1 - log(rank) / log(depth + 1) of each row in ``ranked`` (1 at the top, about 0 at the
+    plan's depth, linear in log rank, so it still separates deep ranks); 0 for rows not in it."""
+    position = {int(row): rank for rank, row in enumerate(ranked, start=1)}
+    scale = np.log(depth + 1.0)
+    return np.array([1.0 - np.log(position[int(r)]) / scale if int(r) in position else 0.0 for r in rows], dtype=np.float32)
+
+
+def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent token pairs of a token sequence."""
+    return frozenset(zip(tokens, tokens[1:]))

@@ -38,7 +38,7 @@ import torch
 from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
-from onesearch.decoding.planned import DENSE, NodeEvidence, PlanLike, PlannedSearcher, dense_plan, user_vectors
+from onesearch.decoding.planned import DENSE, NodeEvidence, PlanLike, PlannedSearcher, dense_plan, selected, user_vectors
 from onesearch.decoding.tree import CodeTree
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
@@ -46,7 +46,7 @@ from onesearch.errors import DataError
 from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
-from onesearch.evidence.plan import EVIDENCE, LEXICAL, STATIC, USER, Plan, Planner
+from onesearch.evidence.plan import EVIDENCE, LEXICAL, LOG_RANKS, PAIRS, STATIC, USER, Plan, Planner
 from onesearch.evidence.spelling import Speller
 from onesearch.evidence.tokenize import Tokenizer, detect_language
 from onesearch.evidence.transitions import Transitions
@@ -58,7 +58,7 @@ from onesearch.training.recipe import apply_setting
 from onesearch.training.examples import pseudo_queries
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "checkpoint_path", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
+__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "checkpoint_path", "evidence_columns", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
@@ -81,6 +81,8 @@ class AnchoredRecipe:
     ngrams: bool = True
     spelling: bool = True
     prefix_loss: bool = True
+    pair_coverage: bool = False
+    log_ranks: bool = False
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -116,7 +118,15 @@ class AnchoredRecipe:
 
 
 def _evidence_width(recipe: AnchoredRecipe) -> int:
-    return len(STATIC) + len(EVIDENCE) + (len(DENSE) if recipe.dense_plan else 0)
+    return len(STATIC) + len(evidence_columns(recipe))
+
+
+def evidence_columns(recipe: AnchoredRecipe) -> np.ndarray:
+    """Indices of the evidence columns the recipe's model reads, of ``EVIDENCE`` followed (with a
+    dense plan) by ``DENSE``: the word-pair and log-rank columns only when switched on."""
+    names = (*EVIDENCE, *(DENSE if recipe.dense_plan else ()))
+    off = {*(() if recipe.pair_coverage else PAIRS), *(() if recipe.log_ranks else (*LOG_RANKS, "dense_log_rank"))}
+    return np.array([i for i, name in enumerate(names) if name not in off], dtype=np.int64)
 
 
 @dataclass
@@ -209,7 +219,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     train_set = _training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
-                               lexical_rank=LEXICAL_RANK, rewrite=parts.correct)
+                               lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe))
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run)
     summary = {"train_examples": run.examples, "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
@@ -252,7 +262,7 @@ class PlannedModel:
         manifest = read_manifest(directory, kind=KIND)
         if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
             raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
-        self.recipe = AnchoredRecipe(**manifest["config"]["recipe"])
+        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, **manifest["config"]["recipe"]})  # older models lack the switches
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != _evidence_width(self.recipe):
@@ -288,7 +298,7 @@ class PlannedModel:
             model, codes, planner = self._changed(items)
         parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe) if spelling else None)
         return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
-                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct)
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe))
 
     def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
         """Model, full codes and planner over a changed catalog."""
@@ -392,6 +402,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
+        plan = selected(plan, evidence_columns(recipe))
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
         candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
         out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
