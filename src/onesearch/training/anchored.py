@@ -81,7 +81,7 @@ class AnchoredRecipe:
     ngrams: bool = True
     spelling: bool = True
     prefix_loss: bool = True
-    pair_coverage: bool = False
+    pair_coverage: bool = True
     log_ranks: bool = False
     epochs: int = 5
     batch_size: int = 64
