@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from onesearch.decoding.tree import CodeTree
+from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.types import Hit, SearchRequest
 
@@ -67,8 +68,8 @@ def dense_plan(plan: PlanLike, dense_rows: np.ndarray, lexical_rank: int) -> Den
     features[np.searchsorted(rows, plan.rows), : plan.features.shape[1]] = plan.features
     rank = np.zeros(len(rows), dtype=np.float32)
     rank[np.searchsorted(rows, dense_rows)] = np.arange(1, len(dense_rows) + 1)
-    features[:, -3] = np.where(rank > 0, 1.0 / np.maximum(rank, 1.0), 0.0)
-    features[:, -2] = np.where(rank > 0, 1.0 - np.log(np.maximum(rank, 1.0)) / np.log(len(dense_rows) + 1.0), 0.0)
+    features[:, -3] = reciprocal_ranks(rank)
+    features[:, -2] = log_ranks(rank, len(dense_rows))
     lexical = features[:, lexical_rank]
     fused = np.where(rank > 0, 1.0 / (RRF_K + rank), 0.0) + np.where(lexical > 0, 1.0 / (RRF_K + 1.0 / np.maximum(lexical, 1e-9)), 0.0)
     features[:, -1] = fused * RRF_K / 2.0

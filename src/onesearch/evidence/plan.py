@@ -21,6 +21,7 @@ import numpy as np
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.profile import UserProfile
+from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import Transitions
 from onesearch.types import InteractionType, SearchRequest
 
@@ -84,7 +85,7 @@ class Planner:
         columns.update(self._user(profile, rows))
         top = max(followers.values(), default=1.0)
         columns["next_item"] = np.array([followers.get(int(r), 0.0) / top for r in rows], dtype=np.float32)
-        columns["next_item_rank"] = _reciprocal_ranks(rows, following)
+        columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
     def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> dict[int, float]:
@@ -104,12 +105,13 @@ class Planner:
         tokens = self.bm25.tokenizer(query)
         terms, pairs = frozenset(tokens), _bigrams(tokens)
         lowered = query.lower().strip()
+        rank = ranks_in(rows, ranked)
         return {
-            "bm25_log_rank": _log_ranks(rows, ranked, self.depth),
+            "bm25_log_rank": log_ranks(rank, self.depth),
             "bigram_coverage": np.array([len(pairs & self._bigrams[r]) / len(pairs) if pairs else 0.0 for r in rows], dtype=np.float32),
             "bm25_share": scores[rows] / max(top, 1e-6),
             "bm25_log": np.log1p(scores[rows]) / 4.0,
-            "bm25_reciprocal_rank": _reciprocal_ranks(rows, ranked),
+            "bm25_reciprocal_rank": reciprocal_ranks(rank),
             "term_coverage": np.array([len(terms & self.items.terms[r]) / max(1, len(terms)) for r in rows], dtype=np.float32),
             "phrase_match": np.array([bool(lowered) and lowered in self.items.texts[r].lower() for r in rows], dtype=np.float32),
         }
@@ -117,8 +119,9 @@ class Planner:
     def _ngram_columns(self, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
         if not len(ranked):
             return {"ngram_share": np.zeros(len(rows)), "ngram_reciprocal_rank": np.zeros(len(rows)), "ngram_log_rank": np.zeros(len(rows))}
-        return {"ngram_share": scores[rows] / max(float(scores[ranked[0]]), 1e-6), "ngram_reciprocal_rank": _reciprocal_ranks(rows, ranked),
-                "ngram_log_rank": _log_ranks(rows, ranked, self.depth)}
+        rank = ranks_in(rows, ranked)
+        return {"ngram_share": scores[rows] / max(float(scores[ranked[0]]), 1e-6), "ngram_reciprocal_rank": reciprocal_ranks(rank),
+                "ngram_log_rank": log_ranks(rank, self.depth)}
 
     def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
         def counts(counter: dict[int, int]) -> np.ndarray:
@@ -132,20 +135,6 @@ class Planner:
             "user_leaf_share": np.array([profile.leaves.get(int(self.items.leaf[r]), 0) for r in rows], dtype=np.float32) / length,
             "user_brand_share": np.array([profile.brands.get(int(self.items.brand[r]), 0) for r in rows], dtype=np.float32) / length,
         }
-
-
-def _reciprocal_ranks(rows: np.ndarray, ranked: np.ndarray) -> np.ndarray:
-    """1 / (1-based rank of each row in ``ranked``); 0 for rows not in it."""
-    position = {int(row): rank for rank, row in enumerate(ranked, start=1)}
-    return np.array([1.0 / position[int(r)] if int(r) in position else 0.0 for r in rows], dtype=np.float32)
-
-
-def _log_ranks(rows: np.ndarray, ranked: np.ndarray, depth: int) -> np.ndarray:
-    """1 - log(rank) / log(depth + 1) of each row in ``ranked`` (1 at the top, about 0 at the
-    plan's depth, linear in log rank, so it still separates deep ranks); 0 for rows not in it."""
-    position = {int(row): rank for rank, row in enumerate(ranked, start=1)}
-    scale = np.log(depth + 1.0)
-    return np.array([1.0 - np.log(position[int(r)]) / scale if int(r) in position else 0.0 for r in rows], dtype=np.float32)
 
 
 def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:

@@ -390,6 +390,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
     dense = _dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
+    columns = evidence_columns(recipe)
     out = []
     for i, (example, request) in enumerate(zip(examples, requests)):
         if work is not None:
@@ -402,7 +403,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
-        plan = selected(plan, evidence_columns(recipe))
+        plan = selected(plan, columns)
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
         candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
         out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
