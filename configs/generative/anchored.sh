@@ -13,7 +13,9 @@
 #   querycorrection (with the learned A_d q term, off by default: it overfits the train queries),
 #   nodense (no dense top items in the plan), nospelling (no query spelling correction),
 #   denseevidence (the dense plan's items get the lexical and user evidence columns too),
-#   nopairs (no word-pair coverage column: the previous default), logranks (log-scaled ranks too).
+#   nopairs (no word-pair coverage column: the previous default), logranks (log-scaled ranks too),
+#   distill (8,000 pseudo-queries labelled by the task's cascade added to the train split),
+#   hidden64 (a 64-unit evidence MLP instead of 32).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS.
@@ -24,7 +26,7 @@ declare -A SETTING=(
   [base]="" [noanchor]="anchored=false" [nolexical]="lexical_plan=false" [nobehaviour]="behaviour_plan=false"
   [noprefix]="prefix_loss=false" [untrained]="epochs=0" [nongrams]="ngrams=false" [nouser]="user=false"
   [querycorrection]="query_correction=true" [nodense]="dense_plan=0" [nospelling]="spelling=false" [denseevidence]="dense_evidence=true"
-  [nopairs]="pair_coverage=false" [logranks]="log_ranks=true"
+  [nopairs]="pair_coverage=false" [logranks]="log_ranks=true" [distill]="distill=8000" [hidden64]="hidden=64"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")

@@ -47,6 +47,17 @@ def test_an_unknown_recipe_key_is_one_line(anchored, cli_module):
     assert code == 2 and "unknown setting(s) epoch" in err and "Traceback" not in err
 
 
+def test_distillation_labels_pseudo_queries_with_the_cascade_and_learns_from_them(anchored, cli_module, tmp_path):
+    tmp, common, summary = anchored
+    out = tmp_path / "distilled"
+    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=1", "--set", "beam=40", "--set", "distill=30", "--out", str(out)])
+    assert code == 0, err
+    assert "labelling 30 pseudo-queries" in err
+    distilled = json.loads(stdout.strip().splitlines()[-1])
+    assert distilled["train_examples"] > summary["train_examples"]
+    assert read_manifest(out, kind="anchored-generative")["config"]["recipe"]["distill"] == 30
+
+
 def test_two_data_parallel_workers_train_a_model_that_serves(anchored, cli_module, tmp_path):
     tmp, common, _ = anchored
     out = tmp_path / "ddp"

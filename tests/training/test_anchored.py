@@ -1,10 +1,17 @@
-"""``evidence_columns``: which plan columns a recipe's model reads."""
+"""``evidence_columns``: which plan columns a recipe's model reads; ``teacher_examples``: what distillation learns from."""
 
 from __future__ import annotations
 
+import math
+import random
+
+import pyarrow as pa
+
 from onesearch.decoding.planned import DENSE
+from onesearch.evidence.items import ItemTable
 from onesearch.evidence.plan import EVIDENCE
-from onesearch.training.anchored import AnchoredRecipe, evidence_columns
+from onesearch.evidence.tokenize import Tokenizer
+from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, evidence_columns, teacher_examples
 
 BEFORE_SWITCHES = (
     "bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank",
@@ -31,3 +38,25 @@ def test_the_switches_add_their_columns_in_place():
 
 def test_without_a_dense_plan_no_dense_column_is_read():
     assert not set(_names(AnchoredRecipe(dense_plan=0, log_ranks=True))) & set(DENSE)
+
+
+def _items(titles: list[str]) -> ItemTable:
+    table = pa.table({"item_id": [f"i{n}" for n in range(len(titles))], "title": titles, "brand": [None] * len(titles), "category": [None] * len(titles)})
+    return ItemTable.from_items(table, Tokenizer("en"))
+
+
+def test_teacher_examples_are_title_cuts_labelled_by_the_teachers_ranking_with_falling_gains():
+    items = _items(["red cotton shirt", "blue wool hat", "green leather boots", "black leather bag"])
+    asked: list[str] = []
+
+    def teacher(queries: list[str]) -> list[list[str]]:
+        asked.extend(queries)
+        return [[f"i{n}" for n in range(40)] if "leather" in q else [] for q in queries]
+
+    examples = teacher_examples(items, teacher, 3, random.Random(0))
+    assert len(asked) == 3 and all(any(q in text for text in items.texts) for q in asked)
+    assert [e.query for e in examples] == [q for q in asked if "leather" in q]
+    for example in examples:
+        assert example.split == "train" and len(example.targets) == TEACHER_DEPTH and all(t.relevant for t in example.targets)
+        gains = [t.gain for t in example.targets]
+        assert gains[0] == 1.0 and math.isclose(gains[1], 1 / math.log2(3)) and gains == sorted(gains, reverse=True)

@@ -22,19 +22,22 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from onesearch.cascade.build import Advance, BuildSettings, cascade_directory, encode_catalog
+from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog
+from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.index import build_codebook
 from onesearch.semantic_ids.codebook import CodebookConfig
-from onesearch.training.anchored import AnchoredRecipe, train_anchored
+from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, Teacher, train_anchored
 from onesearch.training.distributed import World, launch
 from onesearch.training.recipe import Recipe, run
+from onesearch.types import SearchRequest
 
 __all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
 
 console = Console(stderr=True)
+TEACHER_BATCH = 256  # pseudo-queries the cascade teacher ranks per call
 Log = Callable[[str], None]
 
 
@@ -117,10 +120,27 @@ def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: Anchored
                   advance: Advance | None = None, world: World = World(), resume: bool = False) -> dict:  # type: ignore[type-arg]
     """Build what the anchored model needs under the cascade folder ``directory`` (encoder,
     vectors, a catalog-sized codebook) unless given, then train it into ``out`` as rank
-    ``world.rank`` (``resume``: from its checkpoint); ``advance`` hears the training batches."""
+    ``world.rank`` (``resume``: from its checkpoint); ``advance`` hears the training batches.
+    With ``distill`` in the recipe the task's cascade (built if missing) is the teacher."""
     index = index or ensure_codebook(dataset, directory, encoder, log)
     spec = encoder or str((directory / "dual-encoder").resolve())
-    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume)
+    teacher = cascade_teacher(dataset, directory, encoder, log) if recipe.distill else None
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher)
+
+
+def cascade_teacher(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Teacher:
+    """The cascade of the folder ``directory`` as a distillation teacher: query texts -> each
+    one's top ``TEACHER_DEPTH`` item ids (anonymous requests, in batches)."""
+    searcher = make_searcher("cascade", build_cascade(dataset, directory, BuildSettings(encoder=encoder or "dual"), log))
+
+    def teacher(queries: list[str]) -> list[list[str]]:
+        ranked = []
+        for start in range(0, len(queries), TEACHER_BATCH):
+            hits = searcher.search([SearchRequest(q) for q in queries[start : start + TEACHER_BATCH]], TEACHER_DEPTH)
+            ranked += [[hit.item_id for hit in row] for row in hits]
+        return ranked
+
+    return teacher
 
 
 def ensure_codebook(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Path:

@@ -11,6 +11,9 @@ Test examples are never read. ``load_planned(directory, items)`` rebuilds the se
 folder and the catalog's items table. Train-time popularity is leave-one-out for the example's
 own targets at every depth (a prefix's popularity is recomputed without them). A catalog without
 logs (no train examples) learns from pseudo-queries cut from its titles (``pseudo_examples``).
+With ``distill=N`` the train split gains N pseudo-queries labelled by a ``Teacher`` (the caller's
+ranker, e.g. the cascade): each one's targets are the teacher's top ``TEACHER_DEPTH`` items with
+gain 1 / log2(rank + 1) (``teacher_examples``); popularity and next-item counts never see them.
 
 Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
 losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import time
@@ -58,14 +62,17 @@ from onesearch.training.recipe import apply_setting
 from onesearch.training.examples import pseudo_queries
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "AnchoredRecipe", "PlannedModel", "checkpoint_path", "evidence_columns", "load_planned", "node_vectors", "pseudo_examples", "train_anchored"]
+__all__ = ["KIND", "TEACHER_DEPTH", "AnchoredRecipe", "PlannedModel", "Teacher", "checkpoint_path", "evidence_columns", "load_planned", "node_vectors", "pseudo_examples",
+           "teacher_examples", "train_anchored"]
 
 KIND = "anchored-generative"
 WEIGHTS = "model.safetensors"
 LEXICAL_RANK = EVIDENCE.index("bm25_reciprocal_rank")
 FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
 PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
+TEACHER_DEPTH = 30  # a teacher-labelled pseudo-query's targets: the teacher's top items
 Log = Callable[[str], None]
+Teacher = Callable[[list[str]], list[list[str]]]  # query texts -> each one's ranked item ids, best first
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class AnchoredRecipe:
     prefix_loss: bool = True
     pair_coverage: bool = True
     log_ranks: bool = False
+    distill: int = 0
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -171,9 +179,11 @@ class _Parts:
 
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
-                   advance: Callable[[int, int], None] | None = None, world: World = World(), resume: bool = False) -> dict[str, Any]:
+                   advance: Callable[[int, int], None] | None = None, world: World = World(), resume: bool = False,
+                   teacher: Teacher | None = None) -> dict[str, Any]:
     """Train and save the model (see module docstring); returns the training summary. ``advance``
     hears (units done, units in all): each train example planned, then each batch trained.
+    ``teacher`` labels the recipe's ``distill`` pseudo-queries (required when ``distill`` > 0).
 
     Data parallel (``world.size > 1``, every rank calls this): each rank plans its shard of the
     train sample and trains on it under DDP with ``recipe.batch_size // world.size`` examples per
@@ -203,6 +213,11 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     popularity = train_popularity(items, train_examples)
     resolver = ContextResolver(dataset)
     transitions = _transitions(items, train_examples, resolver)
+    if recipe.distill:
+        if teacher is None:
+            raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")
+        log(f"labelling {recipe.distill:,} pseudo-queries with the teacher's top {TEACHER_DEPTH}")
+        train_examples = [*train_examples, *teacher_examples(items, teacher, recipe.distill, rng)]
     tree = CodeTree(codes)
     parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe, _speller(items, recipe))
     nodes = node_vectors(codebook, codes, item_vectors, tree)
@@ -420,6 +435,20 @@ def pseudo_examples(items: ItemTable, rng: random.Random, valid_share: float = 0
         for n, query in enumerate(dict.fromkeys(pseudo_queries(text, [], PSEUDO_PER_ITEM, rng))):
             (valid if split == "valid" else train).append(Example(f"pseudo-{row}-{n}", split, (Target(item, 1.0, True),), query))
     return train, valid
+
+
+def teacher_examples(items: ItemTable, teacher: Teacher, count: int, rng: random.Random) -> list[Example]:
+    """Train examples distilled from ``teacher``: one pseudo-query cut from the text of each of
+    ``count`` items drawn at random, its targets the teacher's top ``TEACHER_DEPTH`` items with
+    gain 1 / log2(rank + 1) (a query the teacher finds nothing for is dropped)."""
+    rows = rng.sample(range(len(items)), min(count, len(items)))
+    queries = [query for row in rows for query in pseudo_queries(items.texts[row], [], 1, rng)]
+    examples = []
+    for n, (query, ranked) in enumerate(zip(queries, teacher(queries))):
+        targets = tuple(Target(item, 1.0 / math.log2(rank + 2), True) for rank, item in enumerate(ranked[:TEACHER_DEPTH]))
+        if targets:
+            examples.append(Example(f"teacher-{n}", "train", targets, query))
+    return examples
 
 
 def _transitions(items: ItemTable, examples: list[Example], resolver: ContextResolver) -> Transitions | None:
