@@ -43,8 +43,11 @@ def test_pooling_takes_the_max_over_each_nodes_rows(codes):
     values = np.arange(len(codes), dtype=np.float32)[:, None]
     rows = np.array([3, 7, 11, 20])
     nodes, pooled = tree.pool_max(rows, values[rows], 0)
+    assert list(nodes) == sorted(set(tree.paths[rows, 0].tolist()))
     for node, value in zip(nodes, pooled[:, 0]):
         assert value == max(values[r, 0] for r in rows if tree.paths[r, 0] == node)
+    empty_nodes, empty = tree.pool_max(np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32), 1)
+    assert len(empty_nodes) == 0 and empty.shape == (0, 1)
     full = tree.pool_all(values, 1)
     for node in range(tree.counts[1]):
         assert full[node, 0] == values[tree.paths[:, 1] == node, 0].max()

@@ -59,10 +59,13 @@ class CodeTree:
 
     def pool_max(self, rows: np.ndarray, values: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct depth-``depth`` nodes of ``rows``, column-wise max of ``values`` per node)."""
-        nodes, inverse = np.unique(self.paths[np.asarray(rows, dtype=np.int64), depth], return_inverse=True)
-        pooled = np.full((len(nodes), values.shape[1]), -np.inf, dtype=np.float32)
-        np.maximum.at(pooled, inverse.reshape(-1), values)
-        return nodes, pooled
+        node = self.paths[np.asarray(rows, dtype=np.int64), depth]
+        if not len(node):
+            return node, np.zeros((0, values.shape[1]), dtype=np.float32)
+        order = np.argsort(node, kind="stable")
+        node = node[order]
+        starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+        return node[starts], np.maximum.reduceat(np.asarray(values, dtype=np.float32)[order], starts, axis=0)
 
     def pool_all(self, values: np.ndarray, depth: int) -> np.ndarray:
         """Column-wise max of every row's ``values`` per depth-``depth`` node (``counts[depth] x c``)."""

@@ -57,6 +57,7 @@ class Planner:
         self.popularity = np.asarray(popularity, dtype=np.float32)
         self.depth = depth
         self._bigrams = [_bigrams(bm25.tokenizer(text)) for text in items.texts]
+        self._lowered = [text.lower() for text in items.texts]
         self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
         lengths = np.log1p(np.array([len(t) for t in items.terms], dtype=np.float32))
         self._length = lengths / max(float(lengths.max()), 1.0) if len(lengths) else lengths
@@ -84,7 +85,7 @@ class Planner:
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         top = max(followers.values(), default=1.0)
-        columns["next_item"] = np.array([followers.get(int(r), 0.0) / top for r in rows], dtype=np.float32)
+        columns["next_item"] = np.array([followers.get(int(r), 0.0) / top for r in rows] if followers else np.zeros(len(rows)), dtype=np.float32)
         columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
@@ -113,7 +114,7 @@ class Planner:
             "bm25_log": np.log1p(scores[rows]) / 4.0,
             "bm25_reciprocal_rank": reciprocal_ranks(rank),
             "term_coverage": np.array([len(terms & self.items.terms[r]) / max(1, len(terms)) for r in rows], dtype=np.float32),
-            "phrase_match": np.array([bool(lowered) and lowered in self.items.texts[r].lower() for r in rows], dtype=np.float32),
+            "phrase_match": np.array([bool(lowered) and lowered in self._lowered[r] for r in rows], dtype=np.float32),
         }
 
     def _ngram_columns(self, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
@@ -124,6 +125,9 @@ class Planner:
                 "ngram_log_rank": log_ranks(rank, self.depth)}
 
     def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
+        if not profile.length:
+            return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if name.startswith("user_")}
+
         def counts(counter: dict[int, int]) -> np.ndarray:
             return np.log1p(np.array([counter.get(int(r), 0) for r in rows], dtype=np.float32)) / 3.0
 
