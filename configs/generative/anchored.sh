@@ -5,7 +5,7 @@
 #   bash configs/generative/anchored.sh TASK [VARIANT ...]        # default: base
 #   ENCODER=minilm bash configs/generative/anchored.sh amazon-industrial base
 #
-# Variants (one `--set` each on the default recipe, src/onesearch/training/anchored.py):
+# Variants (`--set`s on the default recipe, src/onesearch/training/anchored.py):
 #   base, noanchor (node vectors learned from a random start), nolexical (no lexical plan),
 #   nobehaviour (no user / next-item / popularity evidence), noprefix (ranking loss at the item
 #   depth only), untrained (epochs=0: the anchored, planned beam before any training),
@@ -14,8 +14,9 @@
 #   nodense (no dense top items in the plan), nospelling (no query spelling correction),
 #   denseevidence (the dense plan's items get the lexical and user evidence columns too),
 #   nopairs (no word-pair coverage column: the previous default), logranks (log-scaled ranks too),
-#   distill (8,000 pseudo-queries labelled by the task's cascade added to the train split),
-#   hidden64 (a 64-unit evidence MLP instead of 32).
+#   distill8k (8,000 pseudo-queries labelled by the task's cascade added to the train split),
+#   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
+#   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS.
@@ -26,7 +27,8 @@ declare -A SETTING=(
   [base]="" [noanchor]="anchored=false" [nolexical]="lexical_plan=false" [nobehaviour]="behaviour_plan=false"
   [noprefix]="prefix_loss=false" [untrained]="epochs=0" [nongrams]="ngrams=false" [nouser]="user=false"
   [querycorrection]="query_correction=true" [nodense]="dense_plan=0" [nospelling]="spelling=false" [denseevidence]="dense_evidence=true"
-  [nopairs]="pair_coverage=false" [logranks]="log_ranks=true" [distill]="distill=8000" [hidden64]="hidden=64"
+  [nopairs]="pair_coverage=false" [logranks]="log_ranks=true" [distill8k]="distill=8000" [distill]="distill=4000 examples_per_epoch=12000"
+  [hidden64]="hidden=64" [distill64]="distill=4000 examples_per_epoch=12000 hidden=64"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")
@@ -38,7 +40,7 @@ for variant in "${variants[@]}"; do
   out="runs/models/$task-anchored-$variant"
   if [[ ! -f "$out/manifest.json" ]]; then
     setting=()
-    [[ -n "${SETTING[$variant]}" ]] && setting=(--set "${SETTING[$variant]}")
+    for one in ${SETTING[$variant]}; do setting+=(--set "$one"); done
     # shellcheck disable=SC2086
     .venv/bin/onesearch train --task "$task" --out "$out" "${encoder[@]}" "${setting[@]}" ${TRAIN_ARGS:-}
   fi

@@ -217,7 +217,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")
         log(f"labelling {recipe.distill:,} pseudo-queries with the teacher's top {TEACHER_DEPTH}")
-        train_examples = [*train_examples, *teacher_examples(items, teacher, recipe.distill, rng)]
+        train_examples = [*train_examples, *teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))]
     tree = CodeTree(codes)
     parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe, _speller(items, recipe))
     nodes = node_vectors(codebook, codes, item_vectors, tree)
