@@ -17,7 +17,8 @@
 #   distill8k (8,000 pseudo-queries labelled by the task's cascade added to the train split),
 #   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
 #   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64),
-#   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs).
+#   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
+#   distill2k7 (distill2k for 7 epochs).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS.
@@ -31,6 +32,7 @@ declare -A SETTING=(
   [nopairs]="pair_coverage=false" [logranks]="log_ranks=true" [distill8k]="distill=8000" [distill]="distill=4000 examples_per_epoch=12000"
   [hidden64]="hidden=64" [distill64]="distill=4000 examples_per_epoch=12000 hidden=64"
   [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
+  [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")
