@@ -65,10 +65,14 @@ class CodeTree:
         order = np.argsort(node, kind="stable")
         node = node[order]
         starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
-        return node[starts], np.maximum.reduceat(np.asarray(values, dtype=np.float32)[order], starts, axis=0)
+        return node[starts], _segment_max(values, order, starts)
 
     def pool_all(self, values: np.ndarray, depth: int) -> np.ndarray:
         """Column-wise max of every row's ``values`` per depth-``depth`` node (``counts[depth] x c``)."""
-        pooled = np.full((self.counts[depth], values.shape[1]), -np.inf, dtype=np.float32)
-        np.maximum.at(pooled, self.paths[:, depth], values)
-        return pooled
+        return _segment_max(values, self._member_order[depth], self._member_starts[depth][:-1])
+
+
+def _segment_max(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Column-wise max of ``values[order]`` over the consecutive segments beginning at ``starts``
+    (each non-empty): sort + ``reduceat``, several times faster than ``np.maximum.at``."""
+    return np.maximum.reduceat(np.asarray(values, dtype=np.float32)[order], starts, axis=0)
