@@ -18,7 +18,7 @@
 #   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
 #   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64),
 #   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
-#   distill2k7 (distill2k for 7 epochs).
+#   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS.
@@ -33,6 +33,7 @@ declare -A SETTING=(
   [hidden64]="hidden=64" [distill64]="distill=4000 examples_per_epoch=12000 hidden=64"
   [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
   [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
+  [distillhalf]="distill=4000 examples_per_epoch=12000 distill_weight=0.5"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")

@@ -6,12 +6,13 @@ import math
 import random
 
 import pyarrow as pa
+import torch
 
 from onesearch.decoding.planned import DENSE
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.plan import EVIDENCE
 from onesearch.evidence.tokenize import Tokenizer
-from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, evidence_columns, teacher_examples
+from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, evidence_columns, listwise_loss, teacher_examples
 
 BEFORE_SWITCHES = (
     "bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank",
@@ -60,3 +61,13 @@ def test_teacher_examples_are_title_cuts_labelled_by_the_teachers_ranking_with_f
         assert example.split == "train" and len(example.targets) == TEACHER_DEPTH and all(t.relevant for t in example.targets)
         gains = [t.gain for t in example.targets]
         assert gains[0] == 1.0 and math.isclose(gains[1], 1 / math.log2(3)) and gains == sorted(gains, reverse=True)
+
+
+def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
+    scores = torch.tensor([[2.0, 0.0, float("-inf")], [0.0, 1.0, 3.0], [1.0, 1.0, 1.0]])
+    gains = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+    mask = torch.tensor([[True, True, False], [True, True, True], [True, True, True]])
+    each = [-torch.log_softmax(torch.tensor([2.0, 0.0]), 0)[0], -(0.5 * torch.log_softmax(scores[1], 0)[1:]).sum()]
+    assert torch.isclose(listwise_loss(scores, gains, mask, torch.ones(3)), (each[0] + each[1]) / 2)
+    assert torch.isclose(listwise_loss(scores, gains, mask, torch.tensor([1.0, 0.0, 7.0])), each[0] / 2)
+    assert listwise_loss(scores, torch.zeros(3, 3), mask, torch.ones(3)) == 0.0

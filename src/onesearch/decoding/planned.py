@@ -218,5 +218,4 @@ class PlannedSearcher:
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
 
     def _score(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: NodeEvidence) -> torch.Tensor:
-        features = torch.from_numpy(evidence.at(depth, nodes))
-        return self.model.score(state[depth][None], depth, torch.from_numpy(nodes)[None], features[None])[0]
+        return self.model.score_one(state[depth], depth, nodes, torch.from_numpy(evidence.at(depth, nodes)))

@@ -20,6 +20,7 @@ import numpy as np
 
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
+from onesearch.evidence.postings import Postings
 from onesearch.evidence.profile import UserProfile
 from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import Transitions
@@ -56,7 +57,8 @@ class Planner:
         self.ngrams = ngrams
         self.popularity = np.asarray(popularity, dtype=np.float32)
         self.depth = depth
-        self._bigrams = [_bigrams(bm25.tokenizer(text)) for text in items.texts]
+        self._terms = Postings.build(items.terms)
+        self._bigrams = Postings.build([_bigrams(bm25.tokenizer(text)) for text in items.texts])
         self._lowered = [text.lower() for text in items.texts]
         self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
         lengths = np.log1p(np.array([len(t) for t in items.terms], dtype=np.float32))
@@ -109,11 +111,11 @@ class Planner:
         rank = ranks_in(rows, ranked)
         return {
             "bm25_log_rank": log_ranks(rank, self.depth),
-            "bigram_coverage": np.array([len(pairs & self._bigrams[r]) / len(pairs) if pairs else 0.0 for r in rows], dtype=np.float32),
+            "bigram_coverage": self._bigrams.count(pairs, rows) / max(1, len(pairs)),
             "bm25_share": scores[rows] / max(top, 1e-6),
             "bm25_log": np.log1p(scores[rows]) / 4.0,
             "bm25_reciprocal_rank": reciprocal_ranks(rank),
-            "term_coverage": np.array([len(terms & self.items.terms[r]) / max(1, len(terms)) for r in rows], dtype=np.float32),
+            "term_coverage": self._terms.count(terms, rows) / max(1, len(terms)),
             "phrase_match": np.array([bool(lowered) and lowered in self._lowered[r] for r in rows], dtype=np.float32),
         }
 

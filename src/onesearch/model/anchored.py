@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -90,6 +91,19 @@ class AnchoredDecoder(nn.Module):
         """Scores ``B x K`` of candidate ``nodes`` (``B x K`` ids) at ``depth`` for states
         ``B x dim`` with pooled ``evidence`` (``B x K x evidence``)."""
         return self._combine(depth, torch.einsum("bd,bkd->bk", state, self.node_vectors(depth, nodes)), evidence)
+
+    def score_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: torch.Tensor) -> torch.Tensor:
+        """Scores ``K`` of the candidate ``nodes`` (``K`` ids) for one state (``dim``) with pooled
+        ``evidence`` (``K x evidence``), without gradients: the search-time path. Rows of node
+        vectors are gathered in numpy (several times cheaper than torch indexing; the product stays
+        in torch, whose threads would fight BLAS's), and when ``nodes`` hold every node of the
+        depth no rows are gathered at all."""
+        if len(self.delta[depth]):
+            dense = self.node_vectors(depth, torch.from_numpy(nodes)) @ state
+        else:
+            base: torch.Tensor = getattr(self, f"base{depth}")
+            dense = (base @ state)[nodes] if len(nodes) == len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
+        return self._combine(depth, dense, evidence)
 
     def score_all(self, state: torch.Tensor, depth: int, evidence: torch.Tensor) -> torch.Tensor:
         """Scores ``B x nodes[depth]`` of every node at ``depth`` (exhaustive scoring)."""

@@ -13,7 +13,8 @@ own targets at every depth (a prefix's popularity is recomputed without them). A
 logs (no train examples) learns from pseudo-queries cut from its titles (``pseudo_examples``).
 With ``distill=N`` the train split gains N pseudo-queries labelled by a ``Teacher`` (the caller's
 ranker, e.g. the cascade): each one's targets are the teacher's top ``TEACHER_DEPTH`` items with
-gain 1 / log2(rank + 1) (``teacher_examples``); popularity and next-item counts never see them.
+gain 1 / log2(rank + 1) (``teacher_examples``); popularity and next-item counts never see them,
+and their listwise loss is weighted by ``distill_weight`` (a real example's by 1).
 
 Folder: ``model.safetensors`` + ``manifest.json`` (model config, recipe, encoder, codebook,
 losses, valid curve) + ``codes.npy`` (full codes by catalog row) + ``item_ids.json`` +
@@ -62,7 +63,7 @@ from onesearch.training.recipe import apply_setting
 from onesearch.training.examples import pseudo_queries
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "TEACHER_DEPTH", "AnchoredRecipe", "PlannedModel", "Teacher", "checkpoint_path", "evidence_columns", "load_planned", "node_vectors", "pseudo_examples",
+__all__ = ["KIND", "TEACHER_DEPTH", "AnchoredRecipe", "PlannedModel", "Teacher", "checkpoint_path", "evidence_columns", "listwise_loss", "load_planned", "node_vectors", "pseudo_examples",
            "teacher_examples", "train_anchored"]
 
 KIND = "anchored-generative"
@@ -91,6 +92,7 @@ class AnchoredRecipe:
     pair_coverage: bool = True
     log_ranks: bool = False
     distill: int = 0
+    distill_weight: float = 1.0
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -145,6 +147,7 @@ class _Example:
     targets: np.ndarray
     gains: np.ndarray
     candidates: np.ndarray
+    weight: float = 1.0
 
 
 @dataclass
@@ -195,6 +198,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
         log, advance = (lambda _: None), None
     rng = random.Random(recipe.seed)
     torch.manual_seed(recipe.seed)
+    weights: dict[str, float] = {}
     tokenizer = Tokenizer(detect_language(dataset.items["title"].to_pylist()))
     items = ItemTable.from_items(dataset.items, tokenizer)
     codebook = SemanticIdCodebook.load(codebook_dir)
@@ -217,7 +221,8 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")
         log(f"labelling {recipe.distill:,} pseudo-queries with the teacher's top {TEACHER_DEPTH}")
-        train_examples = [*train_examples, *teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))]
+        taught = teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))
+        train_examples, weights = [*train_examples, *taught], {e.example_id: recipe.distill_weight for e in taught}
     tree = CodeTree(codes)
     parts = _Parts(items, codes, tree, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe, _speller(items, recipe))
     nodes = node_vectors(codebook, codes, item_vectors, tree)
@@ -231,7 +236,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     shard = world.shard(sample)
     log(f"planning {len(shard):,} train examples" + (f" (rank 0's shard of {len(sample):,}; {world.size} ranks)" if world.size > 1 else ""))
     work = Progress(advance, len(shard) + recipe.epochs * per_epoch)
-    train_set = _training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work)
+    train_set = _training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work, weights)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe))
@@ -400,8 +405,9 @@ class Progress:
 
 
 def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray,
-                  rng: random.Random, work: Progress | None = None) -> list[_Example]:
-    """Plan, targets and candidates of every example with a positive gain."""
+                  rng: random.Random, work: Progress | None = None, weights: dict[str, float] | None = None) -> list[_Example]:
+    """Plan, targets and candidates of every example with a positive gain; ``weights`` holds the
+    loss weight of the examples whose weight is not 1 (by example id)."""
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
     dense = _dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
@@ -421,7 +427,8 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         plan = selected(plan, columns)
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
         candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
-        out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates))
+        weight = (weights or {}).get(example.example_id, 1.0)
+        out.append(_Example(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates, weight))
     return out
 
 
@@ -577,7 +584,9 @@ def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimize
 
 
 def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> torch.Tensor:
-    """Listwise softmax cross-entropy against gain-proportional targets, summed over depths."""
+    """Listwise softmax cross-entropy against gain-proportional targets, each example's weighted
+    by its ``weight``, averaged over the batch and summed over depths."""
+    weight = torch.tensor([e.weight for e in batch], dtype=torch.float32)
     query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
     user = user_vectors([e.history for e in batch], item_vectors) if model.config.user else None
     states = model.states(query, user)
@@ -607,12 +616,19 @@ def _batch_loss(model: AnchoredDecoder, batch: list[_Example], parts: _Parts, st
             scores = model.score_all(states[:, depth], depth, features_t)
         else:
             scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
-        has = gain_t.sum(1) > 0
-        target = gain_t[has] / gain_t[has].sum(1, keepdim=True)
-        log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)
-        loss = -(target * log_p).sum(1).mean() if has.any() else torch.zeros(())
-        total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * loss
+        total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * listwise_loss(scores, gain_t, mask, weight)
     return total
+
+
+def listwise_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean over the rows with a positive gain of ``weight`` times the softmax cross-entropy of
+    ``scores`` (``B x K``, -inf where ``mask`` is False) against the gain-proportional target."""
+    has = gains.sum(1) > 0
+    if not has.any():
+        return torch.zeros(())
+    target = gains[has] / gains[has].sum(1, keepdim=True)
+    log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)
+    return -(weight[has] * (target * log_p).sum(1)).mean()
 
 
 def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets: np.ndarray, parts: _Parts) -> None:

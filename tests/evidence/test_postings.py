@@ -1,0 +1,23 @@
+import random
+
+import numpy as np
+
+from onesearch.evidence.postings import Postings
+
+
+def test_count_equals_the_set_intersection_size_for_every_row():
+    rng = random.Random(3)
+    vocabulary = [f"w{i}" for i in range(30)] + [("a", "b"), ("b", "c")]
+    rows = [frozenset(rng.sample(vocabulary, rng.randrange(0, 8))) for _ in range(200)]
+    postings = Postings.build(rows)
+    for _ in range(20):
+        keys = rng.sample(vocabulary, 4) + ["never-seen"]
+        wanted = rng.sample(range(len(rows)), 50)
+        expected = [len(set(keys) & rows[r]) for r in wanted]
+        assert postings.count(keys, np.array(wanted)).tolist() == expected
+
+
+def test_a_repeated_key_counts_once_and_no_rows_give_an_empty_array():
+    postings = Postings.build([["x", "x", "y"], ["y"], []])
+    assert postings.count(["x", "x"], np.array([0, 1, 2])).tolist() == [1.0, 0.0, 0.0]
+    assert postings.count(["x"], np.array([], dtype=np.int64)).shape == (0,)
