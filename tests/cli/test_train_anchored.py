@@ -77,22 +77,25 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_to_the_same_weights(anch
     from onesearch.training import anchored as training
 
     tmp, common, _ = anchored
-    options = ["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40"]
+    options = ["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40", "--set", "ema=0.5"]
+
+    def scores(*values):  # valid scores that rise every epoch, so the last epoch's (averaged) weights are saved
+        queue = list(values)
+
+        def score(*_):
+            value = queue.pop(0)
+            if value is None:
+                raise RuntimeError("interrupted")
+            return value
+        return score
+
+    monkeypatch.setattr(training, "_valid_ndcg", scores(0.1, 0.2, 0.3))
     assert cli_module([*options, "--out", str(tmp_path / "whole")])[0] == 0
-    scored = training._valid_ndcg
-    calls = []
-
-    def interrupted(*args):
-        calls.append(1)
-        if len(calls) == 3:  # epoch 0, epoch 1, then stop during epoch 2's scoring
-            raise RuntimeError("interrupted")
-        return scored(*args)
-
-    monkeypatch.setattr(training, "_valid_ndcg", interrupted)
+    monkeypatch.setattr(training, "_valid_ndcg", scores(0.1, 0.2, None))  # stop during epoch 2's scoring
     with pytest.raises(RuntimeError, match="interrupted"):
         cli_module([*options, "--out", str(tmp_path / "cut")])
     assert (tmp_path / "cut.checkpoint.pt").is_file() and not (tmp_path / "cut").exists()
-    monkeypatch.setattr(training, "_valid_ndcg", scored)
+    monkeypatch.setattr(training, "_valid_ndcg", scores(0.3))
     code, _, err = cli_module([*options, "--out", str(tmp_path / "cut"), "--resume"])
     assert code == 0 and "resuming after epoch 1" in err, err
     whole, resumed = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
