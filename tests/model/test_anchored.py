@@ -14,7 +14,7 @@ def test_the_search_time_score_equals_the_batched_training_score(learn_nodes):
         torch.nn.init.normal_(parameter)  # every correction non-zero, so each term is checked
     state = torch.randn(8)
     with torch.no_grad():
-        for depth, nodes in ((0, np.array([2, 0, 3, 1])), (1, np.array([7, 3, 11])), (1, np.random.default_rng(0).permutation(12))):
+        for depth, nodes in ((0, np.array([2, 0, 3, 1])), (1, np.array([7, 3, 11])), (1, np.array([11, 0, 4, 2, 8, 6, 10])), (1, np.random.default_rng(0).permutation(12))):
             evidence = torch.randn(len(nodes), 3)
             batched = model.score(state[None], depth, torch.from_numpy(nodes)[None], evidence[None])[0]
             torch.testing.assert_close(model.score_one(state, depth, nodes, evidence), batched)

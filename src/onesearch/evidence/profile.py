@@ -37,7 +37,9 @@ class UserProfile:
         brands = Counter(int(items.brand[row]) for row in rows if items.brand[row] >= 0)
         by_type: dict[InteractionType, Counter[int]] = {}
         for row, kind in events:
-            by_type.setdefault(kind, Counter())[row] += 1
+            if kind not in by_type:
+                by_type[kind] = Counter()
+            by_type[kind][row] += 1
         return cls(len(rows), Counter(rows), last_seen, leaves, brands, by_type)
 
     def recency(self, row: int) -> float:

@@ -96,13 +96,13 @@ class AnchoredDecoder(nn.Module):
         """Scores ``K`` of the candidate ``nodes`` (``K`` ids) for one state (``dim``) with pooled
         ``evidence`` (``K x evidence``), without gradients: the search-time path. Rows of node
         vectors are gathered in numpy (several times cheaper than torch indexing; the product stays
-        in torch, whose threads would fight BLAS's), and when ``nodes`` hold every node of the
-        depth no rows are gathered at all."""
+        in torch, whose threads would fight BLAS's), and when ``nodes`` hold half the nodes of
+        the depth or more, no rows are gathered: every node is scored and the candidates picked."""
         if len(self.delta[depth]):
             dense = self.node_vectors(depth, torch.from_numpy(nodes)) @ state
         else:
             base: torch.Tensor = getattr(self, f"base{depth}")
-            dense = (base @ state)[nodes] if len(nodes) == len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
+            dense = (base @ state)[nodes] if 2 * len(nodes) >= len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
         return self._combine(depth, dense, evidence)
 
     def score_all(self, state: torch.Tensor, depth: int, evidence: torch.Tensor) -> torch.Tensor:
