@@ -18,9 +18,7 @@
 #   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
 #   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64),
 #   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
-#   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5),
-#   ema (valid scoring and the saved weights use a moving average of the parameters, decay 0.99 per step),
-#   distill2kema (distill2k with ema), distill2k7ema (distill2k7 with ema).
+#   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5).
 # Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS.
@@ -36,8 +34,6 @@ declare -A SETTING=(
   [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
   [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
   [distillhalf]="distill=4000 examples_per_epoch=12000 distill_weight=0.5"
-  [ema]="ema=0.99" [distill2kema]="distill=2000 examples_per_epoch=10000 ema=0.99"
-  [distill2k7ema]="distill=2000 examples_per_epoch=10000 epochs=7 ema=0.99"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")

@@ -12,7 +12,7 @@ from onesearch.decoding.planned import DENSE
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.plan import EVIDENCE
 from onesearch.evidence.tokenize import Tokenizer
-from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, ParameterAverage, evidence_columns, listwise_loss, teacher_examples
+from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, evidence_columns, listwise_loss, teacher_examples
 
 BEFORE_SWITCHES = (
     "bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank",
@@ -72,14 +72,3 @@ def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
     assert torch.isclose(listwise_loss(scores, gains, mask, torch.tensor([1.0, 0.0, 7.0])), each[0] / 2)
     assert listwise_loss(scores, torch.zeros(3, 3), mask, torch.ones(3)) == 0.0
 
-
-def test_the_parameter_average_follows_the_steps_and_is_swapped_in_only_inside_its_block():
-    model = torch.nn.Linear(2, 1, bias=False)
-    torch.nn.init.zeros_(model.weight)
-    average = ParameterAverage(model, decay=0.75)
-    with torch.no_grad():
-        model.weight.fill_(4.0)
-    average.update(model)  # 0.75 * 0 + 0.25 * 4
-    with average.swapped(model):
-        assert model.weight.tolist() == [[1.0, 1.0]]
-    assert model.weight.tolist() == [[4.0, 4.0]]

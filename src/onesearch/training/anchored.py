@@ -31,8 +31,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ from onesearch.training.recipe import apply_setting
 from onesearch.training.examples import pseudo_queries
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["KIND", "TEACHER_DEPTH", "AnchoredRecipe", "ParameterAverage", "PlannedModel", "Teacher", "checkpoint_path", "evidence_columns", "listwise_loss", "load_planned", "node_vectors", "pseudo_examples",
+__all__ = ["KIND", "TEACHER_DEPTH", "AnchoredRecipe", "PlannedModel", "Teacher", "checkpoint_path", "evidence_columns", "listwise_loss", "load_planned", "node_vectors", "pseudo_examples",
            "teacher_examples", "train_anchored"]
 
 KIND = "anchored-generative"
@@ -94,7 +93,6 @@ class AnchoredRecipe:
     log_ranks: bool = False
     distill: int = 0
     distill_weight: float = 1.0
-    ema: float = 0.0
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -513,8 +511,7 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, item_
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0, foreach=True)
     static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
     loss_of = world.wrap(_RankingLoss(model, parts, static_nodes, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))))
-    ema = ParameterAverage(model, recipe.ema) if recipe.ema else None
-    done, best, best_state, history = _restored(run, model, optimizer, recipe, log, ema)
+    done, best, best_state, history = _restored(run, model, optimizer, recipe, log)
     if done == 0:
         best = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
@@ -532,53 +529,21 @@ def _fit(model: AnchoredDecoder, train_set: list[_Example], parts: _Parts, item_
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            if ema is not None:
-                ema.update(model)
             losses.append(float(loss.detach()))
             if work is not None:
                 work.step()
         model.eval()
-        with ema.swapped(model) if ema is not None else nullcontext():
-            ndcg = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
-            if ndcg > best:
-                best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
+        ndcg = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
         log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(losses) * recipe.batch_size / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
+        if ndcg > best:
+            best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
         if world.main:
             _checkpoint(run, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best": best, "best_state": best_state,
-                              "history": history, "recipe": recipe.fingerprint(), "workers": world.size, "ema": None if ema is None else ema.average})
+                              "history": history, "recipe": recipe.fingerprint(), "workers": world.size})
     model.load_state_dict(best_state)
     model.eval()
     return history
-
-
-class ParameterAverage:
-    """Exponential moving average of a model's trainable parameters, updated after every step
-    (``average = decay * average + (1 - decay) * parameter``); ``swapped(model)`` puts the
-    average in place of the parameters for a block (valid scoring, keeping the best state)."""
-
-    def __init__(self, model: torch.nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.average = {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
-
-    def update(self, model: torch.nn.Module) -> None:
-        with torch.no_grad():
-            for name, p in model.named_parameters():
-                if name in self.average:
-                    self.average[name].lerp_(p, 1.0 - self.decay)
-
-    @contextmanager
-    def swapped(self, model: torch.nn.Module) -> Iterator[None]:
-        parameters = dict(model.named_parameters())
-        kept = {name: parameters[name].detach().clone() for name in self.average}
-        with torch.no_grad():
-            for name, value in self.average.items():
-                parameters[name].copy_(value)
-            try:
-                yield
-            finally:
-                for name, value in kept.items():
-                    parameters[name].copy_(value)
 
 
 def _epoch_batches(order: list[int], recipe: AnchoredRecipe, run: _Run) -> list[list[int]]:
@@ -601,7 +566,7 @@ def _checkpoint(run: _Run, state: dict[str, Any]) -> None:
 
 
 def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimizer, recipe: AnchoredRecipe,
-              log: Log, ema: ParameterAverage | None = None) -> tuple[int, float, dict[str, torch.Tensor], list[dict[str, float]]]:
+              log: Log) -> tuple[int, float, dict[str, torch.Tensor], list[dict[str, float]]]:
     """(epochs done, best valid score, best state, history) from the checkpoint when resuming;
     (0, ...) otherwise. A checkpoint of another recipe or world size is one clear error."""
     if not run.resume or not run.checkpoint.is_file():
@@ -614,8 +579,6 @@ def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimize
                         f"{recipe.fingerprint()} on {run.world.size}: resume with the same settings, or delete it", path=run.checkpoint)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    if ema is not None:
-        ema.average = state["ema"]
     log(f"resuming after epoch {state['epoch']} from {run.checkpoint}")
     return int(state["epoch"]), float(state["best"]), state["best_state"], list(state["history"])
 
