@@ -101,3 +101,19 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_to_the_same_weights(anch
     whole, resumed = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
     assert all(torch.equal(whole[k], resumed[k]) for k in whole)
     assert read_manifest(tmp_path / "cut")["history"] == read_manifest(tmp_path / "whole")["history"]
+
+
+def test_a_model_with_a_recipe_field_this_version_lacks_is_one_clear_error(anchored, tmp_path):
+    import shutil
+
+    from onesearch.errors import DataError
+    from onesearch.training.anchored import PlannedModel
+
+    tmp, _, summary = anchored
+    model = tmp_path / "future"
+    shutil.copytree(tmp / "cache" / summary["model"].split("/cache/")[1], model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["config"]["recipe"]["ema"] = 0.99
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="recipe field\\(s\\) ema that this version lacks"):
+        PlannedModel(model)

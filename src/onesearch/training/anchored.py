@@ -282,7 +282,11 @@ class PlannedModel:
         manifest = read_manifest(directory, kind=KIND)
         if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
             raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
-        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, **manifest["config"]["recipe"]})  # older models lack the switches
+        saved = manifest["config"]["recipe"]
+        unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
+        if unknown:
+            raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
+        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, **saved})  # older models lack the switches
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != _evidence_width(self.recipe):
