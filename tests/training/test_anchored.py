@@ -71,4 +71,3 @@ def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
     assert torch.isclose(listwise_loss(scores, gains, mask, torch.ones(3)), (each[0] + each[1]) / 2)
     assert torch.isclose(listwise_loss(scores, gains, mask, torch.tensor([1.0, 0.0, 7.0])), each[0] / 2)
     assert listwise_loss(scores, torch.zeros(3, 3), mask, torch.ones(3)) == 0.0
-

@@ -77,7 +77,7 @@ def candidate_features(
         "item_terms": np.array([len(items.terms[r]) for r in rows], dtype=np.float32),
         "phrase_match": np.array([bool(lowered) and lowered in items.texts[r].lower() for r in rows], dtype=np.float32),
         "user_history_length": np.full(len(rows), profile.length, dtype=np.float32),
-        "user_item_recency": np.array([profile.recency(int(r)) for r in rows], dtype=np.float32),
+        "user_item_recency": profile.recencies(rows),
         "user_leaf_share": np.array([profile.leaves.get(int(items.leaf[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
         "user_brand_share": np.array([profile.brands.get(int(items.brand[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
         "history_rank": channels.history_rank,

@@ -13,7 +13,7 @@ about [0, 1] (logs of counts), so a model can read them raw.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.postings import Postings
-from onesearch.evidence.profile import UserProfile
+from onesearch.evidence.profile import UserProfile, lookup
 from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import Transitions
 from onesearch.types import InteractionType, SearchRequest
@@ -87,7 +87,7 @@ class Planner:
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         top = max(followers.values(), default=1.0)
-        columns["next_item"] = (_lookup(followers, rows) / top).astype(np.float32)
+        columns["next_item"] = (lookup(followers, rows) / top).astype(np.float32)
         columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
@@ -131,31 +131,16 @@ class Planner:
             return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if name.startswith("user_")}
 
         def counts(counter: dict[int, int]) -> np.ndarray:
-            return np.log1p(_lookup(counter, rows).astype(np.float32)) / 3.0
+            return np.log1p(lookup(counter, rows).astype(np.float32)) / 3.0
 
         length = max(1, profile.length)
-        position = _lookup(profile.last_seen, rows, default=np.nan)
         return {
             "user_count": counts(profile.items),
-            "user_recency": np.where(np.isnan(position), 0.0, 1.0 / (profile.length - np.nan_to_num(position))).astype(np.float32),
+            "user_recency": profile.recencies(rows),
             **{f"user_{kind.value}": counts(profile.by_type.get(kind, {})) for kind in _TYPES},
-            "user_leaf_share": _lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
-            "user_brand_share": _lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
+            "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
+            "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
-
-
-def _lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
-    """``mapping[k]`` for each of the integer ``keys`` (``default`` where absent), as float64,
-    vectorized: a user's counters are small, the planned rows many."""
-    keys = np.asarray(keys, dtype=np.int64)
-    if not mapping:
-        return np.full(len(keys), default, dtype=np.float64)
-    known = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
-    values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
-    order = np.argsort(known)
-    known, values = known[order], values[order]
-    index = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    return np.where(known[index] == keys, values[index], default)
 
 
 def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:

@@ -1,19 +1,23 @@
 """``UserProfile``: counts over one request's user history, by item row, type, leaf and brand.
 
 Contract: ``UserProfile.of(request, items)`` reads only the request's own history (what a searcher
-may know at query time); item events whose item is not in ``items`` are skipped. ``recency(row)``
-is 1 / (events since the item was last touched), 0 for untouched items.
+may know at query time); item events whose item is not in ``items`` are skipped. ``recencies(rows)``
+is 1 / (events since the item was last touched), 0 for untouched items. ``lookup(mapping, keys)``
+reads a counter for many integer keys at once (the profile's counters are small, the rows many).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from onesearch.evidence.items import ItemTable
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["UserProfile"]
+__all__ = ["UserProfile", "lookup"]
 
 
 @dataclass
@@ -42,7 +46,22 @@ class UserProfile:
             by_type[kind][row] += 1
         return cls(len(rows), Counter(rows), last_seen, leaves, brands, by_type)
 
-    def recency(self, row: int) -> float:
-        """1 / (events since ``row`` was last touched); 0 when never."""
-        position = self.last_seen.get(row)
-        return 0.0 if position is None else 1.0 / (self.length - position)
+    def recencies(self, rows: np.ndarray) -> np.ndarray:
+        """Per row: 1 / (events since it was last touched); 0 when never (float32)."""
+        if not self.last_seen:
+            return np.zeros(len(rows), dtype=np.float32)
+        position = lookup(self.last_seen, rows, default=np.nan)
+        return np.where(np.isnan(position), 0.0, 1.0 / (self.length - np.nan_to_num(position))).astype(np.float32)
+
+
+def lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
+    """``mapping[k]`` for each of the integer ``keys`` (``default`` where absent), as float64."""
+    keys = np.asarray(keys, dtype=np.int64)
+    if not mapping:
+        return np.full(len(keys), default, dtype=np.float64)
+    known = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+    values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
+    order = np.argsort(known)
+    known, values = known[order], values[order]
+    index = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return np.where(known[index] == keys, values[index], default)
