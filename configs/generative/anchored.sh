@@ -18,10 +18,13 @@
 #   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
 #   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64),
 #   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
-#   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5).
-# Models land in runs/models/TASK-anchored-VARIANT; the report in runs/eval/TASK-test-anchored.
+#   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5),
+#   rn64 (64 random negatives per example instead of 1,000: the previous default), rn3k (3,000 of them),
+#   seed1 (the default recipe with another seed).
+# Models land in runs/models/TASK-anchored-VARIANT$SUFFIX; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
-# options (e.g. --set epochs=6) in TRAIN_ARGS.
+# options (e.g. --set epochs=6) in TRAIN_ARGS; SUFFIX (e.g. -rn64) ends the model
+# folders' names, so models trained with other TRAIN_ARGS do not reuse (or get reused as) the default's.
 set -euo pipefail
 task=${1:?usage: anchored.sh TASK [VARIANT ...]}
 shift
@@ -34,6 +37,7 @@ declare -A SETTING=(
   [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
   [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
   [distillhalf]="distill=4000 examples_per_epoch=12000 distill_weight=0.5"
+  [rn64]="random_negatives=64" [rn3k]="random_negatives=3000" [seed1]="seed=1"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")
@@ -42,7 +46,7 @@ variants=("${@:-base}")
 searchers=()
 for variant in "${variants[@]}"; do
   [[ -v SETTING[$variant] ]] || { echo "unknown variant $variant" >&2; exit 2; }
-  out="runs/models/$task-anchored-$variant"
+  out="runs/models/$task-anchored-$variant${SUFFIX:-}"
   if [[ ! -f "$out/manifest.json" ]]; then
     setting=()
     for one in ${SETTING[$variant]}; do setting+=(--set "$one"); done

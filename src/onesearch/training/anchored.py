@@ -101,7 +101,7 @@ class AnchoredRecipe:
     examples_per_epoch: int = 8_000
     max_train_examples: int = 24_000
     dense_negatives: int = 100
-    random_negatives: int = 64
+    random_negatives: int = 1_000
     dense_plan: int = 300
     dense_evidence: bool = False
     prefix_weight: float = 0.5
