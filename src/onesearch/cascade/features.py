@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from onesearch.evidence.items import ItemTable
-from onesearch.evidence.profile import UserProfile
+from onesearch.evidence.profile import UserProfile, lookup
 from onesearch.types import SearchRequest
 
 __all__ = ["FEATURES", "PRERANK_FEATURES", "Channels", "candidate_features"]
@@ -69,7 +69,7 @@ def candidate_features(
         "dense": channels.dense,
         "rrf": channels.rrf,
         "log_popularity": np.log1p(np.maximum(pop, 0.0)),
-        "user_item_count": np.array([profile.items.get(int(r), 0) for r in rows], dtype=np.float32),
+        "user_item_count": lookup(profile.items, rows).astype(np.float32),
         "bm25_rank": channels.bm25_rank,
         "dense_rank": channels.dense_rank,
         "query_terms": np.full(len(rows), len(query_terms), dtype=np.float32),
@@ -78,8 +78,8 @@ def candidate_features(
         "phrase_match": np.array([bool(lowered) and lowered in items.texts[r].lower() for r in rows], dtype=np.float32),
         "user_history_length": np.full(len(rows), profile.length, dtype=np.float32),
         "user_item_recency": profile.recencies(rows),
-        "user_leaf_share": np.array([profile.leaves.get(int(items.leaf[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
-        "user_brand_share": np.array([profile.brands.get(int(items.brand[r]), 0) for r in rows], dtype=np.float32) / max(1, profile.length),
+        "user_leaf_share": lookup(profile.leaves, items.leaf[rows]).astype(np.float32) / max(1, profile.length),
+        "user_brand_share": lookup(profile.brands, items.brand[rows]).astype(np.float32) / max(1, profile.length),
         "history_rank": channels.history_rank,
     }
     return np.stack([np.asarray(columns[name], dtype=np.float32) for name in FEATURES], axis=1)
