@@ -117,3 +117,10 @@ def test_the_dense_plan_joins_the_lexical_plan_with_fused_ranks():
     expected = [1 / 61, 1 / 61 + 1 / 62, 1 / 62]
     assert np.allclose(joined.features[:, -1], np.array(expected) * 30.0)
     assert joined.features[2, :FEATURES].tolist() == [0.0] * FEATURES
+
+
+def test_the_dense_plan_rows_are_the_exact_dense_top_items(parts):
+    _, _, vectors, _, _, queries, _ = parts
+    found = _searcher(parts, dense_depth=30).dense_top(torch.from_numpy(queries))
+    exact = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :30]
+    assert all(set(f) == set(e) for f, e in zip(found.tolist(), exact.tolist()))

@@ -13,12 +13,15 @@ best children of the nodes it kept (scored by the model from its state and the n
 evidence; a node's score is not summed over depths, since each depth's score already estimates
 its best item) and the last depth's items leave in score order — no stage after it. With
 ``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates).
-Every hit is a real item; at most ``beam`` items come back from the beam.
+Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
+come from ``DenseTop`` (an 8-bit scan refined exactly); a batch of one request runs everything
+after the query encoder on one thread (``one_thread``), since its products are too small to split.
 """
 
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from dataclasses import replace
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
@@ -26,6 +29,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from onesearch.decoding.dense import DenseTop, one_thread
 from onesearch.decoding.tree import CodeTree
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
@@ -150,22 +154,28 @@ class PlannedSearcher:
         self.rewrite = rewrite
         self.columns = columns
         self.allowed: list[np.ndarray] | None = None
+        self._dense: DenseTop | None = None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         if self.rewrite is not None:
             requests = [replace(r, query=self.rewrite(r.query)) for r in requests]
         with torch.no_grad():
             query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
-            states = self.states(requests, query)
-            dense = self.dense_top(query)
-            out = []
-            for i, request in enumerate(requests):
-                plan = self.planner(request, None if dense is None else dense[i])
-                if dense is not None:
-                    plan = dense_plan(plan, dense[i], self.lexical_rank)
-                evidence = NodeEvidence(self.tree, self.static_nodes, selected(plan, self.columns))
-                rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
-                out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
+            with one_thread() if len(requests) == 1 else nullcontext():
+                return self._generate(requests, query, k)
+
+    def _generate(self, requests: Sequence[SearchRequest], query: torch.Tensor, k: int) -> list[list[Hit]]:
+        """Hits of the encoded ``requests``: plan, pooled evidence, then the beam (or exhaustive scoring)."""
+        states = self.states(requests, query)
+        dense = self.dense_top(query)
+        out = []
+        for i, request in enumerate(requests):
+            plan = self.planner(request, None if dense is None else dense[i])
+            if dense is not None:
+                plan = dense_plan(plan, dense[i], self.lexical_rank)
+            evidence = NodeEvidence(self.tree, self.static_nodes, selected(plan, self.columns))
+            rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
+            out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
         return out
 
     def states(self, requests: Sequence[SearchRequest], query: torch.Tensor) -> torch.Tensor:
@@ -176,12 +186,13 @@ class PlannedSearcher:
 
     def dense_top(self, query: torch.Tensor) -> np.ndarray | None:
         """Catalog rows of the ``dense_depth`` best items by the query's inner product with the
-        items' anchored vectors (None when the plan has no dense part)."""
+        items' anchored vectors (None when the plan has no dense part); the index over those
+        vectors (which training never changes) is built on first use."""
         if not self.dense_depth:
             return None
-        scores = query @ self.model.item_vectors().T
-        leaves = torch.topk(scores, min(self.dense_depth, scores.shape[1]), dim=1).indices.numpy()
-        return self.tree.item_of_leaf[leaves]
+        if self._dense is None:
+            self._dense = DenseTop(self.model.item_vectors().numpy())
+        return self.tree.item_of_leaf[self._dense.top(query.numpy(), self.dense_depth)]
 
     def restricted(self, item_ids: Collection[str]) -> PlannedSearcher:
         """This searcher generating only ``item_ids`` (a filter); needs one known item."""
