@@ -1,7 +1,9 @@
 """Each cascade stage as a ``Searcher``: ``bm25``, ``dense``, ``fusion`` and ``cascade``.
 
 Contract: every searcher answers ``search(requests, k)`` with at most ``k`` distinct catalog
-items per request, best first; ``bm25`` returns only items sharing a term with the query.
+items per request, best first; ``bm25`` returns only items sharing a term with the query. The
+cascade runs everything after its query encoder under the shared batch-1 thread policy
+(``threads.for_batch``), as the generative searcher does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import reciprocal_rank_fusion
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
+from onesearch.threads import for_batch
 from onesearch.types import Hit, SearchRequest, Searcher
 
 __all__ = ["SEARCHERS", "Bm25Searcher", "CascadeSearcher", "DenseSearcher", "FusionSearcher", "make_searcher"]
@@ -75,11 +78,13 @@ class CascadeSearcher(_Stage):
     name = "cascade"
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
+        vectors = self.cascade.encode_queries(requests)
         out = []
-        for request, channels in zip(requests, self.cascade.recall(requests)):
-            order, scores = self.cascade.cascade_order(self.cascade.features(request, channels))
-            rows = channels.rows[order[:k]]
-            out.append([Hit(self.cascade.items.ids[r], float(s)) for r, s in zip(rows, scores[:k])])
+        with for_batch(len(requests)):
+            for request, channels in zip(requests, self.cascade.recall(requests, vectors)):
+                order, scores = self.cascade.cascade_order(self.cascade.features(request, channels))
+                rows = channels.rows[order[:k]]
+                out.append([Hit(self.cascade.items.ids[r], float(s)) for r, s in zip(rows, scores[:k])])
         return out
 
 

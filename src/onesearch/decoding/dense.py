@@ -1,23 +1,24 @@
 """``DenseTop``: the best rows of a fixed matrix by inner product with query vectors, for the plan.
 
 Contract: built from an ``n x dim`` float matrix (row i = vector i); ``top(queries, k)`` returns
-the ``B x min(k, n)`` row ids of each query's best rows, best first. The scan reads 8-bit
-scalar-quantized rows (FAISS ``IndexScalarQuantizer``, a quarter of float32's memory traffic,
-which is what a batch-1 scan over tens of thousands of rows is bound by) and the
-``refine`` x ``k`` best of them are re-scored exactly (``IndexRefineFlat``), so the returned
-rows and their order are the exact ones up to rows the 8-bit scan placed below that depth.
-``one_thread()`` scopes batch-1 work to one PyTorch and one FAISS thread.
+the ``B x min(k, n)`` row ids of each query's best rows, best first. A batch-1 scan over tens of
+thousands of rows is bound by memory traffic, so from ``EXACT_BELOW`` rows on the scan reads the
+rows 8-bit scalar-quantized (a quarter of float32's bytes; FAISS ``SQ8``), projected first on
+the fewest principal axes (a multiple of 16) that hold ``VARIANCE`` of the rows' variance when those are at most
+three quarters of the dimensions (``PCA,SQ8``), and the ``refine`` x ``k`` best of them are
+re-scored exactly (``IndexRefineFlat``): the returned rows and their order are exact up to rows
+the cheap scan placed below that depth. Smaller matrices are scanned exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import faiss
 import numpy as np
 
-__all__ = ["DenseTop", "one_thread"]
+__all__ = ["EXACT_BELOW", "DenseTop"]
+
+EXACT_BELOW = 4096  # rows under which the scan is exact
+VARIANCE = 0.95  # share of the rows' variance the projected scan keeps
 
 
 class DenseTop:
@@ -25,11 +26,15 @@ class DenseTop:
 
     def __init__(self, vectors: np.ndarray, refine: int = 2) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.rows = len(vectors)
-        self._index = faiss.IndexRefineFlat(faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT))
-        self._index.train(vectors)
+        self.rows, dim = vectors.shape
+        if self.rows < EXACT_BELOW:
+            self._index = faiss.IndexFlatIP(dim)
+        else:
+            scan = faiss.index_factory(dim, _scan_factory(vectors), faiss.METRIC_INNER_PRODUCT)
+            self._index = faiss.IndexRefineFlat(scan)
+            self._index.k_factor = float(refine)
+            self._index.train(vectors)
         self._index.add(vectors)
-        self._index.k_factor = float(refine)
 
     def top(self, queries: np.ndarray, k: int) -> np.ndarray:
         """Row ids ``B x min(k, n)`` of each query's best rows, best first."""
@@ -37,18 +42,9 @@ class DenseTop:
         return self._index.search(queries, min(k, self.rows))[1]
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block with one PyTorch and one FAISS thread, restoring both counts after: for
-    batch-1 work too small to split (FAISS splits a search by query, and PyTorch's threads
-    cost more than they save on the beam's small products; waiting threads burn CPU too)."""
-    import torch
-
-    torch_threads, faiss_threads = torch.get_num_threads(), faiss.omp_get_max_threads()
-    torch.set_num_threads(1)
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(torch_threads)
-        faiss.omp_set_num_threads(faiss_threads)
+def _scan_factory(vectors: np.ndarray) -> str:
+    """The FAISS factory string of the cheap scan over ``vectors`` (see module docstring)."""
+    centred = vectors - vectors.mean(axis=0)
+    spectrum = np.linalg.eigvalsh(centred.T @ centred)[::-1]
+    axes = -(-(int(np.searchsorted(np.cumsum(spectrum) / spectrum.sum(), VARIANCE)) + 1) // 16) * 16  # FAISS's SIMD scan wants whole 16s
+    return f"PCA{axes},SQ8" if 4 * axes <= 3 * vectors.shape[1] else "SQ8"

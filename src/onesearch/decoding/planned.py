@@ -14,14 +14,13 @@ evidence; a node's score is not summed over depths, since each depth's score alr
 its best item) and the last depth's items leave in score order — no stage after it. With
 ``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates).
 Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
-come from ``DenseTop`` (an 8-bit scan refined exactly); a batch of one request runs everything
-after the query encoder on one thread (``one_thread``), since its products are too small to split.
+come from ``DenseTop`` (a cheap scan refined exactly); everything after the query encoder runs
+under the shared batch-1 thread policy (``threads.for_batch``).
 """
 
 from __future__ import annotations
 
 import copy
-from contextlib import nullcontext
 from dataclasses import replace
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
@@ -29,10 +28,11 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from onesearch.decoding.dense import DenseTop, one_thread
+from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.tree import CodeTree
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
+from onesearch.threads import for_batch
 from onesearch.types import Hit, SearchRequest
 
 __all__ = ["DENSE", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "user_vectors"]
@@ -161,7 +161,7 @@ class PlannedSearcher:
             requests = [replace(r, query=self.rewrite(r.query)) for r in requests]
         with torch.no_grad():
             query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
-            with one_thread() if len(requests) == 1 else nullcontext():
+            with for_batch(len(requests)):
                 return self._generate(requests, query, k)
 
     def _generate(self, requests: Sequence[SearchRequest], query: torch.Tensor, k: int) -> list[list[Hit]]:
