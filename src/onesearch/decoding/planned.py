@@ -14,7 +14,9 @@ evidence; a node's score is not summed over depths, since each depth's score alr
 its best item) and the last depth's items leave in score order — no stage after it. With
 ``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates).
 Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
-come from ``DenseTop`` (a cheap scan refined exactly); everything after the query encoder runs
+come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
+parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
+small table instead of every child's vector; everything after the query encoder runs
 under the shared batch-1 thread policy (``threads.for_batch``).
 """
 
@@ -28,6 +30,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from onesearch.decoding.codewords import SharedCodewords
 from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.tree import CodeTree
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
@@ -155,6 +158,7 @@ class PlannedSearcher:
         self.columns = columns
         self.allowed: list[np.ndarray] | None = None
         self._dense: DenseTop | None = None
+        self.codewords = [None, *(_shared_codewords(model, self.tree, np.asarray(full_codes), d) for d in range(1, self.tree.depth))]
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         if self.rewrite is not None:
@@ -208,13 +212,16 @@ class PlannedSearcher:
         nodes = np.zeros(1, dtype=np.int64)
         scores = torch.zeros(0)
         for depth in range(self.tree.depth):
-            _, nodes = self.tree.children(nodes, depth)
+            owners, children = self.tree.children(nodes, depth)
             if self.allowed is not None:
-                nodes = nodes[self.allowed[depth][nodes]]
-            scores = self._score(state, depth, nodes, evidence)
-            keep = min(len(nodes), max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
+                kept = self.allowed[depth][children]
+                owners, children = owners[kept], children[kept]
+            shared = self.codewords[depth]
+            dense = None if shared is None else shared.dense(state[depth], nodes, owners, children)
+            scores = self._score(state, depth, children, evidence, dense)
+            keep = min(len(children), max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
             top = torch.topk(scores, keep).indices.numpy()
-            nodes, scores = nodes[top], scores[top]
+            nodes, scores = children[top], scores[top]
         return self.tree.item_of_leaf[nodes][:k], scores.numpy()[:k]
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,5 +235,16 @@ class PlannedSearcher:
         top = torch.topk(scores, min(k, len(nodes)))
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
 
-    def _score(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: NodeEvidence) -> torch.Tensor:
-        return self.model.score_one(state[depth], depth, nodes, torch.from_numpy(evidence.at(depth, nodes)))
+    def _score(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: NodeEvidence, dense: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.score_one(state[depth], depth, nodes, torch.from_numpy(evidence.at(depth, nodes)), dense)
+
+
+def _shared_codewords(model: AnchoredDecoder, tree: CodeTree, codes: np.ndarray, depth: int) -> SharedCodewords | None:
+    """Depth ``depth``'s node vectors factorized over their parents' (None where the model learns
+    corrections of them, or they do not factorize)."""
+    if len(model.delta[depth]):
+        return None
+    vectors, parents = getattr(model, f"base{depth}").numpy(), getattr(model, f"base{depth - 1}").numpy()
+    code = np.zeros(tree.counts[depth], dtype=np.int64)
+    code[tree.paths[:, depth]] = codes[:, depth]
+    return SharedCodewords.find(vectors, parents, tree.parent_of[depth], code)

@@ -92,18 +92,22 @@ class AnchoredDecoder(nn.Module):
         ``B x dim`` with pooled ``evidence`` (``B x K x evidence``)."""
         return self._combine(depth, torch.einsum("bd,bkd->bk", state, self.node_vectors(depth, nodes)), evidence)
 
-    def score_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: torch.Tensor) -> torch.Tensor:
+    def score_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: torch.Tensor, dense: torch.Tensor | None = None) -> torch.Tensor:
         """Scores ``K`` of the candidate ``nodes`` (``K`` ids) for one state (``dim``) with pooled
-        ``evidence`` (``K x evidence``), without gradients: the search-time path. Rows of node
-        vectors are gathered in numpy (several times cheaper than torch indexing; the product stays
-        in torch, whose threads would fight BLAS's), and when ``nodes`` hold half the nodes of
-        the depth or more, no rows are gathered: every node is scored and the candidates picked."""
+        ``evidence`` (``K x evidence``), without gradients: the search-time path. ``dense``: the
+        nodes' inner products with the state when the caller has them (uncorrected nodes only).
+        Otherwise rows of node vectors are gathered in numpy (several times cheaper than torch
+        indexing; the product stays in torch, whose threads would fight BLAS's), and when ``nodes``
+        hold half the nodes of the depth or more, no rows are gathered: every node is scored and
+        the candidates picked."""
+        return self._combine(depth, self._dense_one(state, depth, nodes) if dense is None else dense, evidence)
+
+    def _dense_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray) -> torch.Tensor:
+        """Inner products of one state with the (corrected) vectors of ``nodes`` (see ``score_one``)."""
         if len(self.delta[depth]):
-            dense = self.node_vectors(depth, torch.from_numpy(nodes)) @ state
-        else:
-            base: torch.Tensor = getattr(self, f"base{depth}")
-            dense = (base @ state)[nodes] if 2 * len(nodes) >= len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
-        return self._combine(depth, dense, evidence)
+            return self.node_vectors(depth, torch.from_numpy(nodes)) @ state
+        base: torch.Tensor = getattr(self, f"base{depth}")
+        return (base @ state)[nodes] if 2 * len(nodes) >= len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
 
     def score_all(self, state: torch.Tensor, depth: int, evidence: torch.Tensor) -> torch.Tensor:
         """Scores ``B x nodes[depth]`` of every node at ``depth`` (exhaustive scoring)."""
