@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import faiss
 import pytest
 import torch
@@ -9,15 +11,27 @@ import torch
 from onesearch.threads import for_batch
 
 
-def test_a_batch_of_one_runs_on_one_thread_and_restores_both_counts_even_on_error():
+@pytest.fixture
+def two_threads() -> Iterator[None]:
+    """Both libraries at two threads during the test, as found after it."""
     before = torch.get_num_threads(), faiss.omp_get_max_threads()
+    torch.set_num_threads(2)
+    faiss.omp_set_num_threads(2)
+    yield
+    torch.set_num_threads(before[0])
+    faiss.omp_set_num_threads(before[1])
+
+
+def test_a_batch_of_one_runs_on_one_thread_and_restores_both_counts_even_on_error(two_threads):
     with pytest.raises(RuntimeError), for_batch(1):
         assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (1, 1)
         raise RuntimeError("boom")
-    assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == before
+    assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (2, 2)
 
 
-def test_larger_batches_keep_the_thread_counts():
-    before = torch.get_num_threads(), faiss.omp_get_max_threads()
-    with for_batch(8):
-        assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == before
+@pytest.mark.parametrize("size, policy", [(8, None), (1, "keep")])
+def test_larger_batches_or_the_policy_off_keep_the_thread_counts(two_threads, monkeypatch, size, policy):
+    if policy:
+        monkeypatch.setenv("ONESEARCH_BATCH1_THREADS", policy)
+    with for_batch(size):
+        assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (2, 2)

@@ -5,11 +5,13 @@ block with one PyTorch and one FAISS (OpenMP) thread and restores both counts af
 error; for larger batches it changes nothing. Searchers wrap the work after their query
 encoder in it (the encoder keeps its threads: it is the same call in both searchers). At batch 1
 the products are too small to split (FAISS splits a search by query, so a second thread only
-waits), and a waiting thread burns CPU too.
+waits), and a waiting thread burns CPU too. The environment variable ``ONESEARCH_BATCH1_THREADS``
+set to ``keep`` turns the policy off (the libraries' own thread counts), e.g. to measure it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
@@ -17,8 +19,8 @@ __all__ = ["for_batch", "one_thread"]
 
 
 def for_batch(size: int) -> AbstractContextManager[None]:
-    """``one_thread()`` for a batch of one request, else a no-op."""
-    return one_thread() if size == 1 else nullcontext()
+    """``one_thread()`` for a batch of one request (unless the policy is off), else a no-op."""
+    return one_thread() if size == 1 and os.environ.get("ONESEARCH_BATCH1_THREADS") != "keep" else nullcontext()
 
 
 @contextmanager
