@@ -184,9 +184,21 @@ class PlannedSearcher:
 
     def states(self, requests: Sequence[SearchRequest], query: torch.Tensor) -> torch.Tensor:
         """Decoder states ``B x depths x dim`` of the requests whose query vectors are ``query``."""
-        leaves = [[int(self.tree.paths[self.row_of[e.item_id], -1]) for e in r.user.history if e.item_id in self.row_of] for r in requests]
+        leaves = [self.tree.paths[self._recent_rows(r), -1].tolist() for r in requests]
         user = user_vectors(leaves, self.model.item_vectors()) if self.model.config.user else None
         return self.model.states(query, user)
+
+    def _recent_rows(self, request: SearchRequest) -> list[int]:
+        """Catalog rows of the request's last ``USER_WINDOW`` known history items, oldest first
+        (read from the end: a long history costs no more than a short one)."""
+        rows: list[int] = []
+        for event in reversed(request.user.history):
+            row = self.row_of.get(event.item_id) if event.item_id is not None else None
+            if row is not None:
+                rows.append(row)
+                if len(rows) == USER_WINDOW:
+                    break
+        return rows[::-1]
 
     def dense_top(self, query: torch.Tensor) -> np.ndarray | None:
         """Catalog rows of the ``dense_depth`` best items by the query's inner product with the
