@@ -100,7 +100,7 @@ class AnchoredRecipe:
     temperature: float = 0.05
     examples_per_epoch: int = 8_000
     max_train_examples: int = 24_000
-    dense_negatives: int = 100
+    dense_negatives: int = 100  # dense top items among the deep depths' candidates (adds nothing up to dense_plan, whose items are planned)
     random_negatives: int = 1_000
     dense_plan: int = 300
     dense_evidence: bool = False
