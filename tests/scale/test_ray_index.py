@@ -30,7 +30,15 @@ def _build(cli, tiny_shop, tmp_path, out, *options):
     code, stdout, err = cli(["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(tmp_path / out), "--cache", str(tmp_path / "cache"),
                              "--encoder", "minilm", "--levels", "8,4", "--no-balanced", "--opq", "0", *options])
     assert code == 0, err
-    return SemanticIdCodebook.load(tmp_path / out), json.loads(stdout)
+    return SemanticIdCodebook.load(tmp_path / out), _report(stdout)
+
+
+def _report(stdout: str) -> dict:
+    """The build's JSON report: the document from the first line that opens one (Ray's raylet
+    can print a system-error line, e.g. a worker that died and was retried, before it)."""
+    lines = stdout.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("{"))
+    return json.loads("".join(lines[start:]))
 
 
 @pytest.mark.parametrize("sample", ["1000", "100"])
