@@ -1,5 +1,6 @@
 """``onesearch search``: one query (and optionally a user's recent behaviour) through a trained
-generative model, printed as ranked real items."""
+generative model — the anchored, planned model (which reads its catalog: ``--task``) or the
+first design's code decoder — printed as ranked real items."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 
+from onesearch.artifacts import read_manifest
 from onesearch.catalog import registry
 from onesearch.cli.data import DataOption, SourceOption, data_root
+from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.errors import DataError
+from onesearch.training.anchored import KIND as ANCHORED
 from onesearch.training.checkpoint import load_searcher
+from onesearch.training.models import DECODER_BEAM, Loader
 from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
 
 __all__ = ["search_command"]
@@ -23,17 +30,18 @@ def search_command(
     model: Annotated[Path, typer.Option("--model", help="Model directory from `onesearch train`.")],
     index: Annotated[Path | None, typer.Option("--index", help="Codebook directory (default: the one the model was trained with).")] = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Results to print.")] = 10,
-    beam: Annotated[int, typer.Option("--beam", min=1, help="Beam size (at least --k).")] = 50,
+    beam: Annotated[int | None, typer.Option("--beam", min=1, help="Beam size (default: the model's own; 50 for the code decoder).")] = None,
     event: Annotated[list[str] | None, typer.Option("--event", help="Past behaviour TYPE:ITEM_ID (click, cart or order), oldest first; repeatable.")] = None,
-    task: Annotated[str | None, typer.Option("--task", help="Print titles from this data set's catalog.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="The data set whose catalog the model searches (needed by anchored models) and whose titles are printed.")] = None,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
     """Generate the best items for QUERY; one JSON line per hit (rank, item_id, score[, title])."""
-    searcher = load_searcher(model, max(beam, k), index=index)
+    items = None if task is None else registry.load(task, data_root(data), source=source).items
     history = tuple(_event(text, seq) for seq, text in enumerate(event or []))
     request = SearchRequest(query, UserContext("cli-user" if history else None, {}, history))
-    titles = _titles(task, data, source)
+    searcher = _searcher(model, items, beam, k, index)
+    titles = None if items is None else dict(zip(items["item_id"].to_pylist(), items["title"].to_pylist()))
     for rank, hit in enumerate(searcher.search([request], k)[0], start=1):
         row = {"rank": rank, "item_id": hit.item_id, "score": round(hit.score, 4)}
         if titles is not None:
@@ -48,8 +56,10 @@ def _event(text: str, seq: int) -> HistoryEvent:
     return HistoryEvent(item, InteractionType(kind), seq)
 
 
-def _titles(task: str | None, data: Path | None, source: Path | None) -> dict[str, str] | None:
-    if task is None:
-        return None
-    items = registry.load(task, data_root(data), source=source).items.select(["item_id", "title"]).to_pydict()
-    return dict(zip(items["item_id"], items["title"]))
+def _searcher(model: Path, items: pa.Table | None, beam: int | None, k: int, index: Path | None) -> PlannedSearcher | GenerativeSearcher:
+    """The folder's searcher: an anchored model over ``items`` (its catalog), else the code decoder."""
+    if read_manifest(model).get("kind") == ANCHORED:
+        if items is None:
+            raise DataError("an anchored model searches the catalog it was trained on: give its --task (and --data or --source)", path=model)
+        return Loader(items, beam)(model)
+    return load_searcher(model, max(beam or DECODER_BEAM, k), index=index)
