@@ -157,7 +157,7 @@ class PlannedSearcher:
         self.rewrite = rewrite
         self.columns = columns
         self.allowed: list[np.ndarray] | None = None
-        self._dense: DenseTop | None = None
+        self._dense = DenseTop(model.item_vectors().numpy()) if dense_depth else None  # the base vectors training never changes
         self.codewords = [None, *(_shared_codewords(model, self.tree, np.asarray(full_codes), d) for d in range(1, self.tree.depth))]
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
@@ -202,12 +202,9 @@ class PlannedSearcher:
 
     def dense_top(self, query: torch.Tensor) -> np.ndarray | None:
         """Catalog rows of the ``dense_depth`` best items by the query's inner product with the
-        items' anchored vectors (None when the plan has no dense part); the index over those
-        vectors (which training never changes) is built on first use."""
-        if not self.dense_depth:
-            return None
+        items' anchored vectors (None when the plan has no dense part)."""
         if self._dense is None:
-            self._dense = DenseTop(self.model.item_vectors().numpy())
+            return None
         return self.tree.item_of_leaf[self._dense.top(query.numpy(), self.dense_depth)]
 
     def restricted(self, item_ids: Collection[str]) -> PlannedSearcher:
