@@ -7,7 +7,7 @@ code path: NDCG@10, Recall@350, and per-query wall and CPU milliseconds as media
 ``--repeats`` runs. The cascade is timed on the same queries in the same run, so the CPU ratio is
 side by side. Usage:
 
-    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400]
+    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--encoder dual]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--beams", type=int, nargs="+", default=[10, 50, 100, 200, 400])
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: the task's default model, trained if missing)")
+    parser.add_argument("--encoder", default="dual", help="the cascade's dense encoder (as `onesearch eval --encoder`; amazon-industrial's runs use minilm)")
     parser.add_argument("--cache", type=Path, default=Path("runs/cache"))
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
@@ -60,11 +61,11 @@ def main() -> None:
     fingerprint = registry.fingerprint(args.task, root)
     examples = [e for e in examples_of(dataset.examples) if e.split == args.split][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
-    model = args.model or ensure_model(dataset, args.task, fingerprint, args.cache, [])
-    cascade = build_cascade(dataset, cascade_directory(args.cache, args.task, fingerprint), BuildSettings())
+    model = args.model or ensure_model(dataset, args.task, fingerprint, args.cache, [], args.encoder)
+    cascade = build_cascade(dataset, cascade_directory(args.cache, args.task, fingerprint), BuildSettings(encoder=args.encoder))
     rows = {"cascade": _measure(make_searcher("cascade", cascade), examples, requests, args.repeats)}
     for beam in args.beams:
-        rows[f"beam {beam}"] = _measure(load_planned(model, dataset.items, beam), examples, requests, args.repeats)
+        rows[f"beam {beam}"] = _measure(load_planned(model, dataset.items, beam, exhaustive=False), examples, requests, args.repeats)
     rows["exhaustive"] = _measure(load_planned(model, dataset.items, exhaustive=True), examples, requests, args.repeats)
     print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; {machine()}")
     print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")

@@ -58,7 +58,7 @@ def test_the_beam_over_shared_codewords_returns_the_items_of_the_direct_beam(cat
     model = AnchoredDecoder(AnchoredConfig(dim=DIM, nodes=tree.counts, evidence=2), [torch.from_numpy(v) for v in nodes])
     queries = {f"q{n}": v for n, v in enumerate(np.random.default_rng(2).normal(size=(6, DIM)).astype(np.float32))}
     searcher = PlannedSearcher(model, [f"i{n}" for n in range(ITEMS)], codes, lambda texts: np.stack([queries[t] for t in texts]),
-                               lambda request, extra: _NoPlan(), np.zeros((ITEMS, 1), dtype=np.float32), beam=20)
+                               lambda request, extra: _NoPlan(), np.zeros((ITEMS, 1), dtype=np.float32), beam=20, exhaustive=False)
     assert sum(shared is not None for shared in searcher.codewords) == tree.depth - 2
     requests = [SearchRequest(text, UserContext(None)) for text in queries]
     factorized = searcher.search(requests, 20)

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from onesearch.decoding import planned
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook
 from onesearch.training.anchored import node_vectors
-from onesearch.types import SearchRequest, UserContext
+from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
 
 DIM, ITEMS, FEATURES = 16, 300, 3
 
@@ -69,12 +70,12 @@ def test_prefix_nodes_are_the_codebooks_reconstructions(parts):
 
 
 def test_beam_returns_distinct_real_items_best_first_and_a_wide_beam_is_exhaustive(parts):
-    narrow = _searcher(parts, beam=10).search(_requests(), 10)
+    narrow = _searcher(parts, beam=10, exhaustive=False).search(_requests(), 10)
     for hits in narrow:
         assert len(hits) == 10 and len({h.item_id for h in hits}) == 10
         assert all(h.item_id in set(parts[0]) for h in hits)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    wide = _searcher(parts, beam=ITEMS).search(_requests(), 20)
+    wide = _searcher(parts, beam=ITEMS, exhaustive=False).search(_requests(), 20)
     exact = _searcher(parts, exhaustive=True).search(_requests(), 20)
     assert [[h.item_id for h in hits] for hits in wide] == [[h.item_id for h in hits] for hits in exact]
 
@@ -84,7 +85,8 @@ def test_planned_evidence_changes_scores_only_once_the_model_reads_it(parts):
     searcher = _searcher(parts, plan=lambda r, extra: _Plan([299], 1.0), exhaustive=True)
     assert [h.item_id for h in searcher.search(_requests(1), 5)[0]] == [h.item_id for h in plain]
     with torch.no_grad():
-        searcher.model.linear[-1].weight[0, 1] = 100.0  # the second request-evidence column
+        searcher.model.linear[-1].weight[0, 1] = 100.0  # the first request-evidence column
+    searcher.sync()  # the exhaustive scorer's tables follow the weights it is told of
     assert searcher.search(_requests(1), 1)[0][0].item_id == "i299"
 
 
@@ -124,3 +126,28 @@ def test_the_dense_plan_rows_are_the_exact_dense_top_items(parts):
     found = _searcher(parts, dense_depth=30).dense_top(torch.from_numpy(queries))
     exact = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :30]
     assert all(set(f) == set(e) for f, e in zip(found.tolist(), exact.tolist()))
+
+
+def test_small_catalogs_are_scored_exhaustively_unless_told_otherwise(parts, monkeypatch):
+    assert _searcher(parts).exhaustive and not _searcher(parts, exhaustive=False).exhaustive
+    assert [[h.item_id for h in hits] for hits in _searcher(parts).search(_requests(), 20)] == \
+        [[h.item_id for h in hits] for hits in _searcher(parts, exhaustive=True).search(_requests(), 20)]
+    monkeypatch.setattr(planned, "EXHAUSTIVE_ITEMS", ITEMS - 1)
+    assert not _searcher(parts).exhaustive
+
+
+@pytest.mark.parametrize("exhaustive", [False, True])
+def test_an_empty_query_of_a_known_user_takes_the_behaviour_vector_without_the_encoder(parts, exhaustive):
+    ids, codes, vectors, tree, nodes, queries, _ = parts
+    encoded = []
+    searcher = _searcher(parts, exhaustive=exhaustive, beam=ITEMS, behaviour_query=True)
+    searcher.query_vectors = lambda texts: encoded.extend(texts) or np.stack([queries[0] for _ in texts])
+    user = UserContext("u", history=(HistoryEvent("i7", InteractionType.CLICK),))
+    found = searcher.search([SearchRequest("", user), SearchRequest("", UserContext(None)), SearchRequest("q0", user)], 5)
+    assert encoded == ["", "q0"]  # the cold user's empty query is still encoded
+    assert found[0][0].item_id == "i7"  # untrained: the state is the behaviour vector, i7's own
+    ranked = [[h.item_id for h in hits] for hits in found]
+    assert ranked[1] == ranked[2] != ranked[0]
+    off = _searcher(parts, exhaustive=exhaustive, beam=ITEMS)
+    off.query_vectors = searcher.query_vectors
+    assert [h.item_id for h in off.search([SearchRequest("", user)], 5)[0]] == ranked[1] and encoded[-1] == ""

@@ -57,7 +57,7 @@ def evaluate_command(
     model: Annotated[Path | None, typer.Option("--model", help="Decoder directory from `onesearch train` (searcher generative).")] = None,
     model_encoder: Annotated[str | None, typer.Option("--model-encoder", help="Frozen encoder for --model (default: the one it was trained with).")] = None,
     beam: Annotated[int | None, typer.Option("--beam", help="Beam size of the generative searcher (default: the model's own).", min=1)] = None,
-    exhaustive: Annotated[bool, typer.Option("--exhaustive", help="Anchored models: score every item's code path instead of the beam.")] = False,
+    exhaustive: Annotated[bool | None, typer.Option("--exhaustive/--no-exhaustive", help="Anchored models: score every item's code path, or walk the beam (default: every path for catalogs of at most 8,192 items).")] = None,
     spelling: Annotated[bool, typer.Option("--spelling/--no-spelling", help="Anchored models: correct query spelling (their recipe's default) or not (an ablation).")] = True,
     misspell_seed: Annotated[int | None, typer.Option("--misspell", help="Score a seeded misspelled copy of the split's queries (one edit in one word of 4+ letters each).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Recipe key of the default generative model (no --model): KEY=VALUE, repeatable.")] = None,

@@ -7,12 +7,16 @@ planner ((request, extra rows) -> object with ``rows`` and ``features``: the req
 evidence, the extra rows — the model's dense top items — included) and the
 items' static evidence (``items x s``), and optionally a query ``rewrite`` (text -> text, e.g. spelling
 correction) applied before both the encoder and the planner, and the evidence ``columns`` the model
-reads (of the plan's, after the dense join; all when None); implements ``types.Searcher``. For each request the plan
+reads (of the plan's, after the dense join; all when None), and ``behaviour_query`` (an empty
+query of a user with a known history takes the user's behaviour vector as its query vector, so
+the encoder is not run for it); implements ``types.Searcher``. For each request the plan
 is pooled (max) to every trie node it touches; the beam then keeps, at every depth, the ``beam``
 best children of the nodes it kept (scored by the model from its state and the node's pooled
 evidence; a node's score is not summed over depths, since each depth's score already estimates
 its best item) and the last depth's items leave in score order — no stage after it. With
-``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates).
+``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates);
+by default (None) catalogs of at most ``EXHAUSTIVE_ITEMS`` items are, where one product over
+every item costs less than the beam's depth-by-depth walk.
 Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
@@ -38,12 +42,13 @@ from onesearch.model.anchored import AnchoredDecoder
 from onesearch.threads import for_batch
 from onesearch.types import Hit, SearchRequest
 
-__all__ = ["DENSE", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "user_vectors"]
+__all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "stand_ins", "user_vectors"]
 
 RECENCY_DECAY = 0.85
 USER_WINDOW = 50
 DENSE = ("dense_reciprocal_rank", "dense_log_rank", "fused_rank")  # evidence columns the dense plan appends
 RRF_K = 60.0
+EXHAUSTIVE_ITEMS = 8192  # catalogs up to this many items are scored exhaustively unless told otherwise
 
 
 class PlanLike(Protocol):
@@ -89,16 +94,25 @@ def selected(plan: PlanLike, columns: np.ndarray | None) -> PlanLike:
 
 
 class NodeEvidence:
-    """Evidence of any node for one request: the node's static max, then the plan's pooled max."""
+    """Evidence of any node for one request: the node's static max, then the plan's pooled max
+    (pooled to a depth the first time that depth is asked for)."""
 
     def __init__(self, tree: CodeTree, static_nodes: list[np.ndarray], plan: PlanLike) -> None:
+        self.tree = tree
         self.static_nodes = static_nodes
+        self.plan = plan
         self.width = plan.features.shape[1]
-        self.pooled = [tree.pool_max(plan.rows, plan.features, d) for d in range(tree.depth)]
+        self._pooled: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def pooled(self, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted planned depth-``depth`` nodes, their pooled request evidence)."""
+        if depth not in self._pooled:
+            self._pooled[depth] = self.tree.pool_max(self.plan.rows, self.plan.features, depth)
+        return self._pooled[depth]
 
     def at(self, depth: int, nodes: np.ndarray) -> np.ndarray:
         """``len(nodes) x (static + request)`` evidence of depth-``depth`` nodes (0 where unplanned)."""
-        known, values = self.pooled[depth]
+        known, values = self.pooled(depth)
         request = np.zeros((len(nodes), self.width), dtype=np.float32)
         if len(known):
             index = np.minimum(np.searchsorted(known, nodes), len(known) - 1)
@@ -107,19 +121,29 @@ class NodeEvidence:
         return np.concatenate([self.static_nodes[depth][nodes], request], axis=1)
 
 
+def stand_ins(texts: Sequence[str], user: torch.Tensor | None) -> list[int]:
+    """Indices of the empty query texts whose user has a behaviour vector (``user``, a zero row
+    where none): a request without words asks for what the user's behaviour points to, so the
+    behaviour vector stands in for the query vector (training and search alike)."""
+    if user is None:
+        return []
+    return [i for i, text in enumerate(texts) if not text.strip() and bool(user[i].any())]
+
+
 def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor) -> torch.Tensor | None:
     """Recency-weighted mean item vector of each history (indices into ``item_vectors``, oldest
     first), unit length; None when no history has an item."""
     if not any(histories):
         return None
-    out = torch.zeros(len(histories), item_vectors.shape[1])
+    vectors = item_vectors.detach().numpy()
+    out = np.zeros((len(histories), vectors.shape[1]), dtype=np.float32)
     for i, rows in enumerate(histories):
         rows = list(rows)[-USER_WINDOW:]
-        if rows:
-            weights = torch.tensor([RECENCY_DECAY ** (len(rows) - 1 - j) for j in range(len(rows))])
-            mean = (weights[:, None] * item_vectors[torch.tensor(rows)]).sum(0)
-            out[i] = mean / mean.norm().clamp_min(1e-6)
-    return out
+        if rows:  # an elementwise sum, not a BLAS product (numpy's BLAS threads would fight torch's)
+            weights = RECENCY_DECAY ** np.arange(len(rows) - 1, -1, -1, dtype=np.float32)
+            mean = (weights[:, None] * np.take(vectors, rows, axis=0)).sum(axis=0)
+            out[i] = mean / max(float(np.sqrt(np.square(mean).sum())), 1e-6)
+    return torch.from_numpy(out)
 
 
 class PlannedSearcher:
@@ -136,41 +160,57 @@ class PlannedSearcher:
         planner: Planner,
         static: np.ndarray,
         beam: int = 400,
-        exhaustive: bool = False,
+        exhaustive: bool | None = None,
         dense_depth: int = 0,
         lexical_rank: int = 0,
         rewrite: Callable[[str], str] | None = None,
         columns: np.ndarray | None = None,
+        behaviour_query: bool = False,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
         self.row_of = {item: row for row, item in enumerate(self.item_ids)}
+        self._ids = np.array(self.item_ids, dtype=object)
         self.code_of = {item: tuple(code) for item, code in zip(self.item_ids, np.asarray(full_codes).tolist())}
         self.tree = CodeTree(full_codes)
         self.query_vectors = query_vectors
         self.planner = planner
         self.static_nodes = [self.tree.pool_all(np.asarray(static, dtype=np.float32), d) for d in range(self.tree.depth)]
         self.beam = beam
-        self.exhaustive = exhaustive
+        self.exhaustive = len(self.item_ids) <= EXHAUSTIVE_ITEMS if exhaustive is None else exhaustive
         self.dense_depth = dense_depth
         self.lexical_rank = lexical_rank
         self.rewrite = rewrite
         self.columns = columns
+        self.behaviour_query = behaviour_query
         self.allowed: list[np.ndarray] | None = None
         self._dense = DenseTop(model.item_vectors().numpy()) if dense_depth else None  # the base vectors training never changes
         self.codewords = [None, *(_shared_codewords(model, self.tree, np.asarray(full_codes), d) for d in range(1, self.tree.depth))]
+        self.sync()
+
+    def sync(self) -> None:
+        """Re-read the model's trained weights into the search-time tables (the stacked state
+        maps, the exhaustive scorer's corrected vectors and static products). Call it after
+        changing the weights, as training does before each validation; the base vectors the
+        other tables hold never change."""
+        with torch.no_grad():
+            maps, last = self.model.state_maps(), self.tree.depth - 1
+            dim = self.model.item_vectors().shape[1]  # exhaustive scoring reads the last depth's state only
+            self._maps = tuple(None if m is None else m[-dim:] for m in maps) if self.exhaustive else maps
+            self._every = self.model.every_node(last, torch.from_numpy(self.static_nodes[last])) if self.exhaustive else None
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         if self.rewrite is not None:
             requests = [replace(r, query=self.rewrite(r.query)) for r in requests]
         with torch.no_grad():
-            query = torch.from_numpy(np.asarray(self.query_vectors([r.query for r in requests]), dtype=np.float32))
+            user = self.users(requests)
+            query = self.queries([r.query for r in requests], user)
             with for_batch(len(requests)):
-                return self._generate(requests, query, k)
+                return self._generate(requests, query, user, k)
 
-    def _generate(self, requests: Sequence[SearchRequest], query: torch.Tensor, k: int) -> list[list[Hit]]:
+    def _generate(self, requests: Sequence[SearchRequest], query: torch.Tensor, user: torch.Tensor | None, k: int) -> list[list[Hit]]:
         """Hits of the encoded ``requests``: plan, pooled evidence, then the beam (or exhaustive scoring)."""
-        states = self.states(requests, query)
+        states = self.model.states(query, user if self.model.config.user else None, self._maps)
         dense = self.dense_top(query)
         out = []
         for i, request in enumerate(requests):
@@ -179,14 +219,27 @@ class PlannedSearcher:
                 plan = dense_plan(plan, dense[i], self.lexical_rank)
             evidence = NodeEvidence(self.tree, self.static_nodes, selected(plan, self.columns))
             rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
-            out.append([Hit(self.item_ids[r], float(s)) for r, s in zip(rows.tolist(), scores.tolist())])
+            out.append(list(map(Hit, self._ids[rows].tolist(), scores.tolist())))
         return out
 
-    def states(self, requests: Sequence[SearchRequest], query: torch.Tensor) -> torch.Tensor:
-        """Decoder states ``B x depths x dim`` of the requests whose query vectors are ``query``."""
-        leaves = [self.tree.paths[self._recent_rows(r), -1].tolist() for r in requests]
-        user = user_vectors(leaves, self.model.item_vectors()) if self.model.config.user else None
-        return self.model.states(query, user)
+    def users(self, requests: Sequence[SearchRequest]) -> torch.Tensor | None:
+        """Behaviour vectors ``B x dim`` of the requests' users (None when the model reads none and
+        no empty query stands in for one, or no request has a known history item)."""
+        if not (self.model.config.user or self.behaviour_query):
+            return None
+        return user_vectors([self.tree.paths[self._recent_rows(r), -1].tolist() for r in requests], self.model.item_vectors())
+
+    def queries(self, texts: Sequence[str], user: torch.Tensor | None) -> torch.Tensor:
+        """Query vectors ``B x dim``: the encoder's, except (with ``behaviour_query``) the user's
+        behaviour vector for an empty text (``stand_ins``): the encoder is not run for those."""
+        stand = stand_ins(texts, user) if self.behaviour_query else []
+        encoded = [i for i in range(len(texts)) if i not in set(stand)]
+        out = torch.zeros(len(texts), self.model.item_vectors().shape[1])
+        if encoded:
+            out[encoded] = torch.from_numpy(np.asarray(self.query_vectors([texts[i] for i in encoded]), dtype=np.float32))
+        if stand:
+            out[stand] = user[stand]
+        return out
 
     def _recent_rows(self, request: SearchRequest) -> list[int]:
         """Catalog rows of the request's last ``USER_WINDOW`` known history items, oldest first
@@ -234,13 +287,14 @@ class PlannedSearcher:
         return self.tree.item_of_leaf[nodes][:k], scores.numpy()[:k]
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
-        depth = self.tree.depth - 1
+        depth, last = self.tree.depth - 1, state[-1]
         if self.allowed is None:
             nodes = np.arange(self.tree.counts[depth])
-            scores = self.model.score_all(state[depth][None], depth, torch.from_numpy(evidence.at(depth, nodes))[None])[0]
+            planned, request = evidence.pooled(depth)
+            scores = self._every.scores(last, torch.from_numpy(planned), torch.from_numpy(request))
         else:
             nodes = np.flatnonzero(self.allowed[depth])
-            scores = self._score(state, depth, nodes, evidence)
+            scores = self.model.score_one(last, depth, nodes, torch.from_numpy(evidence.at(depth, nodes)))
         top = torch.topk(scores, min(k, len(nodes)))
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
 

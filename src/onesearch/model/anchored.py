@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["AnchoredConfig", "AnchoredDecoder"]
+__all__ = ["AnchoredConfig", "AnchoredDecoder", "EveryNode"]
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,28 @@ class AnchoredDecoder(nn.Module):
         """The anchored vectors of the last depth's nodes (the items' own vectors), uncorrected."""
         return getattr(self, f"base{self.depths - 1}")
 
-    def states(self, query: torch.Tensor, user: torch.Tensor | None) -> torch.Tensor:
-        """Decoder states ``B x depths x dim`` from query vectors (``B x dim``) and user vectors."""
-        out = []
-        for depth in range(self.depths):
-            h = query + self.query[depth](query) if self.config.query_correction else query
-            if user is not None and self.config.user:
-                h = h + self.user[depth](user)
-            out.append(h)
-        return torch.stack(out, dim=1)
+    def state_maps(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The per-depth query and user maps ``A_d``, ``B_d`` stacked depth-major
+        (``depths*dim x dim`` each; None where the recipe turns the term off). A searcher keeps
+        them while the weights stay fixed, so a request costs one product per term, not one per depth."""
+        query = torch.cat([layer.weight for layer in self.query]) if self.config.query_correction else None
+        user = torch.cat([layer.weight for layer in self.user]) if self.config.user else None
+        return query, user
+
+    def states(self, query: torch.Tensor, user: torch.Tensor | None,
+               maps: tuple[torch.Tensor | None, torch.Tensor | None] | None = None) -> torch.Tensor:
+        """Decoder states ``B x depths x dim`` from query vectors (``B x dim``) and user vectors;
+        ``maps``: this model's ``state_maps()`` when the caller keeps them, or their rows of the
+        last depths only (then the states are those depths')."""
+        query_map, user_map = self.state_maps() if maps is None else maps
+        kept = next((m.shape[0] // query.shape[1] for m in (query_map, user_map) if m is not None), self.depths)
+        shape = (len(query), kept, query.shape[1])
+        h = query.unsqueeze(1).expand(shape)
+        if query_map is not None:
+            h = h + (query @ query_map.T).view(shape)
+        if user is not None and user_map is not None:
+            h = h + (user @ user_map.T).view(shape)
+        return h.contiguous()
 
     def score(self, state: torch.Tensor, depth: int, nodes: torch.Tensor, evidence: torch.Tensor) -> torch.Tensor:
         """Scores ``B x K`` of candidate ``nodes`` (``B x K`` ids) at ``depth`` for states
@@ -95,7 +108,7 @@ class AnchoredDecoder(nn.Module):
     def score_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: torch.Tensor, dense: torch.Tensor | None = None) -> torch.Tensor:
         """Scores ``K`` of the candidate ``nodes`` (``K`` ids) for one state (``dim``) with pooled
         ``evidence`` (``K x evidence``), without gradients: the search-time path. ``dense``: the
-        nodes' inner products with the state when the caller has them (uncorrected nodes only).
+        nodes' inner products with the state (their corrected vectors) when the caller has them.
         Otherwise rows of node vectors are gathered in numpy (several times cheaper than torch
         indexing; the product stays in torch, whose threads would fight BLAS's), and when ``nodes``
         hold half the nodes of the depth or more, no rows are gathered: every node is scored and
@@ -115,6 +128,12 @@ class AnchoredDecoder(nn.Module):
         vectors = base + self.delta[depth] if len(self.delta[depth]) else base
         return self._combine(depth, state @ vectors.T, evidence)
 
+    def every_node(self, depth: int, static: torch.Tensor) -> EveryNode:
+        """The scorer of every node at ``depth`` whose static evidence is ``static``
+        (``nodes x s``), with the static part of the evidence terms computed once (see
+        ``EveryNode``); built from the current weights, which it does not follow."""
+        return EveryNode(self, depth, static)
+
     def _combine(self, depth: int, dense: torch.Tensor, evidence: torch.Tensor) -> torch.Tensor:
         """Scaled dense score plus the evidence terms."""
         out = self.scale[depth].exp() * dense
@@ -131,3 +150,35 @@ def _zero_linear(inputs: int, outputs: int, bias: bool = True) -> nn.Linear:
     if bias:
         nn.init.zeros_(layer.bias)
     return layer
+
+
+class EveryNode:
+    """Scores of every node of one depth, when most nodes have no request evidence (exhaustive
+    scoring): ``scores(state, planned, request)`` equals ``score_one`` of every node with the
+    request evidence ``request`` at the ``planned`` nodes (0 elsewhere), but the node vectors
+    are corrected and the first layers' products with the static evidence made once here, and
+    the products with the request evidence only at the planned nodes."""
+
+    def __init__(self, model: AnchoredDecoder, depth: int, static: torch.Tensor) -> None:
+        self.scale = model.scale[depth].detach().exp()
+        self.evidence_on = model.config.evidence_on
+        first, last, linear = model.evidence[depth][0], model.evidence[depth][2], model.linear[depth]
+        columns = static.shape[1]
+        with torch.no_grad():
+            self.vectors = model.node_vectors(depth, torch.arange(model.config.nodes[depth]))
+            self.hidden = static @ first.weight[:, :columns].T + first.bias  # nodes x hidden
+            self.base = (static @ linear.weight[0, :columns] + linear.bias + last.bias).contiguous()  # nodes
+            self.first_request, self.first_dense = first.weight[:, columns:-1].T.contiguous(), first.weight[:, -1].contiguous()
+            self.linear_request, self.linear_dense = linear.weight[0, columns:-1].contiguous(), linear.weight[0, -1]
+            self.last = last.weight[0].contiguous()
+
+    def scores(self, state: torch.Tensor, planned: torch.Tensor, request: torch.Tensor) -> torch.Tensor:
+        """Scores of every node for one state (``dim``) with the request evidence
+        (``len(planned) x r``) of the ``planned`` nodes."""
+        dense = self.vectors @ state
+        if not self.evidence_on:
+            return self.scale * dense
+        hidden = torch.addr(self.hidden, dense, self.first_dense)
+        hidden.index_add_(0, planned, request @ self.first_request)
+        out = torch.relu_(hidden) @ self.last + self.base + (self.scale + self.linear_dense) * dense
+        return out.index_add_(0, planned, request @ self.linear_request)

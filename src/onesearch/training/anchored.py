@@ -43,7 +43,7 @@ import torch
 from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
-from onesearch.decoding.planned import DENSE, NodeEvidence, PlanLike, PlannedSearcher, dense_plan, selected, user_vectors
+from onesearch.decoding.planned import DENSE, NodeEvidence, PlanLike, PlannedSearcher, dense_plan, selected, stand_ins, user_vectors
 from onesearch.decoding.tree import CodeTree
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
@@ -83,6 +83,7 @@ class AnchoredRecipe:
     anchored: bool = True
     learn_nodes: bool = False
     user: bool = True
+    behaviour_query: bool = True  # an empty query's vector is the user's behaviour vector (no encoder run)
     query_correction: bool = False
     lexical_plan: bool = True
     behaviour_plan: bool = True
@@ -239,7 +240,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     train_set = _training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work, weights)
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
-                               lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe))
+                               lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe), behaviour_query=recipe.behaviour_query)
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run)
     summary = {"train_examples": run.examples, "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
@@ -256,7 +257,7 @@ def checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint.pt")
 
 
-def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, encoder: str | None = None,
+def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, encoder: str | None = None,
                  spelling: bool = True) -> PlannedSearcher:
     """The searcher of a model folder over the catalog ``items_table`` it was trained on
     (``spelling=False``: without the recipe's query spelling correction, an inference-time ablation)."""
@@ -286,7 +287,7 @@ class PlannedModel:
         unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
         if unknown:
             raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
-        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, **saved})  # older models lack the switches
+        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, **saved})  # older models lack the switches
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != _evidence_width(self.recipe):
@@ -308,7 +309,7 @@ class PlannedModel:
             self._encoder = load_encoder(self.encoder_spec)
         return self._encoder
 
-    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool = False, changed: bool = False, spelling: bool = True) -> PlannedSearcher:
+    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False, spelling: bool = True) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
         items = ItemTable.from_items(items_table, self.bm25.tokenizer)
         if items.ids == self.ids:
@@ -322,7 +323,7 @@ class PlannedModel:
             model, codes, planner = self._changed(items)
         parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe) if spelling else None)
         return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
-                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe))
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe), self.recipe.behaviour_query)
 
     def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
         """Model, full codes and planner over a changed catalog."""
@@ -414,6 +415,12 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
     loss weight of the examples whose weight is not 1 (by example id)."""
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
+    histories = [[parts.items.row_of[e.item_id] for e in r.user.history if e.item_id in parts.items.row_of] for r in requests]
+    if recipe.behaviour_query:
+        users = user_vectors(histories, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)))
+        stand = stand_ins([r.query for r in requests], users)
+        if stand:
+            queries[stand] = users[stand].numpy()
     dense = _dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
     columns = evidence_columns(recipe)
     out = []
@@ -424,7 +431,7 @@ def _training_set(parts: _Parts, examples: list[Example], requests: list[SearchR
         if not any(g > 0 for _, g in targets):
             continue
         rows = np.array([r for r, _ in targets], dtype=np.int64)
-        history = [parts.items.row_of[e.item_id] for e in request.user.history if e.item_id in parts.items.row_of]
+        history = histories[i]
         plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
@@ -645,7 +652,8 @@ def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets:
 
 
 def _valid_ndcg(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest]) -> float:
-    """Mean NDCG@10 of the searcher's beam over the scorable valid examples."""
+    """Mean NDCG@10 of the searcher over the scorable valid examples (read with the model's current weights)."""
+    searcher.sync()
     scores = []
     for example, hits in zip(examples, searcher.search(requests, 10)):
         metrics = score_ranking([h.item_id for h in hits], example.targets, (10,))

@@ -32,7 +32,7 @@ class Loader:
     items: pa.Table
     beam: int | None = None
     encoder: str | None = None
-    exhaustive: bool = False
+    exhaustive: bool | None = None
     spelling: bool = True
 
     def __call__(self, directory: Path) -> PlannedSearcher | GenerativeSearcher:
