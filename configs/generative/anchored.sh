@@ -20,7 +20,8 @@
 #   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
 #   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5),
 #   rn64 (64 random negatives per example instead of 1,000: the previous default), rn3k (3,000 of them),
-#   seed1 (the default recipe with another seed).
+#   seed1 (the default recipe with another seed), textquery (an empty query is encoded as text instead of
+#   taking the user's behaviour vector: the previous default; only amazon-industrial has empty queries).
 # Models land in runs/models/TASK-anchored-VARIANT$SUFFIX; the report in runs/eval/TASK-test-anchored.
 # Extra eval options (e.g. --misspell 0, --exhaustive, --limit N) go in EVAL_ARGS, extra train
 # options (e.g. --set epochs=6) in TRAIN_ARGS; SUFFIX (e.g. -rn64) ends the model
@@ -37,7 +38,7 @@ declare -A SETTING=(
   [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
   [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
   [distillhalf]="distill=4000 examples_per_epoch=12000 distill_weight=0.5"
-  [rn64]="random_negatives=64" [rn3k]="random_negatives=3000" [seed1]="seed=1"
+  [rn64]="random_negatives=64" [rn3k]="random_negatives=3000" [seed1]="seed=1" [textquery]="behaviour_query=false"
 )
 encoder=()
 [[ -n "${ENCODER:-}" ]] && encoder=(--encoder "$ENCODER")

@@ -120,6 +120,16 @@ class NodeEvidence:
             request[hit] = values[index[hit]]
         return np.concatenate([self.static_nodes[depth][nodes], request], axis=1)
 
+    def sparse(self, depth: int, nodes: np.ndarray | None) -> tuple[np.ndarray, torch.Tensor]:
+        """(positions in ``nodes`` of the planned ones, their request evidence): ``at`` without
+        the static part or the zero rows (``nodes`` None: every node of the depth, by id)."""
+        known, values = self.pooled(depth)
+        if nodes is None or not len(known):
+            return known if nodes is None else np.zeros(0, dtype=np.int64), torch.from_numpy(values)
+        index = np.minimum(np.searchsorted(known, nodes), len(known) - 1)
+        positions = np.flatnonzero(known[index] == nodes)
+        return positions, torch.from_numpy(values[index[positions]])
+
 
 def stand_ins(texts: Sequence[str], user: torch.Tensor | None) -> list[int]:
     """Indices of the empty query texts whose user has a behaviour vector (``user``, a zero row
@@ -194,10 +204,10 @@ class PlannedSearcher:
         changing the weights, as training does before each validation; the base vectors the
         other tables hold never change."""
         with torch.no_grad():
-            maps, last = self.model.state_maps(), self.tree.depth - 1
+            maps = self.model.state_maps()
             dim = self.model.item_vectors().shape[1]  # exhaustive scoring reads the last depth's state only
             self._maps = tuple(None if m is None else m[-dim:] for m in maps) if self.exhaustive else maps
-            self._every = self.model.every_node(last, torch.from_numpy(self.static_nodes[last])) if self.exhaustive else None
+            self._scorers = [self.model.depth_scorer(d, torch.from_numpy(static)) for d, static in enumerate(self.static_nodes)]
 
     def search(self, requests: Sequence[SearchRequest], k: int) -> list[list[Hit]]:
         if self.rewrite is not None:
@@ -279,27 +289,20 @@ class PlannedSearcher:
                 kept = self.allowed[depth][children]
                 owners, children = owners[kept], children[kept]
             shared = self.codewords[depth]
-            dense = None if shared is None else shared.dense(state[depth], nodes, owners, children)
-            scores = self._score(state, depth, children, evidence, dense)
+            dense = self.model.node_dense(state[depth], depth, children) if shared is None else shared.dense(state[depth], nodes, owners, children)
+            scores = self._scorers[depth].scores(dense, children, *evidence.sparse(depth, children))
             keep = min(len(children), max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
             top = torch.topk(scores, keep).indices.numpy()
             nodes, scores = children[top], scores[top]
         return self.tree.item_of_leaf[nodes][:k], scores.numpy()[:k]
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
-        depth, last = self.tree.depth - 1, state[-1]
-        if self.allowed is None:
-            nodes = np.arange(self.tree.counts[depth])
-            planned, request = evidence.pooled(depth)
-            scores = self._every.scores(last, torch.from_numpy(planned), torch.from_numpy(request))
-        else:
-            nodes = np.flatnonzero(self.allowed[depth])
-            scores = self.model.score_one(last, depth, nodes, torch.from_numpy(evidence.at(depth, nodes)))
+        depth = self.tree.depth - 1
+        nodes = np.arange(self.tree.counts[depth]) if self.allowed is None else np.flatnonzero(self.allowed[depth])
+        dense = self.model.node_dense(state[-1], depth, nodes)
+        scores = self._scorers[depth].scores(dense, None if self.allowed is None else nodes, *evidence.sparse(depth, None if self.allowed is None else nodes))
         top = torch.topk(scores, min(k, len(nodes)))
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
-
-    def _score(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: NodeEvidence, dense: torch.Tensor | None = None) -> torch.Tensor:
-        return self.model.score_one(state[depth], depth, nodes, torch.from_numpy(evidence.at(depth, nodes)), dense)
 
 
 def _shared_codewords(model: AnchoredDecoder, tree: CodeTree, codes: np.ndarray, depth: int) -> SharedCodewords | None:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["AnchoredConfig", "AnchoredDecoder", "EveryNode"]
+__all__ = ["AnchoredConfig", "AnchoredDecoder", "DepthScorer"]
 
 
 @dataclass(frozen=True)
@@ -105,18 +105,12 @@ class AnchoredDecoder(nn.Module):
         ``B x dim`` with pooled ``evidence`` (``B x K x evidence``)."""
         return self._combine(depth, torch.einsum("bd,bkd->bk", state, self.node_vectors(depth, nodes)), evidence)
 
-    def score_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray, evidence: torch.Tensor, dense: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores ``K`` of the candidate ``nodes`` (``K`` ids) for one state (``dim``) with pooled
-        ``evidence`` (``K x evidence``), without gradients: the search-time path. ``dense``: the
-        nodes' inner products with the state (their corrected vectors) when the caller has them.
-        Otherwise rows of node vectors are gathered in numpy (several times cheaper than torch
-        indexing; the product stays in torch, whose threads would fight BLAS's), and when ``nodes``
-        hold half the nodes of the depth or more, no rows are gathered: every node is scored and
-        the candidates picked."""
-        return self._combine(depth, self._dense_one(state, depth, nodes) if dense is None else dense, evidence)
-
-    def _dense_one(self, state: torch.Tensor, depth: int, nodes: np.ndarray) -> torch.Tensor:
-        """Inner products of one state with the (corrected) vectors of ``nodes`` (see ``score_one``)."""
+    def node_dense(self, state: torch.Tensor, depth: int, nodes: np.ndarray) -> torch.Tensor:
+        """Inner products of one state (``dim``) with the (corrected) vectors of ``nodes`` at
+        ``depth``, without gradients: the search-time path. Rows are gathered in numpy (several
+        times cheaper than torch indexing; the product stays in torch, whose threads would fight
+        BLAS's), and when ``nodes`` hold half the nodes of the depth or more, no rows are
+        gathered: every node is scored and the candidates picked."""
         if len(self.delta[depth]):
             return self.node_vectors(depth, torch.from_numpy(nodes)) @ state
         base: torch.Tensor = getattr(self, f"base{depth}")
@@ -128,11 +122,10 @@ class AnchoredDecoder(nn.Module):
         vectors = base + self.delta[depth] if len(self.delta[depth]) else base
         return self._combine(depth, state @ vectors.T, evidence)
 
-    def every_node(self, depth: int, static: torch.Tensor) -> EveryNode:
-        """The scorer of every node at ``depth`` whose static evidence is ``static``
-        (``nodes x s``), with the static part of the evidence terms computed once (see
-        ``EveryNode``); built from the current weights, which it does not follow."""
-        return EveryNode(self, depth, static)
+    def depth_scorer(self, depth: int, static: torch.Tensor) -> DepthScorer:
+        """The search-time scorer of ``depth``'s nodes, whose static evidence is ``static``
+        (``nodes x s``); built from the current weights, which it does not follow."""
+        return DepthScorer(self, depth, static)
 
     def _combine(self, depth: int, dense: torch.Tensor, evidence: torch.Tensor) -> torch.Tensor:
         """Scaled dense score plus the evidence terms."""
@@ -152,12 +145,13 @@ def _zero_linear(inputs: int, outputs: int, bias: bool = True) -> nn.Linear:
     return layer
 
 
-class EveryNode:
-    """Scores of every node of one depth, when most nodes have no request evidence (exhaustive
-    scoring): ``scores(state, planned, request)`` equals ``score_one`` of every node with the
-    request evidence ``request`` at the ``planned`` nodes (0 elsewhere), but the node vectors
-    are corrected and the first layers' products with the static evidence made once here, and
-    the products with the request evidence only at the planned nodes."""
+class DepthScorer:
+    """Search-time scores of one depth's nodes, whose request evidence is sparse (most nodes
+    have none): ``scores(dense, nodes, planned, request)`` equals the model's score of ``nodes``
+    (every node of the depth when None) given their inner products with the state (``dense``)
+    and evidence = the node's static evidence, then ``request`` at the positions ``planned`` of
+    ``nodes`` and 0 elsewhere. The first layers' products with the static evidence are made once
+    here (``nodes x hidden``), and those with the request evidence only at the planned positions."""
 
     def __init__(self, model: AnchoredDecoder, depth: int, static: torch.Tensor) -> None:
         self.scale = model.scale[depth].detach().exp()
@@ -165,20 +159,21 @@ class EveryNode:
         first, last, linear = model.evidence[depth][0], model.evidence[depth][2], model.linear[depth]
         columns = static.shape[1]
         with torch.no_grad():
-            self.vectors = model.node_vectors(depth, torch.arange(model.config.nodes[depth]))
-            self.hidden = static @ first.weight[:, :columns].T + first.bias  # nodes x hidden
-            self.base = (static @ linear.weight[0, :columns] + linear.bias + last.bias).contiguous()  # nodes
+            self.hidden = (static @ first.weight[:, :columns].T + first.bias).numpy()  # nodes x hidden, gathered in numpy
+            self.offset = (static @ linear.weight[0, :columns] + linear.bias + last.bias).numpy()  # nodes
             self.first_request, self.first_dense = first.weight[:, columns:-1].T.contiguous(), first.weight[:, -1].contiguous()
             self.linear_request, self.linear_dense = linear.weight[0, columns:-1].contiguous(), linear.weight[0, -1]
             self.last = last.weight[0].contiguous()
 
-    def scores(self, state: torch.Tensor, planned: torch.Tensor, request: torch.Tensor) -> torch.Tensor:
-        """Scores of every node for one state (``dim``) with the request evidence
-        (``len(planned) x r``) of the ``planned`` nodes."""
-        dense = self.vectors @ state
+    def scores(self, dense: torch.Tensor, nodes: np.ndarray | None, planned: np.ndarray, request: torch.Tensor) -> torch.Tensor:
+        """Scores of ``nodes`` (None: every node) from ``dense`` (one each) and the request
+        evidence (``len(planned) x r``) at their positions ``planned``."""
         if not self.evidence_on:
             return self.scale * dense
-        hidden = torch.addr(self.hidden, dense, self.first_dense)
-        hidden.index_add_(0, planned, request @ self.first_request)
-        out = torch.relu_(hidden) @ self.last + self.base + (self.scale + self.linear_dense) * dense
-        return out.index_add_(0, planned, request @ self.linear_request)
+        hidden = torch.from_numpy(self.hidden if nodes is None else np.take(self.hidden, nodes, axis=0))
+        hidden = torch.addr(hidden, dense, self.first_dense)
+        at = torch.from_numpy(planned)
+        hidden.index_add_(0, at, request @ self.first_request)
+        offset = torch.from_numpy(self.offset if nodes is None else np.take(self.offset, nodes))
+        out = torch.relu_(hidden) @ self.last + offset + (self.scale + self.linear_dense) * dense
+        return out.index_add_(0, at, request @ self.linear_request)
