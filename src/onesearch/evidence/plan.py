@@ -21,9 +21,9 @@ import numpy as np
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.postings import Postings
-from onesearch.evidence.profile import UserProfile, lookup
+from onesearch.evidence.profile import UserProfile, lookup, lookup_sorted
 from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
-from onesearch.evidence.transitions import Transitions
+from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
 __all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "STATIC", "USER", "Plan", "Planner"]
@@ -79,23 +79,29 @@ class Planner:
         scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
         lexical = top_positive(scores, self.depth)
         ngram_scores, ngram_rows = self._ngrams(request.query)
-        followers = self._followers(request, exclude)
-        following = np.array(sorted(followers, key=lambda r: -followers[r])[: self.depth], dtype=np.int64)
+        followers, follow_scores = self._followers(request, exclude)
+        following = followers[np.argsort(-follow_scores, kind="stable")[: self.depth]]
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
         more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
         rows = np.unique(np.concatenate([lexical, ngram_rows, touched, following, more])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
-        top = max(followers.values(), default=1.0)
-        columns["next_item"] = (lookup(followers, rows) / top).astype(np.float32)
+        top = float(follow_scores.max()) if len(follow_scores) else 1.0
+        columns["next_item"] = (lookup_sorted(*_sorted_pairs(followers, follow_scores), rows) / top).astype(np.float32)
         columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
-    def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> dict[int, float]:
+    def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         if self.transitions is None:
-            return {}
-        history = [self.items.row_of[e.item_id] for e in request.user.history if e.item_id is not None and e.item_id in self.items.row_of]
-        return self.transitions.followers(history, exclude)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        last: list[int] = []  # the history's last known items, read from the end
+        for event in reversed(request.user.history):
+            row = self.items.row_of.get(event.item_id) if event.item_id is not None else None
+            if row is not None:
+                last.append(row)
+                if len(last) == WINDOW:
+                    break
+        return self.transitions.followers(last[::-1], exclude)
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:
@@ -141,6 +147,12 @@ class Planner:
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
+
+
+def _sorted_pairs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` sorted, with their ``values`` (for ``lookup_sorted``)."""
+    order = np.argsort(keys)
+    return keys[order], values[order]
 
 
 def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:

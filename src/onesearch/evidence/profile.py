@@ -17,7 +17,7 @@ import numpy as np
 from onesearch.evidence.items import ItemTable
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["UserProfile", "lookup"]
+__all__ = ["UserProfile", "lookup", "lookup_sorted"]
 
 
 @dataclass
@@ -56,12 +56,17 @@ class UserProfile:
 
 def lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
     """``mapping[k]`` for each of the integer ``keys`` (``default`` where absent), as float64."""
-    keys = np.asarray(keys, dtype=np.int64)
-    if not mapping:
-        return np.full(len(keys), default, dtype=np.float64)
     known = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
     values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
     order = np.argsort(known)
-    known, values = known[order], values[order]
+    return lookup_sorted(known[order], values[order], keys, default)
+
+
+def lookup_sorted(known: np.ndarray, values: np.ndarray, keys: np.ndarray, default: float = 0.0) -> np.ndarray:
+    """``values[i]`` where ``known[i]`` (sorted) equals the key, for each of the integer ``keys``
+    (``default`` where absent), as float64."""
+    keys = np.asarray(keys, dtype=np.int64)
+    if not len(known):
+        return np.full(len(keys), default, dtype=np.float64)
     index = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    return np.where(known[index] == keys, values[index], default)
+    return np.where(known[index] == keys, np.asarray(values, dtype=np.float64)[index], default)

@@ -3,8 +3,9 @@
 Contract: ``Transitions.fit(pairs)`` counts (previous item row, next item row) pairs — from each
 train example, the last item of its history to each of its targets. ``followers(history, exclude)``
 scores the items that followed the request's last ``WINDOW`` history items (the last weighs 1,
-the one before 1/2, then 1/4), as log counts; ``exclude`` holds (previous, next) pairs to count
-one less (a train example's own pairs: leave-one-out). ``to_array``/``from_array`` keep it as an
+the one before 1/2, then 1/4), as log counts, and returns them as arrays in the order they first
+follow (the last item's followers first); ``exclude`` holds (previous, next) pairs to count one
+less (a train example's own pairs: leave-one-out). ``to_array``/``from_array`` keep it as an
 ``n x 3`` int64 matrix of (previous, next, count).
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Transitions"]
+__all__ = ["WINDOW", "Transitions"]
 
 WINDOW = 3
 
@@ -25,6 +26,8 @@ class Transitions:
 
     def __init__(self, counts: dict[int, Counter[int]]) -> None:
         self.counts = counts
+        self._arrays = {previous: (np.fromiter(c.keys(), dtype=np.int64, count=len(c)), np.fromiter(c.values(), dtype=np.int64, count=len(c)))
+                        for previous, c in counts.items()}
 
     @classmethod
     def fit(cls, pairs: Iterable[tuple[int, int]]) -> Transitions:
@@ -33,15 +36,27 @@ class Transitions:
             counts.setdefault(int(previous), Counter())[int(following)] += 1
         return cls(counts)
 
-    def followers(self, history: Sequence[int], exclude: Collection[tuple[int, int]] = ()) -> dict[int, float]:
-        """Item row -> recency-weighted log count of having followed the last history items."""
-        out: dict[int, float] = {}
+    def followers(self, history: Sequence[int], exclude: Collection[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """(item rows, recency-weighted log count of having followed the last history items), the
+        rows in the order they first follow."""
+        rows, scores = [], []
         for age, previous in enumerate(reversed(list(history)[-WINDOW:])):
-            for following, count in self.counts.get(int(previous), {}).items():
-                count -= (int(previous), following) in exclude
-                if count > 0:
-                    out[following] = out.get(following, 0.0) + 0.5**age * float(np.log1p(count))
-        return out
+            found = self._arrays.get(int(previous))
+            if found is None:
+                continue
+            following, counts = found
+            dropped = [after for before, after in exclude if before == previous]
+            if dropped:
+                counts = counts - np.isin(following, dropped)
+            kept = counts > 0
+            rows.append(following[kept])
+            scores.append(0.5**age * np.log1p(counts[kept]))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        unique, first, inverse = np.unique(np.concatenate(rows), return_index=True, return_inverse=True)
+        total = np.bincount(inverse.reshape(-1), weights=np.concatenate(scores), minlength=len(unique))
+        order = np.argsort(first, kind="stable")
+        return unique[order], total[order]
 
     def to_array(self) -> np.ndarray:
         rows = [(p, n, c) for p, counter in self.counts.items() for n, c in counter.items()]
