@@ -17,7 +17,7 @@
 #   distill8k (8,000 pseudo-queries labelled by the task's cascade added to the train split),
 #   distill (4,000 of them, and 12,000 examples per epoch so the real ones are not seen less often),
 #   hidden64 (a 64-unit evidence MLP instead of 32), distill64 (distill with hidden64),
-#   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill7 (distill for 7 epochs),
+#   distill2k (2,000 pseudo-queries, 10,000 examples per epoch), distill1k (1,000 and 9,000), distill7 (distill for 7 epochs),
 #   distill2k7 (distill2k for 7 epochs), distillhalf (distill with the teacher examples' loss weighted 0.5),
 #   rn64 (64 random negatives per example instead of 1,000: the previous default), rn3k (3,000 of them),
 #   seed1 (the default recipe with another seed), textquery (an empty query is encoded as text instead of
@@ -35,7 +35,7 @@ declare -A SETTING=(
   [querycorrection]="query_correction=true" [nodense]="dense_plan=0" [nospelling]="spelling=false" [denseevidence]="dense_evidence=true"
   [nopairs]="pair_coverage=false" [logranks]="log_ranks=true" [distill8k]="distill=8000" [distill]="distill=4000 examples_per_epoch=12000"
   [hidden64]="hidden=64" [distill64]="distill=4000 examples_per_epoch=12000 hidden=64"
-  [distill2k]="distill=2000 examples_per_epoch=10000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
+  [distill2k]="distill=2000 examples_per_epoch=10000" [distill1k]="distill=1000 examples_per_epoch=9000" [distill7]="distill=4000 examples_per_epoch=12000 epochs=7"
   [distill2k7]="distill=2000 examples_per_epoch=10000 epochs=7"
   [distillhalf]="distill=4000 examples_per_epoch=12000 distill_weight=0.5"
   [rn64]="random_negatives=64" [rn3k]="random_negatives=3000" [seed1]="seed=1" [textquery]="behaviour_query=false"
