@@ -37,6 +37,7 @@ import torch
 from onesearch.decoding.codewords import SharedCodewords
 from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.tree import CodeTree
+from onesearch.evidence.history import recent_rows
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.threads import for_batch
@@ -124,8 +125,8 @@ class NodeEvidence:
         """(positions in ``nodes`` of the planned ones, their request evidence): ``at`` without
         the static part or the zero rows (``nodes`` None: every node of the depth, by id)."""
         known, values = self.pooled(depth)
-        if nodes is None or not len(known):
-            return known if nodes is None else np.zeros(0, dtype=np.int64), torch.from_numpy(values)
+        if nodes is None or not len(known):  # every node by id, or none planned
+            return known, torch.from_numpy(values)
         index = np.minimum(np.searchsorted(known, nodes), len(known) - 1)
         positions = np.flatnonzero(known[index] == nodes)
         return positions, torch.from_numpy(values[index[positions]])
@@ -200,9 +201,9 @@ class PlannedSearcher:
 
     def sync(self) -> None:
         """Re-read the model's trained weights into the search-time tables (the stacked state
-        maps, the exhaustive scorer's corrected vectors and static products). Call it after
-        changing the weights, as training does before each validation; the base vectors the
-        other tables hold never change."""
+        maps, each depth's scorer with its static evidence products). Call it after changing the
+        weights, as training does before each validation; the base vectors the other tables hold
+        never change."""
         with torch.no_grad():
             maps = self.model.state_maps()
             dim = self.model.item_vectors().shape[1]  # exhaustive scoring reads the last depth's state only
@@ -237,13 +238,13 @@ class PlannedSearcher:
         no empty query stands in for one, or no request has a known history item)."""
         if not (self.model.config.user or self.behaviour_query):
             return None
-        return user_vectors([self.tree.paths[self._recent_rows(r), -1].tolist() for r in requests], self.model.item_vectors())
+        return user_vectors([self.tree.paths[recent_rows(r.user.history, self.row_of, USER_WINDOW), -1].tolist() for r in requests], self.model.item_vectors())
 
     def queries(self, texts: Sequence[str], user: torch.Tensor | None) -> torch.Tensor:
         """Query vectors ``B x dim``: the encoder's, except (with ``behaviour_query``) the user's
         behaviour vector for an empty text (``stand_ins``): the encoder is not run for those."""
         stand = stand_ins(texts, user) if self.behaviour_query else []
-        encoded = [i for i in range(len(texts)) if i not in set(stand)]
+        encoded = sorted(set(range(len(texts))) - set(stand))
         out = torch.zeros(len(texts), self.model.item_vectors().shape[1])
         if encoded:
             out[encoded] = torch.from_numpy(np.asarray(self.query_vectors([texts[i] for i in encoded]), dtype=np.float32))
@@ -251,17 +252,6 @@ class PlannedSearcher:
             out[stand] = user[stand]
         return out
 
-    def _recent_rows(self, request: SearchRequest) -> list[int]:
-        """Catalog rows of the request's last ``USER_WINDOW`` known history items, oldest first
-        (read from the end: a long history costs no more than a short one)."""
-        rows: list[int] = []
-        for event in reversed(request.user.history):
-            row = self.row_of.get(event.item_id) if event.item_id is not None else None
-            if row is not None:
-                rows.append(row)
-                if len(rows) == USER_WINDOW:
-                    break
-        return rows[::-1]
 
     def dense_top(self, query: torch.Tensor) -> np.ndarray | None:
         """Catalog rows of the ``dense_depth`` best items by the query's inner product with the
@@ -298,9 +288,9 @@ class PlannedSearcher:
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
         depth = self.tree.depth - 1
-        nodes = np.arange(self.tree.counts[depth]) if self.allowed is None else np.flatnonzero(self.allowed[depth])
-        dense = self.model.node_dense(state[-1], depth, nodes)
-        scores = self._scorers[depth].scores(dense, None if self.allowed is None else nodes, *evidence.sparse(depth, None if self.allowed is None else nodes))
+        subset = None if self.allowed is None else np.flatnonzero(self.allowed[depth])  # None: every item
+        nodes = np.arange(self.tree.counts[depth]) if subset is None else subset
+        scores = self._scorers[depth].scores(self.model.node_dense(state[-1], depth, nodes), subset, *evidence.sparse(depth, subset))
         top = torch.topk(scores, min(k, len(nodes)))
         return self.tree.item_of_leaf[nodes[top.indices.numpy()]], top.values.numpy()
 

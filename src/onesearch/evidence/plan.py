@@ -21,7 +21,8 @@ import numpy as np
 from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.postings import Postings
-from onesearch.evidence.profile import UserProfile, lookup, lookup_sorted
+from onesearch.evidence.history import recent_rows
+from onesearch.evidence.profile import UserProfile, lookup, lookup_pairs
 from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
@@ -87,21 +88,14 @@ class Planner:
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         top = float(follow_scores.max()) if len(follow_scores) else 1.0
-        columns["next_item"] = (lookup_sorted(*_sorted_pairs(followers, follow_scores), rows) / top).astype(np.float32)
+        columns["next_item"] = (lookup_pairs(followers, follow_scores, rows) / top).astype(np.float32)
         columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
     def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         if self.transitions is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        last: list[int] = []  # the history's last known items, read from the end
-        for event in reversed(request.user.history):
-            row = self.items.row_of.get(event.item_id) if event.item_id is not None else None
-            if row is not None:
-                last.append(row)
-                if len(last) == WINDOW:
-                    break
-        return self.transitions.followers(last[::-1], exclude)
+        return self.transitions.followers(recent_rows(request.user.history, self.items.row_of, WINDOW), exclude)
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:
@@ -147,12 +141,6 @@ class Planner:
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
-
-
-def _sorted_pairs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``keys`` sorted, with their ``values`` (for ``lookup_sorted``)."""
-    order = np.argsort(keys)
-    return keys[order], values[order]
 
 
 def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:

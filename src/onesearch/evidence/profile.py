@@ -3,7 +3,8 @@
 Contract: ``UserProfile.of(request, items)`` reads only the request's own history (what a searcher
 may know at query time); item events whose item is not in ``items`` are skipped. ``recencies(rows)``
 is 1 / (events since the item was last touched), 0 for untouched items. ``lookup(mapping, keys)``
-reads a counter for many integer keys at once (the profile's counters are small, the rows many).
+reads a counter for many integer keys at once (the profile's counters are small, the rows many);
+``lookup_pairs`` the same from key and value arrays.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from onesearch.evidence.items import ItemTable
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["UserProfile", "lookup", "lookup_sorted"]
+__all__ = ["UserProfile", "lookup", "lookup_pairs"]
 
 
 @dataclass
@@ -57,16 +58,16 @@ class UserProfile:
 def lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
     """``mapping[k]`` for each of the integer ``keys`` (``default`` where absent), as float64."""
     known = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
-    values = np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping))
-    order = np.argsort(known)
-    return lookup_sorted(known[order], values[order], keys, default)
+    return lookup_pairs(known, np.fromiter(mapping.values(), dtype=np.float64, count=len(mapping)), keys, default)
 
 
-def lookup_sorted(known: np.ndarray, values: np.ndarray, keys: np.ndarray, default: float = 0.0) -> np.ndarray:
-    """``values[i]`` where ``known[i]`` (sorted) equals the key, for each of the integer ``keys``
-    (``default`` where absent), as float64."""
+def lookup_pairs(known: np.ndarray, values: np.ndarray, keys: np.ndarray, default: float = 0.0) -> np.ndarray:
+    """``values[i]`` where the distinct ``known[i]`` equals the key, for each of the integer
+    ``keys`` (``default`` where absent), as float64."""
     keys = np.asarray(keys, dtype=np.int64)
     if not len(known):
         return np.full(len(keys), default, dtype=np.float64)
+    order = np.argsort(known)
+    known, values = np.asarray(known)[order], np.asarray(values, dtype=np.float64)[order]
     index = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    return np.where(known[index] == keys, np.asarray(values, dtype=np.float64)[index], default)
+    return np.where(known[index] == keys, values[index], default)
