@@ -34,3 +34,47 @@ def test_bad_options_give_one_line_and_leave_nothing(tiny_shop, tmp_path, cli, o
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def _planted(load):
+    """``registry.load`` with the first test example copied into train (a planted leak)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def loaded(*args, **kwargs):
+        dataset = load(*args, **kwargs)
+        test = dataset.examples.filter(pc.equal(dataset.examples["split"], "test")).slice(0, 1)
+        row = {**test.to_pylist()[0], "example_id": "planted", "split": "train"}
+        dataset.examples = pa.concat_tables([dataset.examples, pa.Table.from_pylist([row], schema=dataset.examples.schema)])
+        return dataset
+
+    return loaded
+
+
+def test_a_planted_leak_stops_the_eval_with_one_line(tiny_shop, tmp_path, cli, monkeypatch):
+    from onesearch.catalog import registry
+
+    monkeypatch.setattr(registry, "load", _planted(registry.load))
+    out = tmp_path / "report"
+    argv = ["eval", "--task", "generic", "--source", str(tiny_shop), "--split", "test", "--searcher", "popularity",
+            "--out", str(out), "--cache", str(tmp_path / "cache")]
+    code, _, err = cli(argv)
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert code == 2 and len(lines) == 1 and "1 verbatim" in lines[0] and "--allow-leaks" in lines[0]
+    assert not out.exists()
+    code, _, _ = cli([*argv, "--allow-leaks"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["leakage"]["verbatim"] == 1 and metrics["leakage"]["allowed"]
+    assert "LEAKY RUN" in (out / "report.md").read_text()
+
+
+def test_the_audit_is_stored_and_the_recommenders_run(tiny_shop, tmp_path, cli):
+    out = tmp_path / "report"
+    code, stdout, _ = cli(["eval", "--task", "generic", "--source", str(tiny_shop), "--split", "valid", "--searcher", "popularity",
+                           "--searcher", "next-item", "--out", str(out), "--cache", str(tmp_path / "cache")])
+    assert code == 0, stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["leakage"]["leaks"] == 0 and metrics["leakage"]["evaluated"] == metrics["examples"]
+    assert set(metrics["searchers"]) == {"popularity", "next-item"} and "map@5" in metrics["searchers"]["popularity"]["metrics"]
+    assert "Leakage audit of" in (out / "report.md").read_text()

@@ -18,6 +18,7 @@ from onesearch.catalog.readers import (
     amazon_minionerec,
     amazon_scientific,
     bestbuy,
+    bestbuy_xbox,
     flipkart,
     generic,
     homedepot,
@@ -61,6 +62,8 @@ DATASETS: dict[str, DataSpec] = {
                      partial(amazon_minionerec.read, name=name), True, amazon_minionerec.read_test_file, "MiniOneRec valid/test CSV")
             for name, domain in amazon_minionerec.DOMAINS.items()
         ),
+        DataSpec("bestbuy-xbox", "Best Buy Xbox 360 search log: real queries -> clicked games", bestbuy_xbox.FILES, bestbuy_xbox.read, True,
+                 bestbuy_xbox.read_test_file, "Best Buy clicks CSV (user, sku, query, ...)"),
         DataSpec("kuaisearch", "KuaiSearch demo (Chinese; loaders only, files do not join)", kuaisearch.FILES, kuaisearch.read, False),
         DataSpec("jdsearch", "JDsearch sample (anonymised terms; typed history)", jdsearch.FILES, jdsearch.read, False),
         DataSpec("bestbuy", "Best Buy catalog + simulated click sessions", bestbuy.FILES, bestbuy.read, False),

@@ -2,8 +2,14 @@
 
 Contract: ``sequence_examples`` turns (user, history item ids oldest first, target item id)
 rows into canonical example rows; ``prefix_examples`` rebuilds training rows from history
-prefixes only (each predicts a history item from the items before it), so nothing after a
-row's own history can reach training. Duplicate (user, prefix, target) rows are kept once.
+prefixes (each predicts a history item from the items before it). Duplicate (user, prefix,
+target) rows are kept once.
+
+``leak_free_prefixes(evaluated)`` is the protocol for files that publish only evaluated rows
+(sliding windows over each user's sequence, so a later row's history holds the earlier rows'
+targets): a user's train rows are the prefixes of the history of that user's *first* evaluated
+row, cut before the first item any evaluated row of the user asks for. So no train row holds an
+interaction that a valid or test row of the same user evaluates, nor anything after it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import pyarrow as pa
 
 from onesearch.catalog.schema import EXAMPLES, build_table
 
-__all__ = ["SequenceRow", "prefix_examples", "sequence_examples"]
+__all__ = ["SequenceRow", "leak_free_prefixes", "prefix_examples", "sequence_examples"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,21 @@ def prefix_examples(rows: Sequence[SequenceRow]) -> list[SequenceRow]:
         for j in range(1, len(row.history)):
             seen.setdefault(SequenceRow(row.user_id, row.history[:j], row.history[j]), None)
     return list(seen)
+
+
+def leak_free_prefixes(evaluated: Sequence[SequenceRow]) -> list[SequenceRow]:
+    """Train rows from the evaluated rows, oldest first per user (see module docstring)."""
+    asked: dict[str, set[str]] = {}
+    first: dict[str, SequenceRow] = {}
+    for row in evaluated:
+        asked.setdefault(row.user_id, set()).add(row.target)
+        first.setdefault(row.user_id, row)
+    kept = []
+    for user, row in first.items():
+        history: list[str] = []
+        for item in row.history:
+            if item in asked[user]:
+                break
+            history.append(item)
+        kept.append(SequenceRow(user, tuple(history), row.target))
+    return prefix_examples(kept)

@@ -23,6 +23,7 @@ from onesearch.cascade.searchers import Bm25Searcher, make_searcher
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset
 from onesearch.cli.train import ensure_codebook, ensure_model
+from onesearch.evidence.understanding import QueryUnderstanding
 from onesearch.deploy.board import BuildBoard
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment, partial_engine
@@ -48,13 +49,14 @@ class LiveBuild:
         self.logs = has_labels(dataset)
         self.settings = BuildSettings(encoder=bundle.encoder)
         self.resolver = ContextResolver(dataset)
+        self.understand = QueryUnderstanding.for_items(dataset.items, bundle.spelling)
 
     def run(self, publish: Publish) -> Deployment | None:
         """Build every step, publishing engines as they become servable (see module docstring)."""
         step = STEPS[0]
         try:
             items, bm25 = self._step(step, lambda: lexical_index(self.dataset, self.directory, self._quiet))
-            publish(partial_engine(self.dataset.items, self.resolver, {"bm25": Bm25Searcher(items, bm25)}), None)
+            publish(partial_engine(self.dataset.items, self.resolver, {"bm25": Bm25Searcher(items, bm25)}, self.understand), None)
             step = "dense encoder"
             if self.settings.encoder == "dual":
                 self._step(step, lambda: dense_encoder(self.dataset, self.directory, self.settings, self._quiet, self._advance(step)))
@@ -62,13 +64,13 @@ class LiveBuild:
                 self.board.skip(step, f"using the shipped encoder {self.settings.encoder}")
             step = "item vectors"
             cascade = self._step(step, self._cascade)
-            publish(partial_engine(self.dataset.items, self.resolver, {name: make_searcher(name, cascade) for name in ("bm25", "dense")}), None)
+            publish(partial_engine(self.dataset.items, self.resolver, {name: make_searcher(name, cascade) for name in ("bm25", "dense")}, self.understand), None)
             step = "cascade rankers"
             if self.logs:
                 self._step(step, lambda: train_rankers(cascade, self.dataset, self.directory, self.settings, self._quiet, self._advance(step)))
             else:
                 self.board.skip(step, "no logs yet: the cascade ranks its recall by reciprocal-rank fusion")
-            publish(partial_engine(self.dataset.items, self.resolver, {name: make_searcher(name, cascade) for name in ("bm25", "dense", "cascade")}), None)
+            publish(partial_engine(self.dataset.items, self.resolver, {name: make_searcher(name, cascade) for name in ("bm25", "dense", "cascade")}, self.understand), None)
             step = "codebook"
             encoder = None if self.settings.encoder == "dual" else self.settings.encoder
             self._step(step, lambda: ensure_codebook(self.dataset, self.directory, encoder, self._quiet))

@@ -17,6 +17,7 @@ from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.errors import DataError
+from onesearch.evidence.understanding import QueryUnderstanding
 from onesearch.training.anchored import KIND as ANCHORED
 from onesearch.training.checkpoint import load_searcher
 from onesearch.training.models import DECODER_BEAM, Loader
@@ -33,13 +34,15 @@ def search_command(
     beam: Annotated[int | None, typer.Option("--beam", min=1, help="Beam size (default: the model's own; 50 for the code decoder).")] = None,
     event: Annotated[list[str] | None, typer.Option("--event", help="Past behaviour TYPE:ITEM_ID (click, cart or order), oldest first; repeatable.")] = None,
     task: Annotated[str | None, typer.Option("--task", help="The data set whose catalog the model searches (needed by anchored models) and whose titles are printed.")] = None,
+    spelling: Annotated[bool, typer.Option("--spelling/--no-spelling", help="Correct the query's spelling against the --task catalog first (the shared query-understanding step).")] = True,
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
     """Generate the best items for QUERY; one JSON line per hit (rank, item_id, score[, title])."""
     items = None if task is None else registry.load(task, data_root(data), source=source).items
     history = tuple(_event(text, seq) for seq, text in enumerate(event or []))
-    request = SearchRequest(query, UserContext("cli-user" if history else None, {}, history))
+    understand = QueryUnderstanding.for_items(items, spelling) if items is not None else QueryUnderstanding(None)
+    request = understand.requests([SearchRequest(query, UserContext("cli-user" if history else None, {}, history))])[0]
     searcher = _searcher(model, items, beam, k, index)
     titles = None if items is None else dict(zip(items["item_id"].to_pylist(), items["title"].to_pylist()))
     for rank, hit in enumerate(searcher.search([request], k)[0], start=1):
@@ -61,5 +64,5 @@ def _searcher(model: Path, items: pa.Table | None, beam: int | None, k: int, ind
     if read_manifest(model).get("kind") == ANCHORED:
         if items is None:
             raise DataError("an anchored model searches the catalog it was trained on: give its --task (and --data or --source)", path=model)
-        return Loader(items, beam)(model)
+        return Loader(items, beam, spelling=False)(model)  # the shared step has corrected the query
     return load_searcher(model, max(beam or DECODER_BEAM, k), index=index)

@@ -6,6 +6,7 @@
     encoder = "dual"                 # the cascade's dense encoder (the cascade is built or reused)
     cache = "runs/cache"
     beam = 50
+    spelling = true                  # query spelling correction in front of every searcher
     events = "runs/serve/events.jsonl"  # search and interaction log ("" = none)
     state = "runs/serve/state.json"     # catalog changes and reloads, kept across restarts ("" = none)
 
@@ -38,6 +39,7 @@ class Bundle:
     encoder: str = "dual"
     cache: str = "runs/cache"
     beam: int = 50
+    spelling: bool = True
     events: str | None = "runs/serve/events.jsonl"
     state: str | None = "runs/serve/state.json"
 
@@ -53,16 +55,23 @@ class Bundle:
         unknown = sorted(set(raw) - set(names))
         if unknown or "task" not in raw:
             raise DataError(f"a bundle needs task and knows {sorted(names)}; unknown: {unknown}", path=file)
-        wrong = [key for key, value in raw.items() if not isinstance(value, int if key == "beam" else str) or isinstance(value, bool)]
+        wrong = [key for key, value in raw.items() if not _typed(key, value)]
         if wrong:
-            raise DataError(f"wrong type for {wrong}: beam is an integer, the rest are strings", path=file)
+            raise DataError(f"wrong type for {wrong}: beam is an integer, spelling true or false, the rest are strings", path=file)
         return cls(**{key: value or None if key in ("events", "state") else value for key, value in raw.items()})
 
     def write(self, path: Path) -> None:
         """Store this bundle as TOML at ``path`` (atomically)."""
-        lines = [f"{key} = {value if isinstance(value, int) else json.dumps(value or '', ensure_ascii=False)}"
+        lines = [f"{key} = {json.dumps(value) if isinstance(value, int) else json.dumps(value or '', ensure_ascii=False)}"
                  for key, value in asdict(self).items() if value is not None or key in ("events", "state")]
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _typed(key: str, value: object) -> bool:
+    """True when a bundle value has its key's type (a bool is no integer here)."""
+    if key == "spelling":
+        return isinstance(value, bool)
+    return isinstance(value, int if key == "beam" else str) and not isinstance(value, bool)

@@ -53,6 +53,7 @@ from onesearch.deploy.state import ItemRow, ServiceState
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
+from onesearch.evidence.understanding import QueryUnderstanding
 from onesearch.semantic_ids.codebook import encoder_spec, free_full_codes
 from onesearch.semantic_ids.query import TextCoder
 from onesearch.serving.engine import Engine, ItemRecord
@@ -125,7 +126,7 @@ class _PlannedModel:
         """The searcher over the catalog ``items``, each item's full code, and no unreachable item."""
         content = items.select(["item_id", "title", "brand", "category"]).to_pydict()
         if self.last is None or self.last[0] != content:
-            self.last = (content, self.model.searcher(items, self.beam, changed=True))
+            self.last = (content, self.model.searcher(items, self.beam, changed=True, spelling=False))  # the engine's shared step corrects
         searcher = self.last[1]
         return searcher, searcher.code_of, []
 
@@ -264,7 +265,8 @@ class Deployment:
             generative, codes, unreachable = model.over(items)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
-        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users), unreachable, cascade
+        understand = QueryUnderstanding.for_items(items, self.spec.spelling).requests
+        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users, understand), unreachable, cascade
 
 
 def _stamp(path: Path | None) -> tuple[int, int, int] | None:
@@ -278,10 +280,10 @@ def _stamp(path: Path | None) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def partial_engine(items: pa.Table, resolver: ContextResolver, searchers: dict[str, Searcher]) -> Engine:
+def partial_engine(items: pa.Table, resolver: ContextResolver, searchers: dict[str, Searcher], understand: QueryUnderstanding) -> Engine:
     """An engine of some searchers over the unchanged catalog, while the rest is still being built
-    (no codes to show, no catalog changes yet)."""
-    return Engine(searchers, _records(items, {}, ServiceState()), resolver.user, resolver.active_users(SAMPLE_USERS))
+    (no codes to show, no catalog changes yet), behind the bundle's query understanding."""
+    return Engine(searchers, _records(items, {}, ServiceState()), resolver.user, resolver.active_users(SAMPLE_USERS), understand.requests)
 
 
 def _records(items: pa.Table, codes: dict[str, tuple[int, ...]], state: ServiceState) -> list[ItemRecord]:

@@ -23,7 +23,7 @@ from onesearch.types import Example, Hit, SearchRequest, Searcher
 
 __all__ = ["COMPARED", "SearcherRun", "evaluate", "run_searcher"]
 
-COMPARED = ("ndcg@10", "hr@10", "recall@10", "mrr@10")
+COMPARED = ("ndcg@10", "hr@10", "recall@10", "mrr@10", "map@5")
 
 
 @dataclass

@@ -7,7 +7,9 @@ targets and returns every metric at every cutoff in ``CUTOFFS`` as a flat dict
 - Recall@K = |relevant ∩ top K| / |relevant|;  HR@K = 1 if any relevant item is in the top K;
 - MRR@K = 1 / rank of the first relevant item within the top K, else 0;
 - NDCG@K = DCG@K / IDCG@K with linear gains: DCG@K = Σ gain(item at rank r) / log2(r + 1),
-  IDCG@K the same over the targets sorted by gain (graded labels, e.g. Home Depot relevance - 1).
+  IDCG@K the same over the targets sorted by gain (graded labels, e.g. Home Depot relevance - 1);
+- MAP@K (mean over examples of AP@K) with AP@K = Σ_{r ≤ K, item r relevant} precision@r
+  / min(|relevant|, K) (the Best Buy competition's measure at K = 5).
 
 Examples without a relevant target cannot be scored; ``score_ranking`` returns None for them.
 """
@@ -23,7 +25,7 @@ from onesearch.types import Target
 __all__ = ["CUTOFFS", "METRICS", "metric_names", "score_ranking"]
 
 CUTOFFS = (1, 5, 10, 50, 100, 350)
-METRICS = ("recall", "hr", "mrr", "ndcg")
+METRICS = ("recall", "hr", "mrr", "ndcg", "map")
 
 
 def metric_names(cutoffs: Sequence[int] = CUTOFFS) -> list[str]:
@@ -46,6 +48,7 @@ def score_ranking(ranked: Sequence[str], targets: Sequence[Target], cutoffs: Seq
     ideal = np.sort(np.array([t.gain for t in targets], dtype=float))[::-1][:depth]
     idcg = np.cumsum(np.pad(ideal * discount[: len(ideal)], (0, depth - len(ideal))))
     hits = np.cumsum(np.pad(hit, (0, depth - len(top))))
+    precision_sum = np.cumsum(np.pad(hit, (0, depth - len(top))) * hits / np.arange(1, depth + 1))
     first = int(np.argmax(hit)) + 1 if hit.any() else None
     scores: dict[str, float] = {}
     for k in cutoffs:
@@ -53,4 +56,5 @@ def score_ranking(ranked: Sequence[str], targets: Sequence[Target], cutoffs: Seq
         scores[f"hr@{k}"] = float(hits[k - 1] > 0)
         scores[f"mrr@{k}"] = 1.0 / first if first is not None and first <= k else 0.0
         scores[f"ndcg@{k}"] = dcg[k - 1] / idcg[k - 1] if idcg[k - 1] > 0 else 0.0
+        scores[f"map@{k}"] = precision_sum[k - 1] / min(len(relevant), k)
     return {name: float(scores[name]) for name in metric_names(cutoffs)}

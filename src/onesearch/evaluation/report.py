@@ -21,7 +21,7 @@ from onesearch.evaluation.harness import SearcherRun  # noqa: E402
 
 __all__ = ["TABLE_METRICS", "markdown_table", "write_report"]
 
-TABLE_METRICS = ("recall@10", "recall@100", "recall@350", "hr@10", "mrr@10", "ndcg@10")
+TABLE_METRICS = ("recall@10", "recall@100", "recall@350", "hr@10", "mrr@10", "ndcg@10", "map@5")
 
 
 def write_report(directory: Path, result: dict[str, Any], runs: Sequence[SearcherRun], example_ids: Sequence[str]) -> None:
@@ -44,6 +44,7 @@ def markdown_table(result: dict[str, Any]) -> str:
                   f"{latency['p50_ms']:.2f}", f"{latency['p99_ms']:.2f}", f"{latency['cpu_ms_per_query']:.2f}"])
         )
     lines += ["", f"{result['scored']} of {result['examples']} examples scored (the rest have no relevant target).", ""]
+    lines += _leakage_lines(result.get("leakage"))
     lines += _slice_table(result)
     if result["comparisons"]:
         lines += ["", _row(["searcher", "vs", "metric", "diff", "95% CI", "p"]), _row(["---"] * 6)]
@@ -51,6 +52,17 @@ def markdown_table(result: dict[str, Any]) -> str:
             lines.append(_row([c["searcher"], c["baseline"], c["metric"], f"{c['diff']:+.4f}",
                                f"[{c['ci_low']:+.4f}, {c['ci_high']:+.4f}]", f"{c['p_value']:.4f}"]))
     return "\n".join(lines) + "\n"
+
+
+def _leakage_lines(leakage: dict[str, Any] | None) -> list[str]:
+    """The leakage audit's counts, and a warning when the run scored despite a leak."""
+    if leakage is None:
+        return []
+    counts = ", ".join(f"{leakage[k]:,} {k.replace('_', ' ')}" for k in ("verbatim", "future", "shared_queries"))
+    line = f"Leakage audit of {leakage['evaluated']:,} evaluated examples: {counts}."
+    if leakage["leaks"]:
+        line = f"**LEAKY RUN (scored with --allow-leaks): these numbers do not measure generalisation.** {line} First: {leakage['first']}."
+    return [line, ""]
 
 
 def _slice_table(result: dict[str, Any]) -> list[str]:

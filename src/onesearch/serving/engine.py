@@ -1,7 +1,9 @@
 """``Engine``: the already-built searchers of one catalog, and what the API shows of its items.
 
 Contract: built by the caller (``cli serve``) from loaded artifacts; ``search(name, requests, k,
-filters)`` answers at most ``k`` hits per request. With filters, a searcher that can restrict
+filters)`` answers at most ``k`` hits per request. Every request first passes the engine's one
+query-understanding step (``understand``: requests -> requests, e.g. spelling correction), the
+same for every searcher. With filters, a searcher that can restrict
 itself (``restricted(item_ids)``, the generative searcher: its trie then holds only the allowed
 items) searches inside the allowed set; the others over-fetch and drop disallowed hits, so they
 may return fewer than ``k``. Allowed sets are cached per filter. ``user(user_id, history)`` turns
@@ -18,11 +20,12 @@ from functools import lru_cache
 
 from onesearch.types import HistoryEvent, Hit, InteractionType, SearchRequest, Searcher, UserContext
 
-__all__ = ["Engine", "FilterKey", "ItemRecord", "history_event"]
+__all__ = ["Engine", "FilterKey", "ItemRecord", "Understand", "history_event"]
 
 OVERFETCH, MAX_FETCH = 20, 1000
 # category, brand, price_min, price_max, in_stock (all optional)
 FilterKey = tuple[str | None, str | None, float | None, float | None, bool | None]
+Understand = Callable[[Sequence[SearchRequest]], list[SearchRequest]]
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class Engine:
     """Searchers by name over one catalog."""
 
     def __init__(self, searchers: Mapping[str, Searcher], items: Sequence[ItemRecord], users: Callable[[str], UserContext | None] | None = None,
-                 sample_users: Sequence[str] = ()) -> None:
+                 sample_users: Sequence[str] = (), understand: Understand | None = None) -> None:
         self.searchers = dict(searchers)
+        self.understand = understand
         self.items = {item.item_id: item for item in items}
         self._users = users or (lambda _: None)
         self.sample_users = list(sample_users)
@@ -77,6 +81,8 @@ class Engine:
     def search(self, name: str, requests: Sequence[SearchRequest], k: int, filters: FilterKey | None = None) -> list[list[Hit]]:
         """The named searcher's hits, inside ``filters`` when given."""
         searcher = self.searchers[name]
+        if self.understand is not None:
+            requests = self.understand(requests)
         if filters is None or not any(v is not None for v in filters):
             return searcher.search(requests, k)
         allowed = self._allowed(filters)

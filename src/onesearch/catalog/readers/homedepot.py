@@ -29,6 +29,7 @@ META = {
     "task": "query -> items (graded relevance)",
     "labels": f"relevance 1-3 (mean of graders); gain = relevance - 1; relevant = relevance >= {RELEVANT_AT}",
     "split": "80/10/10 by salted hash of the normalised query",
+    "split_by": "query",
     "history": "none",
 }
 
