@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pyarrow.compute as pc
 import pytest
 
+from onesearch.catalog.schema import examples_of
+from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes
 from onesearch.catalog.splits import hash_split
+from onesearch.evaluation.leakage import audit
 from onesearch.catalog.text import normalize_query
 
 
@@ -43,21 +44,36 @@ def test_instacart_histories_end_before_the_order(load_shared):
     assert (train["history_end"] < train["user_id"].map(valid_order).fillna(10**9)).all()
 
 
+def test_leak_free_prefixes_stop_before_any_evaluated_item():
+    # sliding windows of one user: valid asks for c, test for d then e (its history holds d)
+    evaluated = [SequenceRow("u", ("a", "b"), "c"), SequenceRow("u", ("a", "b", "c"), "d"), SequenceRow("u", ("b", "c", "d"), "e"),
+                 SequenceRow("w", ("x", "y", "z"), "q")]
+    rows = leak_free_prefixes(evaluated)
+    assert {(r.user_id, r.history, r.target) for r in rows} == {("u", ("a",), "b"), ("w", ("x",), "y"), ("w", ("x", "y"), "z")}
+    # an evaluated item that recurs early in the first history cuts it there
+    assert leak_free_prefixes([SequenceRow("u", ("a", "d", "b"), "c"), SequenceRow("u", ("a", "d", "b", "c"), "d")]) == []
+
+
+SHIPPED_TASKS = ["homedepot", "instacart", "amazon-scientific", "amazon-industrial", "amazon-office", "bestbuy-xbox"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["amazon-industrial", "amazon-office"])
-def test_minionerec_train_rows_are_prefixes_of_evaluated_histories(load_shared, name):
-    parts = {split: t.to_pylist() for split, t in _by_split(load_shared(name)).items()}
-    histories = defaultdict(list)
-    for row in parts["valid"]:
-        histories[row["user_id"]].append([e["item_id"] for e in row["history"]])
-    valid_users = set(histories)
-    for row in parts["test"]:
-        if row["user_id"] not in valid_users:
-            histories[row["user_id"]].append([e["item_id"] for e in row["history"]])
-    for row in parts["train"]:
-        sequence = [e["item_id"] for e in row["history"]] + [row["targets"][0]["item_id"]]
-        # each train row lies strictly inside one evaluated history, so it ends before that row's target
-        assert any(h[: len(sequence)] == sequence and len(h) >= len(sequence) for h in histories[row["user_id"]])
+@pytest.mark.parametrize("name", SHIPPED_TASKS)
+def test_every_shipped_task_audits_clean_on_valid_and_test(load_shared, name):
+    dataset = load_shared(name)
+    examples = list(examples_of(dataset.examples))
+    train = [e for e in examples if e.split == "train"]
+    for split in ("valid", "test"):
+        result = audit(train, [e for e in examples if e.split == split], dataset.meta.get("split_by") == "query")
+        assert result.evaluated and result.leaks == 0, result.line()
+
+
+def test_the_generic_shop_audits_clean(tiny_shop, tmp_path):
+    from onesearch.catalog import registry
+
+    examples = list(examples_of(registry.load("generic", tmp_path, source=tiny_shop).examples))
+    train = [e for e in examples if e.split == "train"]
+    assert all(audit(train, [e for e in examples if e.split == split], False).leaks == 0 for split in ("valid", "test"))
 
 
 @pytest.mark.slow

@@ -78,3 +78,23 @@ def test_the_audit_is_stored_and_the_recommenders_run(tiny_shop, tmp_path, cli):
     assert metrics["leakage"]["leaks"] == 0 and metrics["leakage"]["evaluated"] == metrics["examples"]
     assert set(metrics["searchers"]) == {"popularity", "next-item"} and "map@5" in metrics["searchers"]["popularity"]["metrics"]
     assert "Leakage audit of" in (out / "report.md").read_text()
+
+
+def test_a_task_without_queries_evaluates_with_the_shipped_encoder(tiny_shop, tmp_path, cli, monkeypatch):
+    import pyarrow as pa
+
+    from onesearch.catalog import registry
+
+    load = registry.load
+
+    def without_queries(*args, **kwargs):
+        dataset = load(*args, **kwargs)
+        column = dataset.examples.schema.get_field_index("query")
+        dataset.examples = dataset.examples.set_column(column, dataset.examples.schema.field(column), pa.nulls(dataset.examples.num_rows, pa.string()))
+        return dataset
+
+    monkeypatch.setattr(registry, "load", without_queries)
+    out = tmp_path / "report"
+    code, _, err = cli(["eval", "--task", "generic", "--source", str(tiny_shop), "--split", "test", "--searcher", "dense",
+                        "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "10"])
+    assert code == 0 and "using the shipped minilm encoder" in " ".join(err.split()) and (out / "metrics.json").is_file()

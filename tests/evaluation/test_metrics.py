@@ -38,5 +38,13 @@ def test_example_without_relevant_target_is_not_scored():
 
 
 def test_names_are_metric_major_over_every_cutoff():
-    assert metric_names((1, 10)) == ["recall@1", "recall@10", "hr@1", "hr@10", "mrr@1", "mrr@10", "ndcg@1", "ndcg@10"]
-    assert len(score_ranking([], [Target("a", 1.0, True)])) == 24
+    assert metric_names((1, 10)) == ["recall@1", "recall@10", "hr@1", "hr@10", "mrr@1", "mrr@10", "ndcg@1", "ndcg@10", "map@1", "map@10"]
+    assert len(score_ranking([], [Target("a", 1.0, True)])) == 30
+
+
+def test_map_averages_the_precision_at_each_relevant_rank():
+    targets = [Target("a", 1.0, True), Target("b", 1.0, True), Target("c", 1.0, True)]
+    scores = score_ranking(["a", "x", "b", "y"], targets)
+    assert scores["map@5"] == pytest.approx((1 + 2 / 3) / 3)
+    assert scores["map@1"] == 1.0  # one relevant slot at K = 1
+    assert score_ranking(["x", "a"], [Target("a", 1.0, True)])["map@5"] == 0.5

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from onesearch.artifacts import atomic_directory, write_manifest
+from onesearch.errors import DataError
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.cascade.dense import DenseIndex
@@ -168,6 +169,8 @@ def dense_encoder(dataset: Dataset, directory: Path, settings: BuildSettings = B
     if not (path / "model.safetensors").is_file():
         items = ItemTable.from_items(dataset.items, _tokenizer(dataset))
         pairs = _pairs(items, [e for e in examples_of(dataset.examples) if e.split == "train"], settings.max_pairs, settings.seed)
+        if len(pairs) < 2:
+            raise DataError(f"the {dataset.name} task has no train queries to fine-tune the dual encoder on: pass --encoder minilm (or another shipped encoder)")
         log(f"fine-tuning the dual encoder on {len(pairs):,} train query-item pairs")
         losses = fine_tune(pairs, path, settings.dual, log, advance)
         log(f"dual encoder losses: {json.dumps(losses)}")
