@@ -18,6 +18,7 @@ def test_a_folder_bundle_with_empty_logs_turns_them_off(tmp_path):
     ('model = "m"\n', "needs task"),
     ('task = "x"\nbeam = "50"\n', "wrong type"),
     ('task = "x"\nbeam = true\n', "wrong type"),
+    ('task = "x"\nspelling = "no"\n', "wrong type"),
     ("task = ", "cannot read bundle"),
 ])
 def test_bad_bundles_are_one_located_error(tmp_path, content, problem):
@@ -28,6 +29,6 @@ def test_bad_bundles_are_one_located_error(tmp_path, content, problem):
 
 
 def test_a_written_bundle_reads_back(tmp_path):
-    bundle = Bundle(task="generic", source='C:\\shop "one"', model="m", beam=7, events=None)
+    bundle = Bundle(task="generic", source='C:\\shop "one"', model="m", beam=7, spelling=False, events=None)
     bundle.write(tmp_path / "deep" / "bundle.toml")
     assert Bundle.read(tmp_path / "deep") == bundle

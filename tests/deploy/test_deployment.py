@@ -35,6 +35,12 @@ def test_a_bundle_serves_every_searcher_over_the_trained_model(open_deployment):
         assert len(client.post("/recommend", json={"user_id": "u1", "k": 4}).json()["items"]) == 4
 
 
+def test_every_searcher_sees_the_corrected_query(open_deployment):
+    engine = open_deployment().engine
+    for searcher in ("bm25", "cascade", "generative"):
+        assert _found(engine, searcher, "red bots", k=5) == _found(engine, searcher, "red boots", k=5), searcher
+
+
 def test_an_upserted_item_enters_every_index_at_once_and_survives_a_restart(open_deployment):
     deployment = open_deployment()
     before = len(deployment.engine.items)
