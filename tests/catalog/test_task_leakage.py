@@ -6,7 +6,7 @@ import pyarrow.compute as pc
 import pytest
 
 from onesearch.catalog.schema import examples_of
-from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes
+from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes, whole_sequences
 from onesearch.catalog.splits import hash_split
 from onesearch.evaluation.leakage import audit
 from onesearch.catalog.text import normalize_query
@@ -52,6 +52,20 @@ def test_leak_free_prefixes_stop_before_any_evaluated_item():
     assert {(r.user_id, r.history, r.target) for r in rows} == {("u", ("a",), "b"), ("w", ("x",), "y"), ("w", ("x", "y"), "z")}
     # an evaluated item that recurs early in the first history cuts it there
     assert leak_free_prefixes([SequenceRow("u", ("a", "d", "b"), "c"), SequenceRow("u", ("a", "d", "b", "c"), "d")]) == []
+
+
+def test_whole_sequences_are_every_step_of_a_training_user():
+    rows = whole_sequences([SequenceRow("t", ("a",), "b"), SequenceRow("t", ("a", "b"), "c")])
+    assert [(r.history, r.target) for r in rows] == [(("a",), "b"), (("a", "b"), "c")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["amazon-industrial", "amazon-office"])
+def test_minionerec_valid_users_are_test_users_and_valid_only_users_train(load_shared, name):
+    parts = _by_split(load_shared(name))
+    tested = set(parts["test"]["user_id"].to_pylist())
+    assert set(parts["valid"]["user_id"].to_pylist()) <= tested
+    assert set(parts["train"]["user_id"].to_pylist()) - tested  # the valid-only users are training users
 
 
 SHIPPED_TASKS = ["homedepot", "instacart", "amazon-scientific", "amazon-industrial", "amazon-office", "bestbuy-xbox"]

@@ -5,6 +5,9 @@ rows into canonical example rows; ``prefix_examples`` rebuilds training rows fro
 prefixes (each predicts a history item from the items before it). Duplicate (user, prefix,
 target) rows are kept once.
 
+``whole_sequences(rows)`` is every step of rows whose user is not evaluated at all (history[:j]
+-> history[j], and the row itself), for training users.
+
 ``leak_free_prefixes(evaluated)`` is the protocol for files that publish only evaluated rows
 (sliding windows over each user's sequence, so a later row's history holds the earlier rows'
 targets): a user's train rows are the prefixes of the history of that user's *first* evaluated
@@ -21,7 +24,7 @@ import pyarrow as pa
 
 from onesearch.catalog.schema import EXAMPLES, build_table
 
-__all__ = ["SequenceRow", "leak_free_prefixes", "prefix_examples", "sequence_examples"]
+__all__ = ["SequenceRow", "leak_free_prefixes", "prefix_examples", "sequence_examples", "whole_sequences"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,8 @@ def leak_free_prefixes(evaluated: Sequence[SequenceRow]) -> list[SequenceRow]:
             history.append(item)
         kept.append(SequenceRow(user, tuple(history), row.target))
     return prefix_examples(kept)
+
+
+def whole_sequences(rows: Sequence[SequenceRow]) -> list[SequenceRow]:
+    """Every step of ``rows`` (history prefixes and the row's own target), deduplicated."""
+    return prefix_examples([SequenceRow(row.user_id, (*row.history, row.target), row.target) for row in rows])

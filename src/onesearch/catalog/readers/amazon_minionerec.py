@@ -1,13 +1,15 @@
 """Amazon 2018 Industrial_and_Scientific and Office_Products in the MiniOneRec layout.
 
 Tasks ``amazon-industrial`` and ``amazon-office``: next item from an explicit history (at most
-10 items, oldest first). valid/test are the files' rows: sliding windows over each user's
-sequence, valid before test, so a later row's history holds the earlier rows' targets. There is
-no train file, so train rows follow the leak-free protocol of ``sequences.leak_free_prefixes``:
-a user's train rows are the prefixes of the history of the user's first evaluated row (valid,
-else test), cut before the first item any of the user's valid or test rows asks for. No train
-row, and so no next-item or popularity count, holds an interaction a valid or test row of the
-same user evaluates. Item ids are the catalog's integer keys as strings; the published 3-level
+10 items, oldest first). The files publish sliding windows over each user's sequence, valid
+before test, so a later row's history holds the earlier rows' targets; there is no train file.
+The protocol: test is the test file's rows; valid is the valid rows of the users who have test
+rows (so selection is measured on the users it is for, before their test rows); a user with
+valid rows only is a training user, all of whose rows are train (``sequences.whole_sequences``);
+an evaluated user's train rows are the prefixes of the history of the user's first evaluated row,
+cut before the first item any of the user's valid or test rows asks for
+(``sequences.leak_free_prefixes``). No train row, and so no next-item or popularity count, holds
+an interaction a valid or test row of the same user evaluates. Item ids are the catalog's integer keys as strings; the published 3-level
 semantic ids are kept as attribute ``ref_sid``.
 Policy: a history id 0 whose title is not item 0's title is padding, dropped and counted.
 """
@@ -23,7 +25,7 @@ import pyarrow as pa
 
 from onesearch.catalog.io import read_csv, read_text
 from onesearch.catalog.schema import ITEMS, Dataset, build_table
-from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes, sequence_examples
+from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes, sequence_examples, whole_sequences
 from onesearch.catalog.splits import use_test_file
 from onesearch.catalog.text import clean_markup, clean_text
 from onesearch.errors import DataError
@@ -35,7 +37,7 @@ _ROW_COLUMNS = ("user_id", "history_item_title", "history_item_id", "item_id")
 META = {
     "task": "user history -> next item",
     "labels": "gain 1, relevant: the next item",
-    "split": "valid/test rows as published; train = prefixes of each user's first evaluated history, cut before any item the user's valid or test rows ask for",
+    "split": "test rows as published; valid = valid rows of users with test rows; train = every row of valid-only users + prefixes of each evaluated user's first history, cut before any item the user's valid or test rows ask for",
     "history": "explicit, oldest first, at most 10 items",
 }
 
@@ -91,9 +93,11 @@ def _read_items(root: Path, name: str) -> pa.Table:
 def read(root: Path, name: str) -> Dataset:
     """Catalog and examples for ``amazon-industrial`` or ``amazon-office``."""
     dataset = Dataset(name, _read_items(root, name), meta=dict(META, domain=DOMAINS[name]))
-    valid = _read_rows(dataset, root / files(name)[2])
+    published = _read_rows(dataset, root / files(name)[2])
     test = _read_rows(dataset, root / files(name)[3])
-    train = leak_free_prefixes(valid + test)
+    tested = {row.user_id for row in test}
+    valid = [row for row in published if row.user_id in tested]
+    train = leak_free_prefixes(valid + test) + whole_sequences([row for row in published if row.user_id not in tested])
     prefix = "ai" if name == "amazon-industrial" else "ao"
     dataset.examples = pa.concat_tables(
         [sequence_examples(rows, split, prefix, "order") for rows, split in ((train, "train"), (valid, "valid"), (test, "test"))]
