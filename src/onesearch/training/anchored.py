@@ -572,6 +572,7 @@ def _epoch_batches(order: list[int], recipe: AnchoredRecipe, run: _Run) -> list[
 def _checkpoint(run: _Run, state: dict[str, Any]) -> None:
     """Write the epoch's state to the run's checkpoint file atomically."""
     tmp = run.checkpoint.with_name(run.checkpoint.name + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)  # --out may name a folder whose parent is new
     torch.save(state, tmp)
     os.replace(tmp, run.checkpoint)
 
