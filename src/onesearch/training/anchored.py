@@ -102,7 +102,7 @@ class AnchoredRecipe:
     examples_per_epoch: int = 8_000
     max_train_examples: int = 24_000
     dense_negatives: int = 100  # dense top items among the deep depths' candidates (adds nothing up to dense_plan, whose items are planned)
-    random_negatives: int = 1_000
+    random_negatives: int = 3_000  # picked on amazon-industrial valid (HR@10 0.1273 vs 0.1192 with 1,000); Home Depot valid: 0.4725 vs 0.4720
     dense_plan: int = 300
     dense_evidence: bool = False
     prefix_weight: float = 0.5
