@@ -29,6 +29,7 @@ from onesearch.cli.data import data_root
 from onesearch.cli.train import ensure_model
 from onesearch.evaluation.harness import run_searcher
 from onesearch.evaluation.metrics import score_ranking
+from onesearch.evidence.understanding import QueryUnderstanding, Understood
 from onesearch.training.anchored import load_planned
 from onesearch.types import Searcher
 
@@ -63,10 +64,15 @@ def main() -> None:
     requests = ContextResolver(dataset).requests(examples)
     model = args.model or ensure_model(dataset, args.task, fingerprint, args.cache, [], args.encoder)
     cascade = build_cascade(dataset, cascade_directory(args.cache, args.task, fingerprint), BuildSettings(encoder=args.encoder))
-    rows = {"cascade": _measure(make_searcher("cascade", cascade), examples, requests, args.repeats)}
+    understand = QueryUnderstanding.for_items(dataset.items)  # the shared step in front of every searcher, as in eval
+
+    def measure(searcher: Searcher) -> dict[str, float]:
+        return _measure(Understood(searcher, understand), examples, requests, args.repeats)
+
+    rows = {"cascade": measure(make_searcher("cascade", cascade))}
     for beam in args.beams:
-        rows[f"beam {beam}"] = _measure(load_planned(model, dataset.items, beam, exhaustive=False), examples, requests, args.repeats)
-    rows["exhaustive"] = _measure(load_planned(model, dataset.items, exhaustive=True), examples, requests, args.repeats)
+        rows[f"beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
+    rows["exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
     print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; {machine()}")
     print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")
     print("|---|---|---|---|---|---|")

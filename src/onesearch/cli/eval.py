@@ -89,7 +89,7 @@ def evaluate_command(
         requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
     if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
         model = ensure_model(dataset, task, dataset.training_fingerprint(), cache, setting or [], encoder, log=console.print)
-    load = Loader(dataset.items, beam, model_encoder, exhaustive, spelling=False)  # the shared step below corrects for every searcher
+    load = Loader(dataset.items, beam, model_encoder, exhaustive)
     recommenders = Recommenders(dataset, cascade_directory(cache, task, dataset.training_fingerprint()), log=console.print)
     understand = QueryUnderstanding.for_items(dataset.items, spelling)
     runs = []

@@ -64,5 +64,5 @@ def _searcher(model: Path, items: pa.Table | None, beam: int | None, k: int, ind
     if read_manifest(model).get("kind") == ANCHORED:
         if items is None:
             raise DataError("an anchored model searches the catalog it was trained on: give its --task (and --data or --source)", path=model)
-        return Loader(items, beam, spelling=False)(model)  # the shared step has corrected the query
+        return Loader(items, beam)(model)
     return load_searcher(model, max(beam or DECODER_BEAM, k), index=index)

@@ -126,7 +126,7 @@ class _PlannedModel:
         """The searcher over the catalog ``items``, each item's full code, and no unreachable item."""
         content = items.select(["item_id", "title", "brand", "category"]).to_pydict()
         if self.last is None or self.last[0] != content:
-            self.last = (content, self.model.searcher(items, self.beam, changed=True, spelling=False))  # the engine's shared step corrects
+            self.last = (content, self.model.searcher(items, self.beam, changed=True))
         searcher = self.last[1]
         return searcher, searcher.code_of, []
 

@@ -257,11 +257,11 @@ def checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint.pt")
 
 
-def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, encoder: str | None = None,
-                 spelling: bool = True) -> PlannedSearcher:
-    """The searcher of a model folder over the catalog ``items_table`` it was trained on
-    (``spelling=False``: without the recipe's query spelling correction, an inference-time ablation)."""
-    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive, spelling=spelling)
+def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, encoder: str | None = None) -> PlannedSearcher:
+    """The searcher of a model folder over the catalog ``items_table`` it was trained on. It takes
+    queries as they come: spelling correction is the shared step in front of every searcher
+    (``evidence.understanding``)."""
+    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive)
 
 
 class PlannedModel:
@@ -309,7 +309,7 @@ class PlannedModel:
             self._encoder = load_encoder(self.encoder_spec)
         return self._encoder
 
-    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False, spelling: bool = True) -> PlannedSearcher:
+    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
         items = ItemTable.from_items(items_table, self.bm25.tokenizer)
         if items.ids == self.ids:
@@ -321,7 +321,7 @@ class PlannedModel:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
         else:
             model, codes, planner = self._changed(items)
-        parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe, _speller(items, self.recipe) if spelling else None)
+        parts = _Parts(items, codes, CodeTree(codes), planner, self.recipe)  # no speller: the shared step corrects in front
         return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe), self.recipe.behaviour_query)
 

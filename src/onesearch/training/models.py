@@ -1,7 +1,7 @@
 """One entry point for any generative model folder: the anchored, planned model or the first
 design's free-running code decoder, told apart by the manifest's kind.
 
-Contract: ``Loader(items, beam, encoder, exhaustive, spelling)(directory)`` returns the folder's searcher
+Contract: ``Loader(items, beam, encoder, exhaustive)(directory)`` returns the folder's searcher
 over the catalog ``items`` (the anchored model checks it is the catalog it was trained on);
 ``beam`` None means the model's own default (50 for the code decoder).
 """
@@ -33,9 +33,8 @@ class Loader:
     beam: int | None = None
     encoder: str | None = None
     exhaustive: bool | None = None
-    spelling: bool = True
 
     def __call__(self, directory: Path) -> PlannedSearcher | GenerativeSearcher:
         if read_manifest(directory).get("kind") == ANCHORED:
-            return load_planned(Path(directory), self.items, self.beam, self.exhaustive, self.encoder, self.spelling)
+            return load_planned(Path(directory), self.items, self.beam, self.exhaustive, self.encoder)
         return load_searcher(Path(directory), self.beam or DECODER_BEAM, self.encoder)
