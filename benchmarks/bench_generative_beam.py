@@ -30,7 +30,7 @@ from onesearch.cli.train import ensure_model
 from onesearch.evaluation.harness import run_searcher
 from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.understanding import QueryUnderstanding, Understood
-from onesearch.training.anchored import load_planned
+from onesearch.generative.folder import load_planned
 from onesearch.types import Searcher
 
 

@@ -12,7 +12,7 @@ from onesearch.semantic_ids.codebook import SemanticIdCodebook
 def test_build_stats_and_encode(tiny_shop, tmp_path, cli):
     out = tmp_path / "sid"
     argv = ["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"),
-            "--encoder", "minilm", "--levels", "16,4,4", "--opq", "0"]
+            "--encoder", "minilm", "--levels", "16,4,4", "--balanced", "--opq", "0"]
     code, stdout, err = cli(argv)
     assert code == 0, err
     quality = json.loads(stdout)
@@ -23,13 +23,24 @@ def test_build_stats_and_encode(tiny_shop, tmp_path, cli):
     keywords = json.loads((out / "keywords.json").read_text())
     assert {"text": "acme", "type": "brand"}.items() <= next(k for k in keywords if k["text"] == "acme").items()
     code, stdout, _ = cli(["index", "stats", str(out)])
-    assert code == 0 and json.loads(stdout)["items"] == 192
+    stats = json.loads(stdout)
+    assert code == 0 and stats["items"] == 192 and len(stats["codes"]["top_value_share"]) == 3 and stats["codes"]["icr"] == quality["icr"]
     code, stdout, _ = cli(["index", "compare", str(out)])
     header, rule, row = stdout.strip().splitlines()
     assert code == 0 and header.startswith("| codebook | levels |") and row.startswith("| sid | 16-4-4 | yes | yes | no |")
     code, stdout, _ = cli(["index", "encode", str(out), "--text", "red wool scarf"])
     row = json.loads(stdout)
     assert code == 0 and len(row["code"]) == 3 and "scarf" in row["keywords"]
+
+
+def test_with_no_shape_options_the_codebook_is_sized_to_the_catalog_like_the_models(tiny_shop, tmp_path, cli):
+    out = tmp_path / "sid"
+    code, stdout, err = cli(["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(out), "--cache", str(tmp_path / "cache"), "--encoder", "minilm"])
+    assert code == 0, err
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    # 192 items: 2 ** round(log2(sqrt(192) / 2)) = 8 coarse codes, 2 ** round(log2(192 / 8 / 16)) = 2 below, no OPQ under 1,000 items
+    assert (config["levels"], config["balanced_last"], config["opq_subcodes"]) == ([8, 2], False, 0)
+    assert max(json.loads(stdout)["top_value_share"]) <= 0.5
 
 
 @pytest.mark.parametrize(

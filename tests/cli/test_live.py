@@ -71,7 +71,7 @@ def test_a_catalog_without_logs_is_served_with_a_model_trained_on_pseudo_queries
 
 def _default_model(build: LiveBuild):
     from onesearch.cli.train import default_model
-    from onesearch.training.anchored import AnchoredRecipe
+    from onesearch.generative.recipe import AnchoredRecipe
 
     return default_model(build.directory.parent, "generic", build.key, AnchoredRecipe(), "minilm")
 

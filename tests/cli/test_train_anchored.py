@@ -41,18 +41,6 @@ def test_eval_reuses_the_default_model_and_beats_random_with_catalog_items_only(
     assert {line.split()[2] for line in (out / "run.trec").read_text().splitlines()} <= {f"i{n}" for n in range(192)}
 
 
-def test_search_prints_catalog_items_of_the_anchored_model_and_asks_for_its_catalog(anchored_trained, cli_module):
-    tmp, common, model, _ = anchored_trained
-    source = common[common.index("--source") + 1]
-    code, stdout, err = cli_module(["search", "red boots", "--model", str(model), "--k", "5", "--event", "order:i3", "--task", "generic", "--source", source])
-    assert code == 0, err
-    hits = [json.loads(line) for line in stdout.strip().splitlines()]
-    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5] and all(h["item_id"] in {f"i{n}" for n in range(192)} and h["title"] for h in hits)
-    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-    code, _, err = cli_module(["search", "red boots", "--model", str(model)])
-    assert code == 2 and "give its --task" in err and "Traceback" not in err
-
-
 def test_an_unknown_recipe_key_is_one_line(anchored, cli_module):
     _, common, _ = anchored
     code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epoch=2"])
@@ -119,7 +107,7 @@ def test_a_model_with_a_recipe_field_this_version_lacks_is_one_clear_error(ancho
     import shutil
 
     from onesearch.errors import DataError
-    from onesearch.training.anchored import PlannedModel
+    from onesearch.generative.folder import PlannedModel
 
     tmp, _, summary = anchored
     model = tmp_path / "future"

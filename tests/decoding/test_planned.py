@@ -12,7 +12,7 @@ from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import CodebookConfig, SemanticIdCodebook
-from onesearch.training.anchored import node_vectors
+from onesearch.generative.parts import node_vectors
 from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
 
 DIM, ITEMS, FEATURES = 16, 300, 3

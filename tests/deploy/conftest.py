@@ -1,5 +1,4 @@
-"""A deployment of the tiny shop with each kind of the session's tiny trained models: the anchored,
-planned model (what the demo serves) and the first design's code decoder."""
+"""A deployment of the tiny shop with the session's tiny trained anchored model (what the demo serves)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,10 @@ from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 
 
-@pytest.fixture(params=["anchored", "decoder"])
-def served(request) -> tuple[Path, Path]:
-    """(the model folder, its cascade cache) of one model kind."""
-    tmp, _, model, _ = request.getfixturevalue("anchored_trained" if request.param == "anchored" else "trained")
+@pytest.fixture
+def served(anchored_trained) -> tuple[Path, Path]:
+    """(the model folder, its cascade cache)."""
+    tmp, _, model, _ = anchored_trained
     return model, tmp / "cache"
 
 

@@ -24,11 +24,3 @@ def test_users_and_items_are_warm_only_when_seen_in_train():
     assert slicer.labels(_example("q", user="u2", items=("z",)))["user"] == "cold"
     assert slicer.labels(_example("q", items=("z",)))["item"] == "cold"
     assert slicer.labels(_example("q"))["user"] == "anonymous"
-
-
-def test_held_out_items_label_examples_only_when_a_model_hid_some():
-    slicer = Slicer([_example("x")], held_out={"b", "c"})
-    assert slicer.labels(_example("q", items=("b", "c")))["held_out"] == "all"
-    assert slicer.labels(_example("q", items=("a", "b")))["held_out"] == "some"
-    assert slicer.labels(_example("q", items=("a",)))["held_out"] == "none"
-    assert "held_out" not in Slicer([_example("x")]).labels(_example("q"))

@@ -1,5 +1,5 @@
-"""A small engine for the API tests: a stub lexical searcher and an untrained tiny generative
-model over a 30-item catalog (its trie still guarantees real items)."""
+"""A small engine for the API tests: a stub lexical searcher and an untrained anchored generative
+searcher over a 30-item catalog (its code tree still guarantees real items)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from onesearch.decoding.searcher import GenerativeSearcher
-from onesearch.model.inputs import ContextBuilder, Views
-from onesearch.model.transformer import CodeDecoder, ModelConfig
+from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.tree import CodeTree
+from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.serving.engine import Engine, ItemRecord
 from onesearch.types import HistoryEvent, Hit, InteractionType, UserContext
 
-SIZES = (3, 4, 3)
+DIM, FEATURES = 8, 3
 COLOURS = ("red", "blue", "green")
 
 
@@ -35,12 +35,20 @@ class WordSearcher:
         return out
 
 
-def _states(texts):
-    generator = torch.Generator().manual_seed(len(texts))
-    lengths = [max(1, len(t.split())) for t in texts]
-    states = torch.randn((len(texts), max(lengths), 8), generator=generator)
-    padding = torch.arange(max(lengths))[None, :] >= torch.tensor(lengths)[:, None]
-    return states, padding
+class _NoPlan:
+    """An empty look-ahead plan: the untrained model scores by vectors alone."""
+
+    rows = np.zeros(0, dtype=np.int64)
+    features = np.zeros((0, FEATURES), dtype=np.float32)
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    """A toy encoder: each word a fixed random unit vector, a text their normalised sum."""
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.split():
+            out[row] += np.random.default_rng(sum(map(ord, word))).normal(size=DIM)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 def make_catalog() -> list[ItemRecord]:
@@ -60,11 +68,12 @@ def catalog() -> list[ItemRecord]:
 def make_engine(catalog: list[ItemRecord]) -> Engine:
     """The untrained generative searcher and the word searcher over ``catalog``; u1 is known."""
     torch.manual_seed(0)
-    views = Views(short_term=True, short_queries=0)
-    model = CodeDecoder(ModelConfig(SIZES, memory_dim=8, d_model=16, layers=1, heads=2, feedforward=32, dropout=0.0, views=views)).eval()
     codes = np.array([[int(v) for v in item.code.split("-")] for item in catalog])
+    tree = CodeTree(codes)
+    nodes = [torch.from_numpy(_vectors([f"node{depth}-{n}" for n in range(count)])) for depth, count in enumerate(tree.counts)]
+    model = AnchoredDecoder(AnchoredConfig(dim=DIM, nodes=tree.counts, evidence=FEATURES + 1), nodes)
     ids = [item.item_id for item in catalog]
-    generative = GenerativeSearcher(_states, model, ids, codes, beam=12, builder=ContextBuilder.of(views, ids, codes, SIZES))
+    generative = PlannedSearcher(model, ids, codes, _vectors, lambda request, extra: _NoPlan(), np.zeros((len(ids), 1), dtype=np.float32), beam=12)
     stored = {"u1": UserContext("u1", {}, (HistoryEvent("i3", InteractionType.ORDER, 0, None), HistoryEvent(None, InteractionType.SEARCH, 1, "red shoe")))}
     return Engine({"generative": generative, "bm25": WordSearcher(catalog)}, catalog, stored.get)
 

@@ -35,7 +35,7 @@ from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.serving.app import Settings
 from onesearch.serving.engine import Engine
-from onesearch.training.anchored import AnchoredRecipe
+from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.types import SearchRequest, UserContext
 
 __all__ = ["demo_command"]

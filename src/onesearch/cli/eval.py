@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -25,7 +24,7 @@ from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import SPLITS, Dataset, examples_of
 from onesearch.catalog.typos import misspell
 from onesearch.cli.data import DataOption, SourceOption, TestFileOption, data_root
-from onesearch.decoding.searcher import GenerativeSearcher
+from onesearch.decoding.planned import PlannedSearcher
 from onesearch.embedding.encoder import SHIPPED
 from onesearch.errors import DataError
 from onesearch.evaluation.baselines import RandomSearcher
@@ -37,14 +36,14 @@ from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
 from onesearch.cli.train import ensure_model
 from onesearch.recommenders.build import RECOMMENDERS, Recommenders
-from onesearch.training.models import Loader
+from onesearch.generative.folder import Loader
 from onesearch.types import Example, Searcher
 
 __all__ = ["evaluate_command"]
 
 console = Console(stderr=True)
 HYBRID = "hybrid"
-NO_CASCADE = {GenerativeSearcher.name, RandomSearcher.name, *RECOMMENDERS}
+NO_CASCADE = {PlannedSearcher.name, RandomSearcher.name, *RECOMMENDERS}
 
 
 def evaluate_command(
@@ -87,7 +86,7 @@ def evaluate_command(
     requests = ContextResolver(dataset).requests(examples)
     if misspell_seed is not None:
         requests = [replace(r, query=misspell(r.query, misspell_seed)) for r in requests]
-    if model is None and {GenerativeSearcher.name, HYBRID} & set(searcher):
+    if model is None and {PlannedSearcher.name, HYBRID} & set(searcher):
         model = ensure_model(dataset, task, dataset.training_fingerprint(), cache, setting or [], encoder, log=console.print)
     load = Loader(dataset.items, beam, model_encoder, exhaustive)
     recommenders = Recommenders(dataset, cascade_directory(cache, task, dataset.training_fingerprint()), log=console.print)
@@ -99,7 +98,7 @@ def evaluate_command(
             built = recommenders.make(name) if name in RECOMMENDERS else _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
             runs.append(run_searcher(Understood(built, understand), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
-    result = evaluate(runs, examples, Slicer(train, _held_out([model, *_named_models(searcher).values()])), dataset.items.num_rows)
+    result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
     result["run"] = {**_run_info(task, split, fingerprint, encoder, limit, started), "misspell_seed": misspell_seed, "spelling": spelling}
     result["leakage"] = {**leaks.as_dict(), "allowed": allow_leaks}
     with atomic_directory(out) as tmp:
@@ -111,7 +110,7 @@ def evaluate_command(
 def _check(split: str, searchers: list[str], encoder: str) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
-    known = (*SEARCHERS, GenerativeSearcher.name, HYBRID, RandomSearcher.name, *RECOMMENDERS)
+    known = (*SEARCHERS, PlannedSearcher.name, HYBRID, RandomSearcher.name, *RECOMMENDERS)
     for name, path in _named_models(searchers).items():
         if not name or name in known or not (path / "manifest.json").is_file():
             raise DataError(f"--searcher {name}={path}: need a new name and a model directory from `onesearch train`")
@@ -144,7 +143,7 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, load: Loader,
         named = load(Path(path))
         named.name = label
         return named
-    if name == GenerativeSearcher.name:
+    if name == PlannedSearcher.name:
         assert model is not None
         return load(model)
     assert cascade is not None
@@ -158,15 +157,6 @@ def _build(name: str, cascade: Cascade | None, model: Path | None, load: Loader,
 def _named_models(searchers: list[str]) -> dict[str, Path]:
     """``NAME=MODEL_DIR`` searchers: name -> model directory."""
     return {spec.split("=", 1)[0]: Path(spec.split("=", 1)[1]) for spec in searchers if "=" in spec}
-
-
-def _held_out(models: list[Path | None]) -> set[str]:
-    """Items some evaluated model never saw in training (none for models without that list)."""
-    out: set[str] = set()
-    for model in models:
-        if model is not None and (model / "held_out.json").is_file():
-            out.update(json.loads((model / "held_out.json").read_text()))
-    return out
 
 
 def _run_info(task: str, split: str, fingerprint: str, encoder: str, limit: int | None, started: float) -> dict[str, object]:

@@ -62,7 +62,7 @@ def fuse_command(
     fused = _fused(scoring, weighted, base, best)
     runs = [_run(base, scoring[base], ids), _run(weighted, scoring[weighted], ids), _run(f"{weighted}+{base}@{best:g}", fused, ids)]
     chosen = [examples[i] for i in ids]
-    result = evaluate(runs, chosen, Slicer((e for e in examples.values() if e.split == "train"), set()), dataset.items.num_rows)
+    result = evaluate(runs, chosen, Slicer(e for e in examples.values() if e.split == "train"), dataset.items.num_rows)
     result["fusion"] = {"weighted": weighted, "base": base, "grid": {str(w): v for w, v in curve.items()}, "chosen": best, "tuned_on": str(tune), "scored": str(apply)}
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, ids)

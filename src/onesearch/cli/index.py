@@ -46,9 +46,9 @@ class Engine(str, enum.Enum):
 def build(
     task: Annotated[str, typer.Option("--task", help="Data set whose catalog to code.")],
     out: Annotated[Path, typer.Option("--out", help="Codebook directory (replaced atomically).")],
-    levels: Annotated[str, typer.Option("--levels", help="Residual k-means sizes, coarse to fine.")] = "256,64,32",
-    balanced: Annotated[bool, typer.Option("--balanced/--no-balanced", help="Per-parent, equal-capacity last level (local indices).")] = True,
-    opq: Annotated[int, typer.Option("--opq", help="OPQ sub-codes on the last residual (0: none).", min=0)] = 2,
+    levels: Annotated[str | None, typer.Option("--levels", help="Residual k-means sizes, coarse to fine (default: sized to the catalog, as the generative model's codebook).")] = None,
+    balanced: Annotated[bool, typer.Option("--balanced/--no-balanced", help="Per-parent, equal-capacity last level (local indices); off by default.")] = False,
+    opq: Annotated[int | None, typer.Option("--opq", help="OPQ sub-codes on the last residual (0: none; default: 2 from 1,000 items up).", min=0)] = None,
     opq_bits: Annotated[int, typer.Option("--opq-bits", help="Bits per OPQ sub-code (2**bits values).", min=1, max=16)] = 8,
     keywords: Annotated[bool, typer.Option("--keywords/--no-keywords", help="Fuse matched attribute keywords into the vectors.")] = True,
     encoder: Annotated[str, typer.Option("--encoder", help="dual (the cascade's fine-tuned encoder), minilm, use or e5.")] = "dual",
@@ -62,9 +62,14 @@ def build(
     source: SourceOption = None,
     test_file: TestFileOption = None,
 ) -> None:
-    """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT."""
-    config = CodebookConfig(levels=_levels(levels), balanced_last=balanced, opq_subcodes=opq, opq_bits=opq_bits)
+    """Code every catalog item; write codebooks, maps, keyword pool and quality metrics to OUT.
+    With no shape options the codebook is sized to the catalog (``CodebookConfig.for_catalog``),
+    the one the generative model trains on; the paper's 256-64-32 balanced + OPQ shape is
+    ``--levels 256,64,32 --balanced --opq 2``."""
     dataset = registry.load(task, data_root(data), test_file=test_file, source=source)
+    sized = CodebookConfig.for_catalog(dataset.items.num_rows)
+    config = CodebookConfig(levels=_levels(levels) if levels else sized.levels, balanced_last=balanced,
+                            opq_subcodes=sized.opq_subcodes if opq is None else opq, opq_bits=opq_bits)
     directory = cascade_directory(cache, task, dataset.training_fingerprint())
     if engine is Engine.ray:
         quality = build_codebook_on_ray(dataset, directory, out, config, keywords, encoder, sample, address, workers, stage)
@@ -130,9 +135,12 @@ def _extra(pool: list[Keyword], spec: str) -> dict[str, str]:
 
 @app.command("stats")
 def stats(directory: Annotated[Path, typer.Argument(help="A codebook directory.")]) -> None:
-    """The config and quality metrics stored with a codebook."""
+    """The config and quality metrics stored with a codebook; ``codes`` puts ICR next to each
+    position's most common value's share (a position near 1.0 carries no information)."""
     manifest = read_manifest(directory, kind=KIND)
-    typer.echo(json.dumps({"config": manifest["config"], "items": manifest["items"], "metrics": manifest["metrics"]}, indent=2))
+    m = manifest["metrics"]
+    codes = {"icr": m["icr"], "top_value_share": m.get("top_value_share")}
+    typer.echo(json.dumps({"config": manifest["config"], "items": manifest["items"], "codes": codes, "metrics": m}, indent=2))
 
 
 @app.command("compare")

@@ -1,9 +1,8 @@
 """``onesearch train``: the generative searcher of a task.
 
-With no ``--config`` it trains the anchored, planned model and builds whatever it lacks first —
-the cascade's fine-tuned encoder and item vectors (shared cache), a codebook sized to the
-catalog — all keyed by the data they come from. With ``--config RECIPE.toml`` it trains the
-first design's free-running code decoder by that recipe (kept for comparison).
+It trains the anchored, planned model and builds whatever it lacks first — the cascade's
+fine-tuned encoder and item vectors (shared cache), a codebook sized to the catalog — all keyed
+by the data they come from. ``--set KEY=VALUE`` overrides one field of ``AnchoredRecipe``.
 
 Data parallel: ``--workers N`` spawns N local training processes (torch DDP over gloo); on
 several machines, ``torchrun`` starts one ``onesearch train`` per process and the ranks find
@@ -29,9 +28,10 @@ from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.index import build_codebook
 from onesearch.semantic_ids.codebook import CodebookConfig
-from onesearch.training.anchored import TEACHER_DEPTH, AnchoredRecipe, Teacher, train_anchored
+from onesearch.generative.recipe import AnchoredRecipe
+from onesearch.training.anchored import train_anchored
 from onesearch.training.distributed import World, launch
-from onesearch.training.recipe import Recipe, run
+from onesearch.training.examples import TEACHER_DEPTH, Teacher
 from onesearch.types import SearchRequest
 
 __all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
@@ -42,9 +42,8 @@ Log = Callable[[str], None]
 
 
 def train_command(
+    task: Annotated[str, typer.Option("--task", help="Data set whose train split teaches.")],
     out: Annotated[Path | None, typer.Option("--out", help="Model directory (replaced atomically); default: the task's cached default model.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML recipe of the first design's code decoder (see configs/generative/); omit for the anchored model.")] = None,
-    task: Annotated[str | None, typer.Option("--task", help="Data set whose train split teaches.")] = None,
     index: Annotated[str | None, typer.Option("--index", help="Codebook directory (default: one sized to the catalog, built if missing).")] = None,
     encoder: Annotated[str | None, typer.Option("--encoder", help="Text encoder (default: the task's fine-tuned dual encoder).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", help="Override one recipe key: KEY=VALUE (TOML value), e.g. epochs=4 or lexical_plan=false; repeatable.")] = None,
@@ -54,16 +53,7 @@ def train_command(
     data: DataOption = None,
     source: SourceOption = None,
 ) -> None:
-    """Train the generative searcher (the anchored, planned model unless --config names a recipe)."""
-    if config is not None:
-        recipe = Recipe.from_toml(config, setting or [], task=task, index=index, encoder=encoder)
-        dataset = registry.load(recipe.task, data_root(data), source=source)
-        if out is None:
-            raise typer.BadParameter("--config needs --out")
-        typer.echo(json.dumps(run(recipe, dataset, out, log=console.print)))
-        return
-    if task is None:
-        raise typer.BadParameter("give --task (or --config RECIPE.toml)")
+    """Train the generative searcher: the anchored, planned model of a task."""
     anchored = AnchoredRecipe.from_settings(setting or [])
     job = _Job(task, data_root(data), source, cache, out, anchored, Path(index) if index else None, encoder, resume)
     world = World.from_env()

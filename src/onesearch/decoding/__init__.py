@@ -1,6 +1,7 @@
-"""From a trained model + codebook to ranked real items: trie-constrained beam search.
+"""From a trained anchored model + full codes to ranked real items.
 
-Contract: knows nothing of training, catalog readers or the cascade. The trie is its own
-structure (``trie.py``); beam search (``beam.py``) drives any model through a small step
-interface, so every decoded code is a path of the trie, i.e. a real item.
+Contract: knows nothing of training, catalog readers or the cascade. ``CodeTree`` (``tree.py``)
+holds the catalog's code paths; ``PlannedSearcher`` (``planned.py``) scores code prefixes in the
+encoder's geometry with the look-ahead plan's evidence, by a beam over the tree or exhaustively,
+so every hit is a real item.
 """

@@ -1,8 +1,7 @@
 """``Deployment``: one bundle made live, and every change to it as a fresh ``Engine``.
 
 Contract: ``Deployment.open(bundle, data_root)`` loads the data set, builds or reuses the cascade,
-loads the generative model (the anchored, planned model or the first design's code decoder,
-by the manifest's kind) and re-applies the stored ``ServiceState``, so a restart serves what
+loads the generative model (an anchored, planned model folder) and re-applies the stored ``ServiceState``, so a restart serves what
 was served before it. Each change — ``upsert(rows)``, ``delete(ids)``, ``reload(model)`` — builds a
 complete new ``Engine`` from the current one and leaves the current one untouched (the service
 swaps it in when the call returns), then stores the state; a change that fails raises
@@ -10,13 +9,9 @@ swaps it in when the call returns), then stores the state; a change that fails r
 holds a lock).
 
 Catalog changes: upserted and deleted items leave or enter the cascade's rows, BM25 and dense
-index (``Cascade.with_items``) and the generative model. The anchored model writes every item:
-a new one is coded and anchored on its text vector, its lexical indexes are rebuilt
-(``PlannedModel``). For the first design's code decoder, an item the codebook knows keeps its
-trained full id; a new item is coded through the codebook's encode path (its text vector
-fused with its keywords) and takes the smallest free collision suffix of that code. When every
-suffix of its code is taken the model cannot write it: it is served by the cascade only, and
-the upsert says so. A reload verifies the new model folder (manifest, weights, codebook) and
+index (``Cascade.with_items``) and the generative model, which writes every item: a new one is
+coded through the codebook's encode path and anchored on its text vector, and the lexical
+indexes are rebuilt (``PlannedModel.searcher(changed=True)``). A reload verifies the new model folder (manifest, weights, codebook) and
 answers one search with it before it is used.
 
 Replicas: several processes may serve one bundle over the same stored state. A change takes an
@@ -31,85 +26,31 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
-from onesearch.artifacts import read_manifest
 from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import FusedSearcher
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
-from onesearch.catalog.text import item_text
 from onesearch.decoding.planned import PlannedSearcher
-from onesearch.decoding.searcher import GenerativeSearcher
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.state import ItemRow, ServiceState
-from onesearch.embedding.cache import encode_cached
-from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
+from onesearch.generative.folder import PlannedModel
 from onesearch.evidence.understanding import QueryUnderstanding
-from onesearch.semantic_ids.codebook import encoder_spec, free_full_codes
-from onesearch.semantic_ids.query import TextCoder
 from onesearch.serving.engine import Engine, ItemRecord
-from onesearch.training.anchored import KIND as ANCHORED
-from onesearch.training.anchored import PlannedModel
-from onesearch.training.checkpoint import KIND, load_searcher
 from onesearch.types import SearchRequest, Searcher, UserContext
 
 __all__ = ["Deployment", "partial_engine"]
 
 Log = Callable[[str], None]
 SAMPLE_USERS = 50
-
-
-@dataclass
-class _DecoderModel:
-    """A loaded first-design code decoder, its codebook folder and (once needed) the coder of new items."""
-
-    path: str
-    searcher: GenerativeSearcher
-    index: Path
-    embeddings: Path
-    coder: Callable[[list[str]], Any] | None = None
-    text_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # new items' codes, by text
-
-    def over(self, items: pa.Table) -> tuple[Searcher, dict[str, tuple[int, ...]], list[str]]:
-        """The searcher over the catalog ``items``, each item's full code, and the new items the model cannot write."""
-        codes, unreachable = self.full_codes(items)
-        return self.searcher.with_codes(codes), codes, unreachable
-
-    def full_codes(self, items: pa.Table) -> tuple[dict[str, tuple[int, ...]], list[str]]:
-        """Full ids of the catalog's items, and the new items the model cannot write."""
-        known = self.searcher.code_of
-        codes = {item: known[item] for item in items["item_id"].to_pylist() if item in known}
-        new = items.filter(pa.array([item not in known for item in items["item_id"].to_pylist()]))
-        if not len(new):
-            return codes, []
-        columns = new.select(["item_id", "title", "brand", "category"]).to_pydict()
-        texts = [item_text(t, b, c) for t, b, c in zip(columns["title"], columns["brand"], columns["category"])]
-        missing = [text for text in dict.fromkeys(texts) if text not in self.text_codes]
-        if missing:
-            self.text_codes.update(zip(missing, (tuple(code) for code in self._coder()(missing).tolist())))
-        suffixes = self.searcher.model.config.code_sizes[-1]
-        full = free_full_codes(np.array([self.text_codes[text] for text in texts]), set(codes.values()), suffixes)
-        codes.update({item: code for item, code in zip(columns["item_id"], full) if code is not None})
-        return codes, [item for item, code in zip(columns["item_id"], full) if code is None]
-
-    def _coder(self) -> Callable[[list[str]], Any]:
-        if self.coder is None:
-            spec = encoder_spec(self.index)
-            if spec is None:
-                raise DataError("the model's codebook does not record its encoder, so new items cannot be coded (rebuild it)", path=self.index)
-            encoder = load_encoder(spec)
-            text_coder = TextCoder.load(self.index, lambda texts: encode_cached(encoder, texts, "item", self.embeddings))
-            self.coder = lambda texts: text_coder.codes(texts, encoder.encode(texts, "item"))
-        return self.coder
 
 
 @dataclass
@@ -131,20 +72,11 @@ class _PlannedModel:
         return searcher, searcher.code_of, []
 
 
-_Model = _DecoderModel | _PlannedModel
-
-
-def _load_model(path: str, beam: int, encoder: str | None, embeddings: Path, items: pa.Table) -> _Model:
-    """Load and verify a model folder of either kind: manifest, weights, codebook, one search."""
+def _load_model(path: str, beam: int, encoder: str | None, items: pa.Table) -> _PlannedModel:
+    """Load and verify a model folder: manifest, weights, codebook, one search."""
     try:
-        manifest = read_manifest(path)
-        if manifest.get("kind") == ANCHORED:
-            loaded: _Model = _PlannedModel(path, PlannedModel(Path(path), encoder), beam)
-            searcher: Searcher = loaded.over(items)[0]
-        else:
-            index = Path(read_manifest(path, kind=KIND)["index"])
-            searcher = load_searcher(Path(path), beam, encoder)
-            loaded = _DecoderModel(path, searcher, index, embeddings)  # type: ignore[arg-type]
+        loaded = _PlannedModel(path, PlannedModel(Path(path), encoder), beam)
+        searcher = loaded.over(items)[0]
         searcher.search([SearchRequest("test", UserContext(None))], 1)
     except DataError:
         raise
@@ -156,9 +88,8 @@ def _load_model(path: str, beam: int, encoder: str | None, embeddings: Path, ite
 class Deployment:
     """The live catalog, cascade and model of one bundle (see module docstring)."""
 
-    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState, embeddings: Path) -> None:
+    def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState) -> None:
         self.spec = spec
-        self.embeddings = embeddings
         self.base_items = items
         self.cascade = cascade
         self.cascade_changes: tuple[dict, set] = ({}, set())  # the upserts and deletions self.cascade holds
@@ -166,7 +97,7 @@ class Deployment:
         self.users = resolver.active_users(SAMPLE_USERS)
         self.state = state
         model = state.model or spec.model
-        self.model = _load_model(model, spec.beam, spec.model_encoder, embeddings, state.apply(items)) if model else None
+        self.model = _load_model(model, spec.beam, spec.model_encoder, state.apply(items)) if model else None
         self.engine, self.unreachable, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
@@ -179,7 +110,7 @@ class Deployment:
         directory = cascade_directory(Path(spec.cache), spec.task, dataset.training_fingerprint())
         cascade = build_cascade(dataset, directory, BuildSettings(encoder=spec.encoder), log=log)
         state = ServiceState.load(Path(spec.state) if spec.state else None)
-        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state, directory / "embeddings")
+        return cls(spec, dataset.items, cascade, ContextResolver(dataset), state)
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:
         """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
@@ -200,7 +131,7 @@ class Deployment:
             path = model or (self.model.path if self.model else self.spec.model)
             if not path:
                 raise DataError("this bundle serves no generative model: name one to load")
-            loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, self.state.apply(self.base_items))
+            loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.state.apply(self.base_items))
             return self._change(self.state.changed(model=path), loaded)
 
     def stale(self) -> bool:
@@ -235,22 +166,22 @@ class Deployment:
         path = stored.model or self.spec.model
         model = self.model
         if path and (model is None or model.path != path):
-            model = _load_model(path, self.spec.beam, self.spec.model_encoder, self.embeddings, stored.apply(self.base_items))
+            model = _load_model(path, self.spec.beam, self.spec.model_encoder, stored.apply(self.base_items))
         self._use(stored, model, self._engine(stored, model))
 
-    def _change(self, state: ServiceState, model: _Model | None) -> Engine:
+    def _change(self, state: ServiceState, model: _PlannedModel | None) -> Engine:
         built = self._engine(state, model)
         state.save()
         return self._use(state, model, built)
 
-    def _use(self, state: ServiceState, model: _Model | None, built: tuple[Engine, list[str], Cascade]) -> Engine:
+    def _use(self, state: ServiceState, model: _PlannedModel | None, built: tuple[Engine, list[str], Cascade]) -> Engine:
         self.state, self.model = state, model
         self.engine, self.unreachable, self.cascade = built
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
         return self.engine
 
-    def _engine(self, state: ServiceState, model: _Model | None) -> tuple[Engine, list[str], Cascade]:
+    def _engine(self, state: ServiceState, model: _PlannedModel | None) -> tuple[Engine, list[str], Cascade]:
         """The engine of ``state`` and ``model``, the new items the model cannot write, and the
         cascade (the current one when the catalog is unchanged, e.g. a reload; else rebuilt from it,
         so only texts it never saw are encoded)."""

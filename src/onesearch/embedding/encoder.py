@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-__all__ = ["SHIPPED", "Kind", "TextEncoder", "load_encoder", "load_token_encoder", "normalize"]
+__all__ = ["SHIPPED", "Kind", "TextEncoder", "load_encoder", "normalize"]
 
 Kind = Literal["query", "item"]
 SHIPPED = ("minilm", "use", "e5")
@@ -52,16 +52,6 @@ class SentenceEncoder:
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
         return normalize(vectors.reshape(len(texts), self.dim))
-
-    def token_states(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
-        """Frozen per-token hidden states and padding mask (True = padding) as torch tensors on
-        the model's device: the memory a generative decoder attends to."""
-        import torch
-
-        with torch.no_grad():
-            features = {k: v.to(self.model.device) if hasattr(v, "to") else v for k, v in self.model.preprocess(list(texts)).items()}
-            out = self.model(features)
-        return out["token_embeddings"], out["attention_mask"] == 0
 
 
 class UseEncoder:
@@ -110,15 +100,6 @@ def load_encoder(spec: str) -> TextEncoder:
     if not weights.is_file():
         raise ValueError(f"unknown encoder {spec!r}: expected one of {', '.join(SHIPPED)} or a fine-tuned encoder directory")
     return SentenceEncoder(path, key="dual-" + hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
-
-
-def load_token_encoder(spec: str) -> SentenceEncoder:
-    """An encoder that gives per-token states (what a generative decoder reads): minilm or a
-    sentence-transformers directory such as the cascade's fine-tuned dual encoder."""
-    encoder = load_encoder(spec)
-    if not isinstance(encoder, SentenceEncoder):
-        raise ValueError(f"encoder {spec!r} gives no token states: use minilm or a sentence-transformers directory")
-    return encoder
 
 
 def _device() -> str:

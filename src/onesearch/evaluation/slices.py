@@ -9,15 +9,12 @@ Contract: ``Slicer(train_examples)`` labels any example with three slices:
 - ``user``: warm when the user has a train example, cold when not, anonymous without a user.
 - ``item``: warm when every relevant target was a relevant target of some train example, cold
   when none was, mixed otherwise.
-- ``held_out`` (only when the generative model hid items from its training): all / some / none
-  of the relevant targets are held-out items — recall on ``all`` is how often never-trained
-  items are retrieved.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 from onesearch.catalog.text import normalize_query
 from onesearch.types import Example
@@ -26,14 +23,13 @@ __all__ = ["HEAD_SHARE", "SLICES", "TORSO_SHARE", "Slicer"]
 
 HEAD_SHARE = 0.5
 TORSO_SHARE = 0.3
-SLICES = {"query": ("head", "torso", "tail"), "user": ("warm", "cold", "anonymous"), "item": ("warm", "mixed", "cold"), "held_out": ("all", "some", "none")}
+SLICES = {"query": ("head", "torso", "tail"), "user": ("warm", "cold", "anonymous"), "item": ("warm", "mixed", "cold")}
 
 
 class Slicer:
     """Slice labels from train-split statistics."""
 
-    def __init__(self, train_examples: Iterable[Example], held_out: Collection[str] = ()) -> None:
-        self._held_out = frozenset(held_out)
+    def __init__(self, train_examples: Iterable[Example]) -> None:
         frequency: Counter[str] = Counter()
         self._users: set[str] = set()
         self._items: set[str] = set()
@@ -46,16 +42,12 @@ class Slicer:
         self._band = _bands(frequency)
 
     def labels(self, example: Example) -> dict[str, str]:
-        """``{"query": ..., "user": ..., "item": ...[, "held_out": ...]}`` for one example."""
+        """``{"query": ..., "user": ..., "item": ...}`` for one example."""
         query = self._band.get(normalize_query(example.query or ""), "tail")
         user = "anonymous" if example.user_id is None else "warm" if example.user_id in self._users else "cold"
         relevant = [t.item_id in self._items for t in example.targets if t.relevant]
         item = "warm" if relevant and all(relevant) else "cold" if not any(relevant) else "mixed"
-        labels = {"query": query, "user": user, "item": item}
-        if self._held_out:
-            hidden = [t.item_id in self._held_out for t in example.targets if t.relevant]
-            labels["held_out"] = "all" if hidden and all(hidden) else "some" if any(hidden) else "none"
-        return labels
+        return {"query": query, "user": user, "item": item}
 
 
 def _bands(frequency: Counter[str]) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The generative searcher's network and its token layout.
+"""The anchored scorer's network: query, user and evidence in, node scores out.
 
-Contract: sees token ids and tensors only — no text, no files, no catalog (the nanochat engine
-habit). The text encoder lives in ``embedding``; decoding drives ``step``/``reorder``.
+Contract: sees ids and tensors only — no text, no files, no catalog. The text encoder lives in
+``embedding``; ``decoding`` drives the model over the code tree.
 """

@@ -25,7 +25,7 @@ from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.semantic_ids.opq import Opq, fit_opq
 from onesearch.semantic_ids.rq_kmeans import ResidualKMeans, fit_residual_kmeans
 
-__all__ = ["KIND", "CodebookConfig", "Quantizers", "SemanticIdCodebook", "encoder_spec", "free_full_codes", "load_full_codes", "sample_rows"]
+__all__ = ["KIND", "CodebookConfig", "Quantizers", "SemanticIdCodebook", "encoder_spec", "free_full_codes", "sample_rows"]
 
 KIND = "semantic-id-codebook"
 
@@ -244,18 +244,6 @@ def _suffixes(codes: np.ndarray, error: np.ndarray, item_ids: list[str]) -> np.n
         suffix[row] = rank
         previous = key
     return suffix
-
-
-def load_full_codes(directory: Path) -> tuple[list[str], np.ndarray, tuple[int, ...]]:
-    """Item ids, their full ids (code + collision suffix, ``n x (positions + 1)``) and the size of
-    every position, read without the quantizers (what a generative model trains on)."""
-    directory = Path(directory)
-    manifest = read_manifest(directory, kind=KIND)
-    raw = dict(manifest["config"])
-    config = CodebookConfig(**{**raw, "levels": tuple(raw["levels"])})
-    codes, suffix = np.load(directory / "codes.npy"), np.load(directory / "suffix.npy")
-    item_ids = json.loads((directory / "item_ids.json").read_text())
-    return item_ids, np.concatenate([codes, suffix[:, None]], axis=1), (*config.code_sizes, int(suffix.max()) + 1)
 
 
 def encoder_spec(directory: Path) -> str | None:

@@ -1,66 +1,151 @@
-"""Training examples of the three curriculum stages, over one bank of distinct texts.
+"""Train examples of the anchored model: each one planned, with its targets and candidates.
 
-Contract: ``build_stages(...)`` returns, per stage, the examples that teach it:
-
-- ``align`` (semantic alignment): every warm item's text -> its full code, plus pseudo-queries cut
-  from titles (a word n-gram, sometimes led by one of the title's attribute keywords) -> the
-  same code, so every item is seen under a query-like text; optionally (``categories``) each
-  item's leaf category as a query -> its code (the decoder only writes codes, so the paper's
-  code -> category task is taught in this direction: category words -> the codes under them);
-- ``cooccur`` (query-item co-occurrence): every train query -> the code of each relevant warm item,
-  weighted by gain (at least 1);
-- ``personal``: the train examples that have a user, with their user context (also those with
-  no query: next-item recommendation is search with an empty query).
-
-Held-out ("cold") items appear in no stage; their codes stay in the trie. Texts are stored once in
-``TextBank.texts``; examples point at them by index.
+Contract: ``training_set(parts, examples, requests, ...)`` turns train examples (with their
+resolved requests) into ``PlannedExample``s: the query vector, the history rows, the request's
+look-ahead plan (its own (last item, target) pairs left out of the next-item evidence), the target
+rows with their gains and the candidate rows a deep depth is trained against (the plan, the
+targets, the dense top items and ``random_negatives`` random items). ``pseudo_examples`` stands in
+for logs a shop lacks (query-like cuts of titles), ``teacher_examples`` labels pseudo-queries with
+another ranker's top items, ``transitions_of`` counts next items of the train split. Test examples
+never come here.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from onesearch.types import Example, SearchRequest
+from onesearch.catalog.context import ContextResolver
+from onesearch.decoding.planned import PlanLike, dense_plan, selected, stand_ins, user_vectors
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.transitions import Transitions
+from onesearch.generative.parts import LEXICAL_RANK, SearchParts
+from onesearch.generative.recipe import evidence_columns
+from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["STAGES", "StageExamples", "TextBank", "build_stages", "pseudo_queries"]
+__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Teacher", "dense_top", "pseudo_examples", "pseudo_queries", "teacher_examples",
+           "training_set", "transitions_of"]
 
-STAGES = ("align", "cooccur", "personal")
+PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
+TEACHER_DEPTH = 30  # a teacher-labelled pseudo-query's targets: the teacher's top items
+Teacher = Callable[[list[str]], list[list[str]]]  # query texts -> each one's ranked item ids, best first
 _WORD = re.compile(r"\w[\w'.-]*")
 
 
 @dataclass
-class TextBank:
-    """Distinct texts; ``index(text)`` adds a text once and returns its id."""
+class PlannedExample:
+    """One planned train example (see module docstring)."""
 
-    texts: list[str] = field(default_factory=list)
-    _ids: dict[str, int] = field(default_factory=dict)
+    query: np.ndarray
+    history: list[int]
+    plan: PlanLike
+    targets: np.ndarray
+    gains: np.ndarray
+    candidates: np.ndarray
+    weight: float = 1.0
 
-    def index(self, text: str) -> int:
-        if text not in self._ids:
-            self._ids[text] = len(self.texts)
-            self.texts.append(text)
-        return self._ids[text]
 
 
-@dataclass
-class StageExamples:
-    """One stage: text ids, target full codes (``n x L``), weights, whether the text is a query
-    (it then gets its query code as input) and, for ``personal``, the requests."""
+class Progress:
+    """Counts units of work done towards ``total`` and tells ``advance`` (when given)."""
 
-    name: str
-    text: np.ndarray
-    codes: np.ndarray
-    weights: np.ndarray
-    is_query: np.ndarray
-    requests: list[SearchRequest] | None = None
+    def __init__(self, advance: Callable[[int, int], None] | None, total: int) -> None:
+        self.advance, self.total, self.done = advance, total, 0
 
-    def __len__(self) -> int:
-        return len(self.text)
+    def step(self) -> None:
+        self.done += 1
+        if self.advance is not None:
+            self.advance(min(self.done, self.total), self.total)
+
+
+def training_set(parts: SearchParts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray,
+                  rng: random.Random, work: Progress | None = None, weights: dict[str, float] | None = None) -> list[PlannedExample]:
+    """Plan, targets and candidates of every example with a positive gain; ``weights`` holds the
+    loss weight of the examples whose weight is not 1 (by example id)."""
+    recipe = parts.recipe
+    queries = query_of([r.query for r in requests])
+    histories = [[parts.items.row_of[e.item_id] for e in r.user.history if e.item_id in parts.items.row_of] for r in requests]
+    if recipe.behaviour_query:
+        users = user_vectors(histories, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)))
+        stand = stand_ins([r.query for r in requests], users)
+        if stand:
+            queries[stand] = users[stand].numpy()
+    dense = dense_top(queries, item_vectors, max(recipe.dense_negatives, recipe.dense_plan))
+    columns = evidence_columns(recipe)
+    out = []
+    for i, (example, request) in enumerate(zip(examples, requests)):
+        if work is not None:
+            work.step()
+        targets = [(parts.items.row_of[t.item_id], t.gain) for t in example.targets if t.item_id in parts.items.row_of]
+        if not any(g > 0 for _, g in targets):
+            continue
+        rows = np.array([r for r, _ in targets], dtype=np.int64)
+        history = histories[i]
+        plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
+        if recipe.dense_plan:
+            plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
+        plan = selected(plan, columns)
+        noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
+        candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
+        weight = (weights or {}).get(example.example_id, 1.0)
+        out.append(PlannedExample(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates, weight))
+    return out
+
+
+def pseudo_examples(items: ItemTable, rng: random.Random, valid_share: float = 0.1) -> tuple[list[Example], list[Example]]:
+    """Train and valid examples for a catalog without logs: ``PSEUDO_PER_ITEM`` query-like cuts of
+    each item's title (``pseudo_queries``), each with that item as its one target; a
+    ``valid_share`` of the items is held out for early stopping."""
+    train, valid = [], []
+    for row, (item, text) in enumerate(zip(items.ids, items.texts)):
+        split = "valid" if rng.random() < valid_share else "train"
+        for n, query in enumerate(dict.fromkeys(pseudo_queries(text, [], PSEUDO_PER_ITEM, rng))):
+            (valid if split == "valid" else train).append(Example(f"pseudo-{row}-{n}", split, (Target(item, 1.0, True),), query))
+    return train, valid
+
+
+def teacher_examples(items: ItemTable, teacher: Teacher, count: int, rng: random.Random) -> list[Example]:
+    """Train examples distilled from ``teacher``: one pseudo-query cut from the text of each of
+    ``count`` items drawn at random, its targets the teacher's top ``TEACHER_DEPTH`` items with
+    gain 1 / log2(rank + 1) (a query the teacher finds nothing for is dropped)."""
+    rows = rng.sample(range(len(items)), min(count, len(items)))
+    queries = [query for row in rows for query in pseudo_queries(items.texts[row], [], 1, rng)]
+    examples = []
+    for n, (query, ranked) in enumerate(zip(queries, teacher(queries))):
+        targets = tuple(Target(item, 1.0 / math.log2(rank + 2), True) for rank, item in enumerate(ranked[:TEACHER_DEPTH]))
+        if targets:
+            examples.append(Example(f"teacher-{n}", "train", targets, query))
+    return examples
+
+
+def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextResolver) -> Transitions | None:
+    """Next-item counts of the train split (last history item -> each relevant target); None
+    when no train example has a history."""
+    pairs = []
+    for example in examples:
+        if example.user_id is None:
+            continue
+        history = [e.item_id for e in resolver.request(example).user.history if e.item_id in items.row_of]
+        if history:
+            pairs += [(items.row_of[history[-1]], items.row_of[t.item_id]) for t in example.targets if t.relevant and t.item_id in items.row_of]
+    return Transitions.fit(pairs) if pairs else None
+
+
+def dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+    """Rows of the ``k`` best items by inner product for each query."""
+    out = []
+    matrix = torch.from_numpy(np.asarray(items, dtype=np.float32))
+    for start in range(0, len(queries), chunk):
+        scores = torch.from_numpy(np.asarray(queries[start : start + chunk], dtype=np.float32)) @ matrix.T
+        out.append(torch.topk(scores, min(k, len(items)), dim=1).indices.numpy())
+    return np.concatenate(out) if out else np.zeros((0, k), dtype=np.int64)
+
 
 
 def pseudo_queries(title: str, keywords: Sequence[str], count: int, rng: random.Random) -> list[str]:
@@ -76,64 +161,3 @@ def pseudo_queries(title: str, keywords: Sequence[str], count: int, rng: random.
             text = text if keyword in text else f"{keyword} {text}"
         out.append(text)
     return out
-
-
-def build_stages(
-    item_texts: Sequence[str],
-    full_codes: np.ndarray,
-    row_of: dict[str, int],
-    train: Sequence[Example],
-    request_of: Callable[[Example], SearchRequest],
-    keywords_of: Callable[[str], list[str]],
-    cold: set[str],
-    item_ids: Sequence[str],
-    pseudo_per_item: int = 1,
-    seed: int = 0,
-    categories: Sequence[str] | None = None,
-) -> tuple[TextBank, dict[str, StageExamples]]:
-    """The three stages (see module docstring); a stage with no examples is left out."""
-    bank, rng = TextBank(), random.Random(seed)
-    codes = np.asarray(full_codes)
-    align: list[tuple[int, int, float, bool]] = []
-    for row, (item_id, text) in enumerate(zip(item_ids, item_texts)):
-        if item_id in cold:
-            continue
-        align.append((bank.index(text), row, 1.0, False))
-        for query in pseudo_queries(text, keywords_of(text), pseudo_per_item, rng):
-            align.append((bank.index(query), row, 1.0, True))
-        if categories is not None and categories[row]:
-            align.append((bank.index(categories[row]), row, 1.0, True))
-    cooccur: list[tuple[int, int, float, bool]] = []
-    personal: list[tuple[int, int, float, bool]] = []
-    requests: list[SearchRequest] = []
-    for example in train:
-        if not example.query and example.user_id is None:
-            continue
-        targets = [(row_of[t.item_id], max(1.0, float(t.gain))) for t in example.targets if t.relevant and t.item_id in row_of and t.item_id not in cold]
-        request = request_of(example) if example.user_id is not None else None
-        text = bank.index(example.query or "")
-        for row, weight in targets:
-            entry = (text, row, weight, bool(example.query))
-            if example.query:
-                cooccur.append(entry)
-            if request is not None:
-                personal.append(entry)
-                requests.append(request)
-    stages = {
-        "align": _stage("align", align, codes),
-        "cooccur": _stage("cooccur", cooccur, codes),
-        "personal": _stage("personal", personal, codes, requests),
-    }
-    return bank, {name: stage for name, stage in stages.items() if len(stage)}
-
-
-def _stage(name: str, rows: list[tuple[int, int, float, bool]], codes: np.ndarray, requests: list[SearchRequest] | None = None) -> StageExamples:
-    text, target, weight, is_query = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
-    return StageExamples(
-        name,
-        np.asarray(text, dtype=np.int64),
-        codes[np.asarray(target, dtype=np.int64)] if rows else np.zeros((0, codes.shape[1]), dtype=np.int64),
-        np.asarray(weight, dtype=np.float32),
-        np.asarray(is_query, dtype=bool),
-        requests,
-    )

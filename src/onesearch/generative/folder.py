@@ -1,0 +1,196 @@
+"""The anchored model's folder: written once by training, read by eval, the CLI and the service.
+
+Folder: ``model.safetensors`` + ``manifest.json`` (kind ``anchored-generative``: model config,
+recipe, encoder, codebook, training summary) + ``codes.npy`` (full codes by catalog row) +
+``item_ids.json`` + ``popularity.npy`` + ``transitions.npy`` (next-item counts, when the train
+split has histories) + ``bm25/`` and ``ngrams/`` (the plan's indexes).
+
+Contract: ``save_model`` writes a folder atomically; ``PlannedModel(folder)`` verifies it (kind,
+weights hash, recipe fields, evidence width) and ``.searcher(items)`` assembles the searcher over
+the catalog table it was trained on (or, with ``changed=True``, a changed one);
+``Loader(items, ...)(folder)`` does both with shared search settings. A folder of the first
+design's code decoder (kind ``generative-decoder``, retired) is refused with one line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import torch
+from safetensors.torch import load_file, save_file
+
+from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
+from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.tree import CodeTree
+from onesearch.embedding.encoder import load_encoder
+from onesearch.errors import DataError
+from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.items import ItemTable
+from onesearch.evidence.plan import Planner
+from onesearch.evidence.transitions import Transitions
+from onesearch.generative.parts import LEXICAL_RANK, SearchParts, node_vectors
+from onesearch.generative.recipe import AnchoredRecipe, evidence_columns, evidence_width
+from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
+from onesearch.semantic_ids.codebook import SemanticIdCodebook, free_full_codes
+from onesearch.semantic_ids.query import TextCoder
+
+__all__ = ["KIND", "Loader", "PlannedModel", "load_planned", "save_model"]
+
+KIND = "anchored-generative"
+RETIRED = "generative-decoder"  # the first design's free-running code decoder (see docs/history.md)
+WEIGHTS = "model.safetensors"
+
+
+def verified_manifest(directory: Path) -> dict[str, Any]:
+    """The folder's manifest if it is an anchored model; one clear line otherwise."""
+    manifest = read_manifest(directory)
+    if manifest.get("kind") == RETIRED:
+        raise DataError("this is a model of the first design (a free-running code decoder), retired in 0.2: "
+                        "train an anchored model with `onesearch train --task TASK`", path=directory)
+    if manifest.get("kind") != KIND:
+        raise DataError(f"artifact kind is {manifest.get('kind')!r}, expected {KIND!r}", path=directory)
+    return manifest
+
+
+def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, encoder: str | None = None) -> PlannedSearcher:
+    """The searcher of a model folder over the catalog ``items_table`` it was trained on. It takes
+    queries as they come: spelling correction is the shared step in front of every searcher
+    (``evidence.understanding``)."""
+    return PlannedModel(directory, encoder).searcher(items_table, beam, exhaustive)
+
+
+@dataclass(frozen=True)
+class Loader:
+    """Loads model folders over one catalog with shared search settings (``beam`` None: the
+    model's own)."""
+
+    items: pa.Table
+    beam: int | None = None
+    encoder: str | None = None
+    exhaustive: bool | None = None
+
+    def __call__(self, directory: Path) -> PlannedSearcher:
+        return load_planned(Path(directory), self.items, self.beam, self.exhaustive, self.encoder)
+
+
+class PlannedModel:
+    """A verified model folder that answers over its own catalog or, for a service, a changed one.
+
+    ``searcher(items, changed=True)`` accepts items added, edited or removed since training:
+    an item the model knows keeps its trained full code and vector; a new item is encoded with
+    the model's encoder, coded through the codebook's encode path (keyword-fused, like every
+    item) and takes the smallest free collision suffix of its code, so the anchored model can
+    write it at once; its nodes are anchored on the codebook's reconstructions like the trained
+    ones. The lexical indexes are rebuilt over the changed texts; popularity and next-item counts
+    follow the item ids (new items have none). Without ``changed`` another catalog is refused.
+    """
+
+    def __init__(self, directory: Path, encoder: str | None = None) -> None:
+        self.directory = directory = Path(directory)
+        manifest = verified_manifest(directory)
+        if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
+            raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
+        saved = manifest["config"]["recipe"]
+        unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
+        if unknown:
+            raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
+        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, **saved})  # older models lack the switches
+        raw = manifest["config"]["model"]
+        self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
+        if self.config.evidence != evidence_width(self.recipe):
+            raise DataError(f"the model reads {self.config.evidence} evidence columns, this version plans {evidence_width(self.recipe)} (retrain it)", path=directory)
+        self.weights = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
+        self.bm25 = Bm25Index.load(directory / "bm25")
+        self.ngrams = Bm25Index.load(directory / "ngrams") if (directory / "ngrams").is_dir() else None
+        self.ids: list[str] = json.loads((directory / "item_ids.json").read_text())
+        self.codes = np.load(directory / "codes.npy")
+        self.popularity = np.load(directory / "popularity.npy")
+        self.transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
+        self.index = Path(manifest["index"])
+        self.encoder_spec = encoder or manifest["encoder"]
+        self._encoder: Any = None
+
+    @property
+    def text_encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.encoder_spec)
+        return self._encoder
+
+    def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
+        """The searcher over ``items_table`` (see class docstring)."""
+        items = ItemTable.from_items(items_table, self.bm25.tokenizer)
+        if items.ids == self.ids:
+            model = AnchoredDecoder(self.config)
+            model.load_state_dict(self.weights)
+            planner = Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)
+            codes = self.codes
+        elif not changed:
+            raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
+        else:
+            model, codes, planner = self._changed(items)
+        parts = SearchParts(items, codes, CodeTree(codes), planner, self.recipe)  # no speller: the shared step corrects in front
+        return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe), self.recipe.behaviour_query)
+
+    def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
+        """Model, full codes and planner over a changed catalog."""
+        if self.config.learn_nodes or not self.config.anchored:
+            raise DataError("this model learned its own item vectors, so it cannot take a changed catalog (retrain it)", path=self.directory)
+        old_row = {item: row for row, item in enumerate(self.ids)}
+        known = [old_row.get(item, -1) for item in items.ids]
+        new = [row for row, old in enumerate(known) if old < 0]
+        trained_vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[CodeTree(self.codes).paths[:, -1]]
+        vectors = np.zeros((len(items), trained_vectors.shape[1]), dtype=np.float32)
+        codes = np.zeros((len(items), self.codes.shape[1]), dtype=np.int64)
+        kept = np.array([row for row, old in enumerate(known) if old >= 0], dtype=np.int64)
+        vectors[kept], codes[kept] = trained_vectors[[known[r] for r in kept]], self.codes[[known[r] for r in kept]]
+        if new:
+            texts = [items.texts[row] for row in new]
+            fresh = np.asarray(self.text_encoder.encode(texts, "item"), dtype=np.float32)
+            coder = TextCoder.load(self.index, lambda words: self.text_encoder.encode(words, "item"))
+            taken = {tuple(code) for code in codes[kept].tolist()}
+            full = free_full_codes(coder.codes(texts, fresh), taken, len(self.ids) + len(new) + 1)
+            vectors[new], codes[new] = fresh, np.array(full, dtype=np.int64)
+        tree = CodeTree(codes)
+        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(SemanticIdCodebook.load(self.index), codes, vectors, tree)])
+        model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
+        popularity = np.array([self.popularity[old] if old >= 0 else 0.0 for old in known], dtype=np.float32)
+        bm25 = Bm25Index.build(items.texts, self.bm25.tokenizer)
+        ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
+        return model, codes, Planner(items, bm25, popularity, self.recipe.plan_depth, ngrams, self._transitions(known))
+
+    def _transitions(self, known: list[int]) -> Transitions | None:
+        """The next-item counts with trained rows mapped to the changed catalog's rows."""
+        if self.transitions is None:
+            return None
+        row = {old: new for new, old in enumerate(known) if old >= 0}
+        pairs = self.transitions.to_array()
+        kept = [(row[p], row[n], c) for p, n, c in pairs.tolist() if p in row and n in row]
+        return Transitions.from_array(np.array(kept, dtype=np.int64).reshape(len(kept), 3))
+
+
+def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
+               transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any]) -> None:
+    """Write the model folder ``out`` atomically (see module docstring)."""
+    with atomic_directory(out) as tmp:
+        save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
+        np.save(tmp / "codes.npy", parts.codes)
+        np.save(tmp / "popularity.npy", popularity)
+        if transitions is not None:
+            np.save(tmp / "transitions.npy", transitions.to_array())
+        (tmp / "item_ids.json").write_text(json.dumps(parts.items.ids, ensure_ascii=False))
+        bm25.save(_mkdir(tmp / "bm25"))
+        if ngrams is not None:
+            ngrams.save(_mkdir(tmp / "ngrams"))
+        write_manifest(tmp, KIND, config={"model": asdict(model.config), "recipe": asdict(parts.recipe)}, inputs={},
+                       weights_sha256=file_sha256(tmp / WEIGHTS), encoder=encoder, index=str(codebook_dir), **summary)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,101 @@
+"""The anchored model's recipe: what it was trained with and which evidence it reads.
+
+Contract: ``AnchoredRecipe`` is a frozen dataclass saved in every model folder's manifest;
+``AnchoredRecipe.from_settings(["KEY=VALUE", ...])`` builds one from ``--set`` overrides (TOML
+values; an unknown key is one ``DataError``). ``evidence_columns(recipe)`` are the plan columns the
+model reads, ``evidence_width(recipe)`` the width of its evidence input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from onesearch.decoding.planned import DENSE
+from onesearch.errors import DataError
+from onesearch.evidence.plan import EVIDENCE, LOG_RANKS, PAIRS, STATIC
+
+__all__ = ["AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
+
+
+@dataclass(frozen=True)
+class AnchoredRecipe:
+    """What to train and how; saved with the model. The switches are the ablations."""
+
+    anchored: bool = True
+    learn_nodes: bool = False
+    user: bool = True
+    behaviour_query: bool = True  # an empty query's vector is the user's behaviour vector (no encoder run)
+    query_correction: bool = False
+    lexical_plan: bool = True
+    behaviour_plan: bool = True
+    ngrams: bool = True
+    spelling: bool = True
+    prefix_loss: bool = True
+    pair_coverage: bool = True
+    log_ranks: bool = False
+    distill: int = 0
+    distill_weight: float = 1.0
+    epochs: int = 5
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    hidden: int = 32
+    temperature: float = 0.05
+    examples_per_epoch: int = 8_000
+    max_train_examples: int = 24_000
+    dense_negatives: int = 100  # dense top items among the deep depths' candidates (adds nothing up to dense_plan, whose items are planned)
+    random_negatives: int = 3_000  # picked on amazon-industrial valid (HR@10 0.1273 vs 0.1192 with 1,000); Home Depot valid: 0.4725 vs 0.4720
+    dense_plan: int = 300
+    dense_evidence: bool = False
+    prefix_weight: float = 0.5
+    plan_depth: int = 300
+    beam: int = 400
+    valid_queries: int = 400
+    seed: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Sequence[str]) -> AnchoredRecipe:
+        """A recipe from ``KEY=VALUE`` settings (TOML values); an unknown key is one clear error."""
+        raw: dict[str, Any] = {}
+        for setting in settings:
+            apply_setting(raw, setting)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted({s.partition("=")[0].strip() for s in settings} - known)
+        if unknown:
+            raise DataError(f"unknown setting(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
+        return replace(cls(), **raw)
+
+    def fingerprint(self) -> str:
+        """Short hash of the recipe (names the default model trained with it)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def apply_setting(raw: dict[str, Any], setting: str) -> None:
+    """Set ``KEY=VALUE`` in ``raw`` (VALUE parsed as TOML, else taken as a string)."""
+    key, sep, value = setting.partition("=")
+    if not sep or not key.strip():
+        raise DataError(f"--set needs KEY=VALUE, got {setting!r}")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    raw[key.strip()] = parsed
+
+
+def evidence_columns(recipe: AnchoredRecipe) -> np.ndarray:
+    """Indices of the evidence columns the recipe's model reads, of ``EVIDENCE`` followed (with a
+    dense plan) by ``DENSE``: the word-pair and log-rank columns only when switched on."""
+    names = (*EVIDENCE, *(DENSE if recipe.dense_plan else ()))
+    off = {*(() if recipe.pair_coverage else PAIRS), *(() if recipe.log_ranks else (*LOG_RANKS, "dense_log_rank"))}
+    return np.array([i for i, name in enumerate(names) if name not in off], dtype=np.int64)
+
+
+def evidence_width(recipe: AnchoredRecipe) -> int:
+    """Width of the model's evidence input: the static columns and the columns it reads."""
+    return len(STATIC) + len(evidence_columns(recipe))

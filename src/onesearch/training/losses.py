@@ -1,0 +1,93 @@
+"""The anchored model's listwise loss at every code depth.
+
+Contract: ``batch_loss(model, batch, parts, static_nodes, item_vectors)`` is the mean over the
+batch, summed over depths (shallow depths weighted by ``prefix_weight``), of the softmax
+cross-entropy of the node scores against gain-proportional targets; a node's gain is the best gain
+among its items. Depths with at most ``FULL_DEPTH`` nodes are scored in full, deeper ones over
+the example's candidates. The targets' own popularity is left out of their evidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from onesearch.decoding.planned import NodeEvidence, user_vectors
+from onesearch.evidence.plan import STATIC
+from onesearch.generative.parts import SearchParts
+from onesearch.model.anchored import AnchoredDecoder
+from onesearch.training.examples import PlannedExample
+
+__all__ = ["FULL_DEPTH", "RankingLoss", "batch_loss", "listwise_loss"]
+
+FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
+
+
+class RankingLoss(torch.nn.Module):
+    """The listwise loss of a batch as a module's forward, so DDP can wrap it."""
+
+    def __init__(self, model: AnchoredDecoder, parts: SearchParts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> None:
+        super().__init__()
+        self.model, self.parts, self.static_nodes, self.item_vectors = model, parts, static_nodes, item_vectors
+
+    def forward(self, batch: list[PlannedExample]) -> torch.Tensor:
+        return batch_loss(self.model, batch, self.parts, self.static_nodes, self.item_vectors)
+
+
+def batch_loss(model: AnchoredDecoder, batch: list[PlannedExample], parts: SearchParts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> torch.Tensor:
+    """Listwise softmax cross-entropy against gain-proportional targets, each example's weighted
+    by its ``weight``, averaged over the batch and summed over depths."""
+    weight = torch.tensor([e.weight for e in batch], dtype=torch.float32)
+    query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
+    user = user_vectors([e.history for e in batch], item_vectors) if model.config.user else None
+    states = model.states(query, user)
+    tree, last = parts.tree, parts.tree.depth - 1
+    total = torch.zeros(())
+    evidence_of = [NodeEvidence(tree, static_nodes, example.plan) for example in batch]
+    for depth in range(tree.depth):
+        if depth < last and not parts.recipe.prefix_loss:
+            continue
+        nodes, evidence, gains = [], [], []
+        for example, node_evidence in zip(batch, evidence_of):
+            at = np.arange(tree.counts[depth]) if tree.counts[depth] <= FULL_DEPTH else np.unique(tree.paths[example.candidates, depth])
+            features = node_evidence.at(depth, at)
+            _leave_one_out(features, at, depth, example.targets, parts)
+            known, pooled = tree.pool_max(example.targets, example.gains[:, None], depth)
+            gain = np.zeros(len(at), dtype=np.float32)
+            index = np.searchsorted(at, known)
+            gain[index] = np.maximum(pooled[:, 0], 0.0)
+            nodes.append(at), evidence.append(features), gains.append(gain)
+        full = tree.counts[depth] <= FULL_DEPTH
+        width = max(len(n) for n in nodes)
+        node_ids = torch.from_numpy(np.stack([np.pad(n, (0, width - len(n))) for n in nodes]))
+        features_t = torch.from_numpy(np.stack([np.pad(f, ((0, width - len(f)), (0, 0))) for f in evidence]))
+        gain_t = torch.from_numpy(np.stack([np.pad(g, (0, width - len(g))) for g in gains]))
+        mask = torch.from_numpy(np.stack([np.arange(width) < len(n) for n in nodes]))
+        if full:
+            scores = model.score_all(states[:, depth], depth, features_t)
+        else:
+            scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
+        total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * listwise_loss(scores, gain_t, mask, weight)
+    return total
+
+
+def listwise_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean over the rows with a positive gain of ``weight`` times the softmax cross-entropy of
+    ``scores`` (``B x K``, -inf where ``mask`` is False) against the gain-proportional target."""
+    has = gains.sum(1) > 0
+    if not has.any():
+        return torch.zeros(())
+    target = gains[has] / gains[has].sum(1, keepdim=True)
+    log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)
+    return -(weight[has] * (target * log_p).sum(1)).mean()
+
+
+def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets: np.ndarray, parts: SearchParts) -> None:
+    """Recompute the static (popularity) evidence of the targets' own nodes without the example's
+    own targets, so a train example cannot find its answer through its own count."""
+    exclude = frozenset(targets.tolist())
+    for node in np.unique(parts.tree.paths[targets, depth]):
+        index = int(np.searchsorted(nodes, node))
+        features[index, : len(STATIC)] = parts.static(parts.tree.members(int(node), depth), exclude).max(axis=0)
+
+

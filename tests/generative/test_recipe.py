@@ -1,0 +1,46 @@
+"""``evidence_columns``: which plan columns a recipe's model reads; ``from_settings``: --set overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from onesearch.decoding.planned import DENSE
+from onesearch.errors import DataError
+from onesearch.evidence.plan import EVIDENCE
+from onesearch.generative.recipe import AnchoredRecipe, evidence_columns
+
+BEFORE_SWITCHES = (
+    "bm25_share", "bm25_log", "bm25_reciprocal_rank", "term_coverage", "phrase_match", "ngram_share", "ngram_reciprocal_rank",
+    "user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank",
+    "dense_reciprocal_rank", "fused_rank",
+)
+
+
+def _names(recipe: AnchoredRecipe) -> tuple[str, ...]:
+    names = (*EVIDENCE, *DENSE)
+    return tuple(names[i] for i in evidence_columns(recipe))
+
+
+def test_with_both_switches_off_a_model_reads_the_columns_of_the_models_trained_before_them():
+    assert _names(AnchoredRecipe(pair_coverage=False, log_ranks=False)) == BEFORE_SWITCHES
+
+
+def test_the_switches_add_their_columns_in_place():
+    both = _names(AnchoredRecipe(pair_coverage=True, log_ranks=True))
+    assert both == (*EVIDENCE, *DENSE)
+    pairs = _names(AnchoredRecipe(pair_coverage=True, log_ranks=False))
+    assert "bigram_coverage" in pairs and not any(name.endswith("log_rank") for name in pairs)
+
+
+def test_without_a_dense_plan_no_dense_column_is_read():
+    assert not set(_names(AnchoredRecipe(dense_plan=0, log_ranks=True))) & set(DENSE)
+
+
+def test_settings_are_toml_values_and_an_unknown_key_is_one_clear_error():
+    recipe = AnchoredRecipe.from_settings(["epochs=2", "lexical_plan=false", "learning_rate=1e-3"])
+    assert (recipe.epochs, recipe.lexical_plan, recipe.learning_rate) == (2, False, 1e-3)
+    assert recipe.fingerprint() != AnchoredRecipe().fingerprint()
+    with pytest.raises(DataError, match="epocs"):
+        AnchoredRecipe.from_settings(["epocs=2"])
+    with pytest.raises(DataError, match="KEY=VALUE"):
+        AnchoredRecipe.from_settings(["epochs"])
