@@ -2,7 +2,8 @@
 app on a loopback port: pick a known user, see their history, search, and get generative and
 cascade columns with titles, codes, scores and latency; during a live build, see each step's
 progress and a column appear when its searcher is swapped in (its screenshots, with
-``ONESEARCH_SHOTS=DIR``, are the README's). Skipped where no Chromium is installed,
+``ONESEARCH_SHOTS=DIR``, are the README's); a search lives in the URL and comes back on reload;
+filters the catalog has no column for are hidden. Skipped where no Chromium is installed,
 unless ``ONESEARCH_REQUIRE_BROWSER=1`` (CI sets it) makes a missing browser a failure."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 import uvicorn
 
 from onesearch.serving.app import create_app
-from onesearch.serving.engine import Engine
+from onesearch.serving.engine import Engine, ItemRecord
 
 from .conftest import WordSearcher
 
@@ -50,6 +51,13 @@ def served(engine, catalog):
     """The app on a free loopback port with generative, bm25 and a cascade stand-in."""
     searchers = {**engine.searchers, "cascade": CascadeStandIn(list(reversed(catalog)))}
     yield from _serve(create_app(Engine(searchers, catalog, engine._users, ["u1"])))
+
+
+@pytest.fixture
+def bare(engine, catalog):
+    """The app over the same items without brand, category or price (Home Depot's shape)."""
+    items = [ItemRecord(i.item_id, i.title, code=i.code) for i in catalog]
+    yield from _serve(create_app(Engine(engine.searchers, items, engine._users, ["u1"])))
 
 
 @pytest.fixture
@@ -136,4 +144,52 @@ def test_the_page_shows_the_live_build_and_a_column_appears_when_its_searcher_is
         expect(page.locator("#build-summary")).to_contain_text("finished")
         expect(training).to_contain_text("done")
         page.screenshot(path=str(shots / "page-built.png"))
+        browser.close()
+
+
+def test_a_search_lives_in_the_url_and_a_reload_or_a_shared_link_restores_it(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(served + "/")
+        page.fill("#user", "u1")
+        page.fill("#query", "red shoe")
+        page.fill("#k", "4")
+        page.fill("#brand", "acme")
+        page.click("button[type=submit]")
+        expect(page.locator("section[data-searcher=cascade] li")).to_have_count(4)
+        assert "q=red+shoe" in page.url and "user=u1" in page.url and "k=4" in page.url and "brand=acme" in page.url
+        page.reload()
+        expect(page.locator("#query")).to_have_value("red shoe")
+        expect(page.locator("#brand")).to_have_value("acme")
+        for searcher in ("generative", "cascade"):
+            metas = page.locator(f"section[data-searcher={searcher}] li .meta")
+            expect(metas).to_have_count(4)
+            assert all("acme" in meta for meta in metas.all_inner_texts())
+        expect(page.locator("#history")).to_contain_text("user u1: 2 events")
+        shared = browser.new_page()
+        shared.goto(served + "/?q=green+shoe&searcher=cascade")
+        expect(shared.locator("section[data-searcher=cascade] li").first).to_contain_text("green shoe")
+        expect(shared.locator("section[data-searcher=generative]")).to_have_count(0)
+        browser.close()
+
+
+def test_filters_the_catalog_has_no_column_for_are_hidden_and_the_page_says_so_once(served, bare):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(bare + "/?q=red+shoe&brand=acme")
+        expect(page.locator("#no-filters")).to_be_visible()
+        expect(page.locator("#no-filters")).to_contain_text("no brand, category or price")
+        for selector in ("#filters", "#brand", "#category", "#price-min", "#price-max"):
+            expect(page.locator(selector)).to_be_hidden()
+        expect(page.locator("section[data-searcher=generative] li")).to_have_count(10)  # the link's brand was dropped, not matched against nothing
+        full = browser.new_page()
+        full.goto(served + "/")
+        expect(full.locator("#brand")).to_be_visible()
+        expect(full.locator("#no-filters")).to_be_hidden()
         browser.close()

@@ -151,10 +151,10 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        """Liveness, with the searchers served, the catalog size and the live build's state."""
+        """Liveness, with the searchers served, the catalog size, the filters its columns allow and the live build's state."""
         engine = live.engine
-        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "queue_depth": batcher.depth, "generation": live.generation,
-                "build": build_body().model_dump()}
+        return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "filters": engine.filters, "queue_depth": batcher.depth,
+                "generation": live.generation, "build": build_body().model_dump()}
 
     @app.get("/build", response_model=BuildBody)
     async def build_state() -> BuildBody:

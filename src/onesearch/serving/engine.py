@@ -9,7 +9,8 @@ items) searches inside the allowed set; the others over-fetch and drop disallowe
 may return fewer than ``k``. Allowed sets are cached per filter. ``user(user_id, history)`` turns
 an API user into the searchers' ``UserContext``: a posted history wins, then the stored one;
 an unknown id is a cold user, never an error. ``sample_users`` are known users to offer a
-person trying the service (the page's user picker).
+person trying the service (the page's user picker). ``filters`` names the filters the catalog has
+a column for (``brand``, ``category``, ``price``: some item has a value), so a page offers only those.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Engine:
         self.sample_users = list(sample_users)
         self._allowed = lru_cache(maxsize=64)(self._allowed_ids)
         self._restricted = lru_cache(maxsize=16)(self._restricted_searcher)
+        present = {"brand": any(i.brand for i in items), "category": any(i.category for i in items), "price": any(i.price is not None for i in items)}
+        self.filters = [name for name, has in present.items() if has]
 
     def user(self, user_id: str | None, history: Sequence[HistoryEvent] | None) -> tuple[UserContext, str]:
         """The searchers' view of a user and how it was found: posted, known or cold."""
