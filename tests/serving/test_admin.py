@@ -37,7 +37,7 @@ class StubAdmin:
     """Records calls; ``next`` is the engine the next change returns (or raises)."""
 
     def __init__(self, engine: Engine, next_engine: Engine) -> None:
-        self.engine, self.next, self.unreachable, self.calls = engine, next_engine, [], []
+        self.engine, self.next, self.calls = engine, next_engine, []
 
     def _change(self, *args):
         self.calls.append(args)

@@ -63,13 +63,13 @@ class _PlannedModel:
     beam: int
     last: tuple[Any, PlannedSearcher] | None = None  # the latest catalog's content and its searcher
 
-    def over(self, items: pa.Table) -> tuple[Searcher, dict[str, tuple[int, ...]], list[str]]:
-        """The searcher over the catalog ``items``, each item's full code, and no unreachable item."""
+    def over(self, items: pa.Table) -> tuple[PlannedSearcher, dict[str, tuple[int, ...]]]:
+        """The searcher over the catalog ``items`` and each item's full code."""
         content = items.select(["item_id", "title", "brand", "category"]).to_pydict()
         if self.last is None or self.last[0] != content:
             self.last = (content, self.model.searcher(items, self.beam, changed=True))
         searcher = self.last[1]
-        return searcher, searcher.code_of, []
+        return searcher, searcher.code_of
 
 
 def _load_model(path: str, beam: int, encoder: str | None, items: pa.Table) -> _PlannedModel:
@@ -98,7 +98,7 @@ class Deployment:
         self.state = state
         model = state.model or spec.model
         self.model = _load_model(model, spec.beam, spec.model_encoder, state.apply(items)) if model else None
-        self.engine, self.unreachable, self.cascade = self._engine(state, self.model)
+        self.engine, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
 
@@ -113,7 +113,7 @@ class Deployment:
         return cls(spec, dataset.items, cascade, ContextResolver(dataset), state)
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:
-        """Add or replace items; ``self.unreachable`` then lists new items only the cascade serves."""
+        """Add or replace items (the generative model writes new ones at once)."""
         with self._locked():
             return self._change(self.state.changed(upserts=rows), self.model)
 
@@ -174,16 +174,15 @@ class Deployment:
         state.save()
         return self._use(state, model, built)
 
-    def _use(self, state: ServiceState, model: _PlannedModel | None, built: tuple[Engine, list[str], Cascade]) -> Engine:
+    def _use(self, state: ServiceState, model: _PlannedModel | None, built: tuple[Engine, Cascade]) -> Engine:
         self.state, self.model = state, model
-        self.engine, self.unreachable, self.cascade = built
+        self.engine, self.cascade = built
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
         return self.engine
 
-    def _engine(self, state: ServiceState, model: _PlannedModel | None) -> tuple[Engine, list[str], Cascade]:
-        """The engine of ``state`` and ``model``, the new items the model cannot write, and the
-        cascade (the current one when the catalog is unchanged, e.g. a reload; else rebuilt from it,
+    def _engine(self, state: ServiceState, model: _PlannedModel | None) -> tuple[Engine, Cascade]:
+        """The engine of ``state`` and ``model``, and the cascade (the current one when the catalog is unchanged, e.g. a reload; else rebuilt from it,
         so only texts it never saw are encoded)."""
         items = state.apply(self.base_items)
         if not len(items):
@@ -191,13 +190,12 @@ class Deployment:
         cascade = self.cascade if (state.upserts, state.deleted) == self.cascade_changes else self.cascade.with_items(items)
         searchers: dict[str, Searcher] = {name: make_searcher(name, cascade) for name in ("bm25", "cascade")}
         codes: dict[str, tuple[int, ...]] = {}
-        unreachable: list[str] = []
         if model is not None:
-            generative, codes, unreachable = model.over(items)
+            generative, codes = model.over(items)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
         understand = QueryUnderstanding.for_items(items, self.spec.spelling).requests
-        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users, understand), unreachable, cascade
+        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users, understand), cascade
 
 
 def _stamp(path: Path | None) -> tuple[int, int, int] | None:

@@ -39,7 +39,6 @@ class Admin(Protocol):
     """What changes a running service (``deploy.Deployment``); each call returns the new engine."""
 
     engine: Engine
-    unreachable: list[str]
 
     def upsert(self, rows: Sequence[dict[str, Any]]) -> Engine: ...
 
@@ -120,7 +119,7 @@ def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
     async def upsert(body: ItemsBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:
         """Add or replace items; they are searchable when this answers."""
         engine = await live.swap(owner.upsert, [item.model_dump() for item in body.items])
-        return {"status": "upserted", "upserted": len(body.items), "items": len(engine.items), "generative_unreachable": owner.unreachable}
+        return {"status": "upserted", "upserted": len(body.items), "items": len(engine.items)}
 
     @app.delete("/admin/items/{item_id}", responses=ADMIN_ERRORS, tags=["admin"])
     async def delete(item_id: str, owner: Admin = Depends(authorize)) -> dict[str, Any]:
