@@ -84,7 +84,11 @@ def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(open_deployment
     shutil.copytree(served[0], broken)
     weights = (broken / "model.safetensors").read_bytes()
     (broken / "model.safetensors").write_bytes(weights[:-1] + bytes([weights[-1] ^ 1]))
-    for bad, problem in ((broken, "does not match the manifest"), (tmp_path / "missing", "not an artifact")):
+    retired = tmp_path / "retired"
+    shutil.copytree(served[0], retired)
+    manifest = json.loads((retired / "manifest.json").read_text())
+    (retired / "manifest.json").write_text(json.dumps({**manifest, "kind": "generative-decoder"}))
+    for bad, problem in ((broken, "does not match the manifest"), (tmp_path / "missing", "not an artifact"), (retired, "first design .* retired")):
         with pytest.raises(DataError, match=problem):
             deployment.reload(str(bad))
         assert deployment.engine is serving
