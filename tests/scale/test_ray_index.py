@@ -56,6 +56,6 @@ def test_ray_build_equals_the_single_process_build(local_ray, tiny_shop, tmp_pat
 
 def test_a_balanced_level_cannot_be_sharded(local_ray, tiny_shop, tmp_path, cli):
     code, _, err = cli(["index", "build", "--task", "generic", "--source", str(tiny_shop), "--out", str(tmp_path / "b"), "--cache", str(tmp_path / "cache"),
-                        "--encoder", "minilm", "--levels", "8,4", "--opq", "0", "--engine", "ray"])
+                        "--encoder", "minilm", "--levels", "8,4", "--balanced", "--opq", "0", "--engine", "ray"])
     assert code == 2 and "cannot code items one shard at a time" in err and "Traceback" not in err
     assert not (tmp_path / "b").exists()
