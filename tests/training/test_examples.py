@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.tokenize import Tokenizer
-from onesearch.training.examples import TEACHER_DEPTH, pseudo_queries, teacher_examples
+from onesearch.training.examples import TEACHER_DEPTH, pseudo_queries, teacher_examples, transitions_of
+from onesearch.types import Example, HistoryEvent, InteractionType, SearchRequest, Target, UserContext
 
 
 def _items(titles: list[str]) -> ItemTable:
@@ -40,3 +41,21 @@ def test_pseudo_queries_are_cuts_of_the_title():
     words = set("acme red leather boots size 9".split())
     assert len(queries) == 20 and all(set(q.split()) <= words for q in queries)
     assert any(q.startswith("acme ") for q in queries) and pseudo_queries("", ["acme"], 3, rng) == []
+
+
+class _Resolver:
+    """Requests whose history is the example's own (what ``ContextResolver`` gives for explicit histories)."""
+
+    def request(self, example: Example) -> SearchRequest:
+        return SearchRequest("", UserContext(example.user_id, {}, example.history))
+
+
+def test_next_item_counts_pair_each_target_with_the_last_window_history_items():
+    items = _items(["a", "b", "c", "d"])
+    history = tuple(HistoryEvent(f"i{n}", InteractionType.ORDER, n) for n in range(3))  # i0, i1, i2
+    examples = [Example("e", "train", (Target("i3", 1.0, True),), None, "u", history=history), Example("anonymous", "train", (Target("i3", 1.0, True),), "q")]
+    direct = transitions_of(items, examples, _Resolver())
+    assert direct is not None and direct.to_array().tolist() == [[2, 3, 1]]
+    skips = transitions_of(items, examples, _Resolver(), window=2)
+    assert skips is not None and sorted(skips.to_array().tolist()) == [[1, 3, 1], [2, 3, 1]]
+    assert transitions_of(items, examples[1:], _Resolver()) is None

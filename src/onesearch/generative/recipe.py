@@ -55,6 +55,7 @@ class AnchoredRecipe:
     dense_evidence: bool = False
     prefix_weight: float = 0.5
     plan_depth: int = 300
+    transition_window: int = 1  # next-item counts pair each target with the last N history items (1: direct successors)
     beam: int = 400
     valid_queries: int = 400
     seed: int = 0

@@ -88,7 +88,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     ngrams = Bm25Index.build(items.texts, Tokenizer("ngram")) if recipe.ngrams else None
     popularity = train_popularity(items, train_examples)
     resolver = ContextResolver(dataset)
-    transitions = transitions_of(items, train_examples, resolver)
+    transitions = transitions_of(items, train_examples, resolver, recipe.transition_window)
     if recipe.distill:
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")

@@ -87,7 +87,8 @@ def training_set(parts: SearchParts, examples: list[Example], requests: list[Sea
             continue
         rows = np.array([r for r, _ in targets], dtype=np.int64)
         history = histories[i]
-        plan = parts.plan(request, dense[i][: recipe.dense_plan], {(history[-1], int(r)) for r in rows} if history else ())
+        own = {(before, int(r)) for before in history[-recipe.transition_window:] for r in rows}  # the example's own pairs: left out of its counts
+        plan = parts.plan(request, dense[i][: recipe.dense_plan], own)
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
         plan = selected(plan, columns)
@@ -124,16 +125,17 @@ def teacher_examples(items: ItemTable, teacher: Teacher, count: int, rng: random
     return examples
 
 
-def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextResolver) -> Transitions | None:
-    """Next-item counts of the train split (last history item -> each relevant target); None
-    when no train example has a history."""
+def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextResolver, window: int = 1) -> Transitions | None:
+    """Next-item counts of the train split (each of the last ``window`` history items -> each
+    relevant target: 1 counts direct successors only); None when no train example has a history."""
     pairs = []
     for example in examples:
         if example.user_id is None:
             continue
         history = [e.item_id for e in resolver.request(example).user.history if e.item_id in items.row_of]
         if history:
-            pairs += [(items.row_of[history[-1]], items.row_of[t.item_id]) for t in example.targets if t.relevant and t.item_id in items.row_of]
+            targets = [items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of]
+            pairs += [(items.row_of[before], target) for before in dict.fromkeys(history[-window:]) for target in targets]
     return Transitions.fit(pairs) if pairs else None
 
 
