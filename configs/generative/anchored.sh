@@ -5,7 +5,7 @@
 #   bash configs/generative/anchored.sh TASK [VARIANT ...]        # default: base
 #   ENCODER=minilm bash configs/generative/anchored.sh amazon-industrial base
 #
-# Variants (`--set`s on the default recipe, src/onesearch/training/anchored.py):
+# Variants (`--set`s on the default recipe, src/onesearch/generative/recipe.py):
 #   base, noanchor (node vectors learned from a random start), nolexical (no lexical plan),
 #   nobehaviour (no user / next-item / popularity evidence), noprefix (ranking loss at the item
 #   depth only), untrained (epochs=0: the anchored, planned beam before any training),
