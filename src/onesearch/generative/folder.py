@@ -50,7 +50,7 @@ def verified_manifest(directory: Path) -> dict[str, Any]:
     """The folder's manifest if it is an anchored model; one clear line otherwise."""
     manifest = read_manifest(directory)
     if manifest.get("kind") == RETIRED:
-        raise DataError("this is a model of the first design (a free-running code decoder), retired in 0.2: "
+        raise DataError("this is a model of the first design (a free-running code decoder), which is retired: "
                         "train an anchored model with `onesearch train --task TASK`", path=directory)
     if manifest.get("kind") != KIND:
         raise DataError(f"artifact kind is {manifest.get('kind')!r}, expected {KIND!r}", path=directory)
