@@ -48,13 +48,10 @@ WEIGHTS = "model.safetensors"
 
 def verified_manifest(directory: Path) -> dict[str, Any]:
     """The folder's manifest if it is an anchored model; one clear line otherwise."""
-    manifest = read_manifest(directory)
-    if manifest.get("kind") == RETIRED:
+    if read_manifest(directory).get("kind") == RETIRED:
         raise DataError("this is a model of the first design (a free-running code decoder), which is retired: "
                         "train an anchored model with `onesearch train --task TASK`", path=directory)
-    if manifest.get("kind") != KIND:
-        raise DataError(f"artifact kind is {manifest.get('kind')!r}, expected {KIND!r}", path=directory)
-    return manifest
+    return read_manifest(directory, kind=KIND)
 
 
 def load_planned(directory: Path, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, encoder: str | None = None) -> PlannedSearcher:
@@ -133,9 +130,9 @@ class PlannedModel:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
         else:
             model, codes, planner = self._changed(items)
-        parts = SearchParts(items, codes, CodeTree(codes), planner, self.recipe)  # no speller: the shared step corrects in front
+        parts = SearchParts(items, codes, CodeTree(codes), planner, self.recipe)
         return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
-                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, parts.correct, evidence_columns(self.recipe), self.recipe.behaviour_query)
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query)  # no rewrite: the shared step corrects in front
 
     def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
         """Model, full codes and planner over a changed catalog."""

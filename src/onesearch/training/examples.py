@@ -51,7 +51,6 @@ class PlannedExample:
     weight: float = 1.0
 
 
-
 class Progress:
     """Counts units of work done towards ``total`` and tells ``advance`` (when given)."""
 
