@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from onesearch.artifacts import read_manifest
+from onesearch.reward.build import build_reward
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,29 @@ def test_a_model_with_a_recipe_field_this_version_lacks_is_one_clear_error(ancho
     (model / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DataError, match="recipe field\\(s\\) ema that this version lacks"):
         PlannedModel(model)
+
+
+@pytest.mark.parametrize("loss", ["listnet", "dpo"])
+def test_the_preference_stage_starts_from_the_cached_supervised_model_and_learns_reward_lists(anchored, cli_module, tmp_path, monkeypatch, loss):
+    from onesearch.cli import train
+    from tests.reward.test_reward import SMALL
+
+    monkeypatch.setattr(train, "build_reward", lambda *args, log: build_reward(*args, SMALL, log=log))
+    tmp, common, summary = anchored
+    out = tmp_path / loss
+    code, stdout, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40", "--set", "preference=40",
+                                    "--set", f"preference_loss=\"{loss}\"", "--set", "preference_epochs=1", "--out", str(out)])
+    assert code == 0, err
+    assert "training its supervised model first" not in err and f"preference stage ({loss})" in err
+    trained = json.loads(stdout.strip().splitlines()[-1])
+    assert trained["preference_lists"] > 20
+    assert [h["epoch"] for h in trained["history"]] == [0, 1]
+    assert trained["history"][0]["valid_ndcg@10"] == pytest.approx(max(h["valid_ndcg@10"] for h in summary["history"]), abs=0.02)  # the supervised model
+    assert read_manifest(out, kind="anchored-generative")["config"]["recipe"]["preference_loss"] == loss
+
+
+def test_an_unknown_preference_loss_is_one_line(anchored, cli_module, tmp_path):
+    _, common, _ = anchored
+    code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40", "--set", "preference=10",
+                               "--set", "preference_loss=\"ppo\"", "--out", str(tmp_path / "m")])
+    assert code == 2 and "preference_loss='ppo'" in err and "Traceback" not in err

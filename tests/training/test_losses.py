@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from onesearch.training.losses import listwise_loss
+from onesearch.training.losses import MAX_PAIR_WEIGHT, listwise_dpo, listwise_loss
 
 
 def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
@@ -15,3 +15,28 @@ def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
     assert torch.isclose(listwise_loss(scores, gains, mask, torch.ones(3)), (each[0] + each[1]) / 2)
     assert torch.isclose(listwise_loss(scores, gains, mask, torch.tensor([1.0, 0.0, 7.0])), each[0] / 2)
     assert listwise_loss(scores, torch.zeros(3, 3), mask, torch.ones(3)) == 0.0
+
+
+def test_listwise_dpo_is_finite_when_a_loser_outranks_the_winner_or_the_gap_is_tiny():
+    scores = torch.tensor([[0.5, 1.0, 2.0, 0.0]], requires_grad=True)
+    reference = torch.zeros(1, 4)
+    rewards = torch.tensor([[1.0, 1.0 - 1e-6, 0.2, 5.0]])  # a gap of 1e-6 (weight clamped); the masked 5.0 is no winner
+    mask = torch.tensor([[True, True, True, False]])
+    loss = listwise_dpo(scores, reference, rewards, mask, beta=1.0, alpha=0.0, weight=torch.ones(1))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(scores.grad).all()
+    log_pi = torch.log_softmax(scores.detach()[0, :3], 0)
+    margins = torch.tensor([MAX_PAIR_WEIGHT * (log_pi[1] - log_pi[0]), (1 / 0.8) * (log_pi[2] - log_pi[0])])
+    assert torch.isclose(loss, -torch.nn.functional.logsigmoid(-torch.logsumexp(margins, 0)), atol=1e-5)
+    assert scores.grad[0, 0] < 0 and scores.grad[0, 2] > 0  # descent raises the winner and lowers the loser
+
+
+def test_listwise_dpo_skips_lists_without_a_loser_and_adds_the_winner_likelihood():
+    scores = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    rewards = torch.tensor([[0.5, 0.5], [1.0, 0.0]])  # the first list has no loser
+    mask = torch.ones(2, 2, dtype=torch.bool)
+    plain = listwise_dpo(scores, scores, rewards, mask, beta=1.0, alpha=0.0, weight=torch.ones(2))
+    assert torch.isclose(plain, -torch.nn.functional.logsigmoid(torch.tensor(0.0)))  # policy = reference: log 2
+    with_likelihood = listwise_dpo(scores, scores, rewards, mask, beta=1.0, alpha=0.5, weight=torch.ones(2))
+    assert torch.isclose(with_likelihood - plain, -0.5 * torch.log_softmax(scores[1], 0)[0])
+    assert listwise_dpo(scores, scores, torch.zeros(2, 2), mask, 1.0, 1.0, torch.ones(2)) == 0.0

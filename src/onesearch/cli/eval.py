@@ -37,6 +37,8 @@ from onesearch.evaluation.slices import Slicer
 from onesearch.cli.train import ensure_model
 from onesearch.recommenders.build import RECOMMENDERS, Recommenders
 from onesearch.generative.folder import Loader
+from onesearch.reward.build import build_reward
+from onesearch.reward.searcher import RewardSearcher
 from onesearch.types import Example, Searcher
 
 __all__ = ["evaluate_command"]
@@ -49,7 +51,7 @@ NO_CASCADE = {PlannedSearcher.name, RandomSearcher.name, *RECOMMENDERS}
 def evaluate_command(
     task: Annotated[str, typer.Option("--task", help="Data set whose task to evaluate (see `onesearch data list`).")],
     out: Annotated[Path, typer.Option("--out", help="Report directory (replaced atomically).")],
-    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}, generative, hybrid, {', '.join(RECOMMENDERS)} (sequential recommenders), random, or NAME=MODEL_DIR (a generative model under its own name).")],
+    searcher: Annotated[list[str], typer.Option("--searcher", help=f"Searcher to run, repeatable; first is the baseline: {', '.join(SEARCHERS)}, cascade+reward (the cascade re-ranked by the reward model), generative, hybrid, {', '.join(RECOMMENDERS)} (sequential recommenders), random, or NAME=MODEL_DIR (a generative model under its own name).")],
     split: Annotated[str, typer.Option("--split", help="Split to score.")] = "test",
     test_file: TestFileOption = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N examples of the split.", min=1)] = None,
@@ -95,7 +97,13 @@ def evaluate_command(
     for name in searcher:
         with _progress() as bar:
             job = bar.add_task(f"{name} on {task}/{split}", total=len(requests))
-            built = recommenders.make(name) if name in RECOMMENDERS else _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
+            if name in RECOMMENDERS:
+                built = recommenders.make(name)
+            elif name == RewardSearcher.name:
+                assert cascade is not None
+                built = RewardSearcher(build_reward(dataset, cascade, cascade_directory(cache, task, dataset.training_fingerprint()), log=console.print))
+            else:
+                built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
             runs.append(run_searcher(Understood(built, understand), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
@@ -110,7 +118,7 @@ def evaluate_command(
 def _check(split: str, searchers: list[str], encoder: str) -> None:
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
-    known = (*SEARCHERS, PlannedSearcher.name, HYBRID, RandomSearcher.name, *RECOMMENDERS)
+    known = (*SEARCHERS, RewardSearcher.name, PlannedSearcher.name, HYBRID, RandomSearcher.name, *RECOMMENDERS)
     for name, path in _named_models(searchers).items():
         if not name or name in known or not (path / "manifest.json").is_file():
             raise DataError(f"--searcher {name}={path}: need a new name and a model directory from `onesearch train`")

@@ -31,7 +31,8 @@ from onesearch.semantic_ids.codebook import CodebookConfig
 from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.training.anchored import train_anchored
 from onesearch.training.distributed import World, launch
-from onesearch.training.examples import TEACHER_DEPTH, Teacher
+from onesearch.reward.build import build_reward
+from onesearch.training.examples import TEACHER_DEPTH, Rewarder, Teacher
 from onesearch.types import SearchRequest
 
 __all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
@@ -111,11 +112,33 @@ def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: Anchored
     """Build what the anchored model needs under the cascade folder ``directory`` (encoder,
     vectors, a catalog-sized codebook) unless given, then train it into ``out`` as rank
     ``world.rank`` (``resume``: from its checkpoint); ``advance`` hears the training batches.
-    With ``distill`` in the recipe the task's cascade (built if missing) is the teacher."""
+    With ``distill`` in the recipe the task's cascade (built if missing) is the teacher. With
+    ``preference`` the supervised model (the recipe without its preference stage) is trained
+    first, or reused from the cache, and the task's reward model ranks the stage's lists."""
     index = index or ensure_codebook(dataset, directory, encoder, log)
     spec = encoder or str((directory / "dual-encoder").resolve())
     teacher = cascade_teacher(dataset, directory, encoder, log) if recipe.distill else None
-    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher)
+    start, rewarder = None, None
+    if recipe.preference:
+        start = directory / f"generative-{_encoder_key(encoder)}-{recipe.supervised().fingerprint()}"
+        if not (start / "manifest.json").is_file():
+            log(f"preference stage: training its supervised model first ({start})")
+            train_planned(dataset, directory, start, recipe.supervised(), index, encoder, log, advance)
+        rewarder = reward_ranker(dataset, directory, encoder, log)
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher, rewarder, start)
+
+
+def reward_ranker(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Rewarder:
+    """The task's reward model (built if missing) as the preference stage's ranker: requests ->
+    each one's (item id, calibrated reward), best first, over the cascade's pre-rank top."""
+    reward = build_reward(dataset, build_cascade(dataset, directory, BuildSettings(encoder=encoder or "dual"), log), directory, log=log)
+    ids = reward.cascade.items.ids
+
+    def rank(requests: list[SearchRequest]) -> list[list[tuple[str, float]]]:
+        scored = reward.score(requests)
+        return [[(ids[r], float(v)) for r, v in zip(s.rows[: reward.depth], s.rewards[: reward.depth])] for s in scored]
+
+    return rank
 
 
 def cascade_teacher(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Teacher:

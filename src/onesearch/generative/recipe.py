@@ -21,7 +21,10 @@ from onesearch.decoding.planned import DENSE
 from onesearch.errors import DataError
 from onesearch.evidence.plan import EVIDENCE, LOG_RANKS, PAIRS, STATIC
 
-__all__ = ["AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
+PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields start so
+PREFERENCE_LOSSES = ("listnet", "dpo")
+
+__all__ = ["PREFERENCE_LOSSES", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,13 @@ class AnchoredRecipe:
     prefix_weight: float = 0.5
     plan_depth: int = 300
     transition_window: int = 1  # next-item counts pair each target with the last N history items (1: direct successors)
+    preference: int = 0  # preference stage: requests whose reward-ranked lists the SFT model learns next (0: no stage)
+    preference_loss: str = "listnet"  # listnet (softmax cross-entropy against the rewards) or dpo (list-wise DPO against the SFT model)
+    preference_epochs: int = 3
+    preference_depth: int = 30  # the reward model's top items per request
+    preference_weight: float = 1.0  # loss weight of a preference list beside a logged example
+    dpo_beta: float = 1.0
+    dpo_alpha: float = 0.1  # weight of the winner's own log-likelihood in the DPO loss
     beam: int = 400
     valid_queries: int = 400
     seed: int = 0
@@ -70,11 +80,20 @@ class AnchoredRecipe:
         unknown = sorted({s.partition("=")[0].strip() for s in settings} - known)
         if unknown:
             raise DataError(f"unknown setting(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
-        return replace(cls(), **raw)
+        recipe = replace(cls(), **raw)
+        if recipe.preference_loss not in PREFERENCE_LOSSES:
+            raise DataError(f"preference_loss={recipe.preference_loss!r}: expected one of {', '.join(PREFERENCE_LOSSES)}")
+        return recipe
+
+    def supervised(self) -> AnchoredRecipe:
+        """This recipe without its preference stage: the model the stage starts from."""
+        return replace(self, **{f.name: f.default for f in fields(self) if f.name.startswith(PREFERENCE_FIELDS)})
 
     def fingerprint(self) -> str:
-        """Short hash of the recipe (names the default model trained with it)."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+        """Short hash of the recipe (names the default model trained with it). A recipe without a
+        preference stage hashes without the stage's fields, as recipes did before the stage existed."""
+        kept = {k: v for k, v in asdict(self).items() if self.preference or not k.startswith(PREFERENCE_FIELDS)}
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def apply_setting(raw: dict[str, Any], setting: str) -> None:

@@ -15,6 +15,7 @@ counts never see them.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import time
@@ -37,15 +38,15 @@ from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.evidence.plan import Planner
 from onesearch.evidence.tokenize import Tokenizer, detect_language
-from onesearch.generative.folder import save_model
+from onesearch.generative.folder import PlannedModel, save_model
 from onesearch.generative.parts import LEXICAL_RANK, SearchParts, aligned_codes, node_vectors
 from onesearch.generative.recipe import AnchoredRecipe, evidence_columns, evidence_width
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook
 from onesearch.training.distributed import World
-from onesearch.training.examples import (PSEUDO_PER_ITEM, TEACHER_DEPTH, PlannedExample, Progress, Teacher, pseudo_examples, teacher_examples, training_set,
-                                         transitions_of)
-from onesearch.training.losses import RankingLoss
+from onesearch.training.examples import (PSEUDO_PER_ITEM, TEACHER_DEPTH, PlannedExample, Progress, Rewarder, Teacher, preference_lists, pseudo_examples,
+                                         teacher_examples, training_set, transitions_of)
+from onesearch.training.losses import DpoLoss, RankingLoss
 from onesearch.types import Example, SearchRequest
 
 __all__ = ["checkpoint_path", "train_anchored"]
@@ -55,10 +56,12 @@ Log = Callable[[str], None]
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
                    advance: Callable[[int, int], None] | None = None, world: World = World(), resume: bool = False,
-                   teacher: Teacher | None = None) -> dict[str, Any]:
+                   teacher: Teacher | None = None, rewarder: Rewarder | None = None, start: Path | None = None) -> dict[str, Any]:
     """Train and save the model (see module docstring); returns the training summary. ``advance``
     hears (units done, units in all): each train example planned, then each batch trained.
     ``teacher`` labels the recipe's ``distill`` pseudo-queries (required when ``distill`` > 0).
+    With ``preference`` > 0 in the recipe this is the preference stage: the model starts from the
+    supervised model folder ``start`` and learns ``rewarder``'s lists (``_preference``).
 
     Data parallel (``world.size > 1``, every rank calls this): each rank plans its shard of the
     train sample and trains on it under DDP with ``recipe.batch_size // world.size`` examples per
@@ -96,24 +99,31 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
         taught = teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))
         train_examples, weights = [*train_examples, *taught], {e.example_id: recipe.distill_weight for e in taught}
     parts = SearchParts.with_speller(items, codes, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions), recipe)
+    preference, preference_requests = _preference(items, train_examples, resolver, recipe, rewarder, start, log)
     nodes = node_vectors(codebook, codes, item_vectors, parts.tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=parts.tree.counts, evidence=evidence_width(recipe), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user,
                             query_correction=recipe.query_correction)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
-    query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples]], vectors_dir)
-    per_epoch = -(-min(len(sample), recipe.examples_per_epoch) // recipe.batch_size)
+    query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples, *preference]], vectors_dir)
+    epochs = recipe.preference_epochs if recipe.preference else recipe.epochs
+    per_epoch = -(-min(len(sample) + len(preference), recipe.examples_per_epoch) // recipe.batch_size)
     shard = world.shard(sample)
     log(f"planning {len(shard):,} train examples" + (f" (rank 0's shard of {len(sample):,}; {world.size} ranks)" if world.size > 1 else ""))
-    work = Progress(advance, len(shard) + recipe.epochs * per_epoch)
+    work = Progress(advance, len(shard) + len(preference) + epochs * per_epoch)
     train_set = training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work, weights)
+    if preference:
+        model.load_state_dict(PlannedModel(start).weights)  # type: ignore[arg-type]
+        weights = {e.example_id: recipe.preference_weight for e in preference}
+        preference_set = training_set(parts, preference, parts.corrected(preference_requests), query_of, item_vectors, rng, work, weights)
+        train_set = preference_set if recipe.preference_loss == "dpo" else [*train_set, *preference_set]
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe), behaviour_query=recipe.behaviour_query)
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
-    history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run)
-    summary = {"train_examples": run.examples, "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
+    history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run, epochs)
+    summary = {"train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
         save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
         run.checkpoint.unlink(missing_ok=True)
@@ -138,21 +148,41 @@ class _Run:
     examples: int
 
 
+def _preference(items: ItemTable, train: list[Example], resolver: ContextResolver, recipe: AnchoredRecipe, rewarder: Rewarder | None, start: Path | None,
+                log: Log) -> tuple[list[Example], list[SearchRequest]]:
+    """The preference stage's reward-ranked lists (none without the stage): half of them train
+    requests drawn at random, half pseudo-queries."""
+    if not recipe.preference:
+        return [], []
+    if rewarder is None or start is None:
+        raise DataError(f"preference={recipe.preference} needs a reward model and the supervised model to start from (onesearch train builds both)")
+    rng = random.Random(recipe.seed + 2)
+    drawn = rng.sample(train, min(len(train), recipe.preference // 2))
+    log(f"preference stage ({recipe.preference_loss}) from {start}: the reward model ranks {recipe.preference:,} requests (half train, half pseudo-queries)")
+    return preference_lists(items, resolver.requests(drawn), rewarder, recipe.preference, recipe.preference_depth, rng)
+
+
 def _fit(model: AnchoredDecoder, train_set: list[PlannedExample], parts: SearchParts, item_vectors: np.ndarray, searcher: PlannedSearcher,
-         valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None, run: _Run) -> list[dict[str, float]]:
-    """Epochs of listwise training; the state of the best valid epoch (epoch 0 = untrained) is kept."""
+         valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None, run: _Run, epochs: int) -> list[dict[str, float]]:
+    """``epochs`` of listwise (or, in a DPO preference stage, list-wise DPO) training; the state
+    of the best valid epoch (epoch 0 = the starting model) is kept."""
     recipe, world = parts.recipe, run.world
     rng = random.Random(recipe.seed + 7919 * world.rank)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0, foreach=True)
     static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
-    loss_of = world.wrap(RankingLoss(model, parts, static_nodes, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))))
+    vectors = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))
+    if recipe.preference and recipe.preference_loss == "dpo":
+        reference = copy.deepcopy(model).requires_grad_(False)
+        loss_of = world.wrap(DpoLoss(model, reference, parts, static_nodes, vectors))
+    else:
+        loss_of = world.wrap(RankingLoss(model, parts, static_nodes, vectors))
     done, best, best_state, history = _restored(run, model, optimizer, recipe, log)
     if done == 0:
         best = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
-        log(f"epoch 0 (untrained): valid NDCG@10 {best:.4f}")
+        log(f"epoch 0 ({'the supervised model' if recipe.preference else 'untrained'}): valid NDCG@10 {best:.4f}")
         best_state = {k: v.clone() for k, v in model.state_dict().items()}
-    for epoch in range(1, recipe.epochs + 1):
+    for epoch in range(1, epochs + 1):
         order = list(range(len(train_set)))
         rng.shuffle(order)  # drawn for the epochs a resumed run skips too, so it continues bit for bit
         if epoch <= done:

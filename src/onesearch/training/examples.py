@@ -29,12 +29,13 @@ from onesearch.generative.parts import LEXICAL_RANK, SearchParts
 from onesearch.generative.recipe import evidence_columns
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Teacher", "dense_top", "pseudo_examples", "pseudo_queries", "teacher_examples",
-           "training_set", "transitions_of"]
+__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Rewarder", "Teacher", "dense_top", "preference_lists", "pseudo_examples",
+           "pseudo_queries", "teacher_examples", "training_set", "transitions_of"]
 
 PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
 TEACHER_DEPTH = 30  # a teacher-labelled pseudo-query's targets: the teacher's top items
 Teacher = Callable[[list[str]], list[list[str]]]  # query texts -> each one's ranked item ids, best first
+Rewarder = Callable[[list[SearchRequest]], list[list[tuple[str, float]]]]  # requests -> each one's (item id, reward), best first
 _WORD = re.compile(r"\w[\w'.-]*")
 
 
@@ -122,6 +123,24 @@ def teacher_examples(items: ItemTable, teacher: Teacher, count: int, rng: random
         if targets:
             examples.append(Example(f"teacher-{n}", "train", targets, query))
     return examples
+
+
+def preference_lists(items: ItemTable, requests: list[SearchRequest], rewarder: Rewarder, count: int, depth: int,
+                     rng: random.Random) -> tuple[list[Example], list[SearchRequest]]:
+    """The preference stage's lists for ``count`` requests: the given train ``requests`` (with
+    their user context), then pseudo-queries cut from random items' texts (anonymous), each an
+    example whose targets are the reward model's top ``depth`` items with their rewards as gains
+    (at least 0). Requests the reward model finds nothing for are dropped."""
+    chosen = list(requests[:count])
+    rows = rng.sample(range(len(items)), min(len(items), count - len(chosen)))
+    chosen += [SearchRequest(q) for row in rows for q in pseudo_queries(items.texts[row], [], 1, rng)]
+    out, kept = [], []
+    for n, (request, ranked) in enumerate(zip(chosen, rewarder(chosen))):
+        targets = tuple(Target(item, max(0.0, reward), True) for item, reward in ranked[:depth])
+        if any(t.gain > 0 for t in targets):
+            out.append(Example(f"preference-{n}", "train", targets, request.query))
+            kept.append(request)
+    return out, kept
 
 
 def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextResolver, window: int = 1) -> Transitions | None:

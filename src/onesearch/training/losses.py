@@ -18,9 +18,10 @@ from onesearch.generative.parts import SearchParts
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.training.examples import PlannedExample
 
-__all__ = ["FULL_DEPTH", "RankingLoss", "batch_loss", "listwise_loss"]
+__all__ = ["FULL_DEPTH", "MAX_PAIR_WEIGHT", "DpoLoss", "RankingLoss", "batch_loss", "dpo_loss", "listwise_dpo", "listwise_loss"]
 
 FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
+MAX_PAIR_WEIGHT = 10.0  # the DPO pair weight 1 / (reward gap) is clamped here (it blows up for small gaps)
 
 
 class RankingLoss(torch.nn.Module):
@@ -91,3 +92,60 @@ def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets:
         features[index, : len(STATIC)] = parts.static(parts.tree.members(int(node), depth), exclude).max(axis=0)
 
 
+
+
+class DpoLoss(torch.nn.Module):
+    """List-wise DPO of a batch of preference lists against a frozen reference model."""
+
+    def __init__(self, model: AnchoredDecoder, reference: AnchoredDecoder, parts: SearchParts, static_nodes: list[np.ndarray], item_vectors: torch.Tensor) -> None:
+        super().__init__()
+        self.model, self.reference, self.parts, self.static_nodes, self.item_vectors = model, reference, parts, static_nodes, item_vectors
+
+    def forward(self, batch: list[PlannedExample]) -> torch.Tensor:
+        return dpo_loss(self.model, self.reference, batch, self.parts, self.static_nodes, self.item_vectors)
+
+
+def dpo_loss(model: AnchoredDecoder, reference: AnchoredDecoder, batch: list[PlannedExample], parts: SearchParts, static_nodes: list[np.ndarray],
+             item_vectors: torch.Tensor) -> torch.Tensor:
+    """Mean ``listwise_dpo`` of the batch's preference lists: each example's ``targets`` are the
+    reward model's list and ``gains`` its rewards, scored at the last depth by ``model`` and the
+    frozen ``reference`` (the model the stage started from)."""
+    tree, last, recipe = parts.tree, parts.tree.depth - 1, parts.recipe
+    nodes = [tree.paths[e.targets, last] for e in batch]
+    width = max(len(n) for n in nodes)
+    node_ids = torch.from_numpy(np.stack([np.pad(n, (0, width - len(n))) for n in nodes]))
+    features = torch.from_numpy(np.stack([np.pad(NodeEvidence(tree, static_nodes, e.plan).at(last, n), ((0, width - len(n)), (0, 0))) for e, n in zip(batch, nodes)]))
+    rewards = torch.from_numpy(np.stack([np.pad(e.gains, (0, width - len(e.gains))) for e in batch]))
+    mask = torch.from_numpy(np.stack([np.arange(width) < len(n) for n in nodes]))
+    query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
+    user = user_vectors([e.history for e in batch], item_vectors) if model.config.user else None
+    scores = model.score(model.states(query, user)[:, last], last, node_ids, features)
+    with torch.no_grad():
+        reference_scores = reference.score(reference.states(query, user)[:, last], last, node_ids, features)
+    weight = torch.tensor([e.weight for e in batch], dtype=torch.float32)
+    return listwise_dpo(scores, reference_scores, rewards, mask, recipe.dpo_beta, recipe.dpo_alpha, weight)
+
+
+def listwise_dpo(scores: torch.Tensor, reference: torch.Tensor, rewards: torch.Tensor, mask: torch.Tensor, beta: float, alpha: float,
+                 weight: torch.Tensor) -> torch.Tensor:
+    """OneSearch's list-wise DPO over lists (``B x K``; ``mask`` marks real entries): with the
+    policy's log-probability over the list ``log pi`` and ``r = beta (log pi - log pi_ref)``, the
+    winner w is the item of highest reward and every item l of lower reward a loser weighted
+    ``min(1 / (reward_w - reward_l), MAX_PAIR_WEIGHT)``; the loss is
+    ``-log sigmoid(-logsumexp_l(weight_l (r_l - r_w))) - alpha log pi(w)``. Items whose reward is
+    not below the winner's are no losers (so the weight is never infinite or negative, never
+    NaN); a list without a loser contributes 0."""
+    log_pi = torch.log_softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+    log_ref = torch.log_softmax(reference.masked_fill(~mask, float("-inf")), dim=1)
+    implicit = beta * (log_pi - log_ref).masked_fill(~mask, 0.0)
+    winner = rewards.masked_fill(~mask, float("-inf")).argmax(dim=1, keepdim=True)
+    gap = rewards.gather(1, winner) - rewards
+    losers = mask & (gap > 0)
+    pair = torch.where(losers, torch.clamp(1.0 / gap.clamp(min=1e-12), max=MAX_PAIR_WEIGHT), torch.zeros_like(gap))
+    margins = (pair * (implicit - implicit.gather(1, winner))).masked_fill(~losers, float("-inf"))
+    has = losers.any(dim=1)
+    if not has.any():
+        return torch.zeros(())
+    preference = -torch.nn.functional.logsigmoid(-torch.logsumexp(margins[has], dim=1))
+    likelihood = -log_pi.gather(1, winner).squeeze(1)[has]
+    return (weight[has] * (preference + alpha * likelihood)).mean()
