@@ -23,7 +23,7 @@ from typing import Any
 
 from onesearch.errors import DataError
 
-__all__ = ["MANIFEST", "atomic_directory", "file_sha256", "read_manifest", "write_manifest"]
+__all__ = ["MANIFEST", "atomic_directory", "write_text_atomic", "file_sha256", "read_manifest", "write_manifest"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -41,6 +41,15 @@ def atomic_directory(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temp file renamed into place (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _replace_directory(new: Path, out: Path) -> None:

@@ -44,3 +44,12 @@ def test_settings_are_toml_values_and_an_unknown_key_is_one_clear_error():
         AnchoredRecipe.from_settings(["epocs=2"])
     with pytest.raises(DataError, match="KEY=VALUE"):
         AnchoredRecipe.from_settings(["epochs"])
+
+
+def test_a_recipe_without_a_preference_stage_hashes_as_before_and_the_stage_starts_from_it():
+    staged = AnchoredRecipe.from_settings(["preference=2000", 'preference_loss="dpo"', "dpo_beta=0.5", "epochs=4"])
+    assert staged.supervised() == AnchoredRecipe(epochs=4)
+    assert staged.supervised().fingerprint() == AnchoredRecipe(epochs=4).fingerprint() != staged.fingerprint()
+    assert AnchoredRecipe(dpo_beta=0.5).fingerprint() == AnchoredRecipe().fingerprint()  # stage fields count only with the stage
+    with pytest.raises(DataError, match="preference_loss='ppo'"):
+        AnchoredRecipe.from_settings(['preference_loss="ppo"'])

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.tokenize import Tokenizer
-from onesearch.training.examples import TEACHER_DEPTH, pseudo_queries, teacher_examples, transitions_of
+from onesearch.training.examples import TEACHER_DEPTH, preference_lists, pseudo_queries, teacher_examples, transitions_of
 from onesearch.types import Example, HistoryEvent, InteractionType, SearchRequest, Target, UserContext
 
 
@@ -59,3 +59,19 @@ def test_next_item_counts_pair_each_target_with_the_last_window_history_items():
     skips = transitions_of(items, examples, _Resolver(), window=2)
     assert skips is not None and sorted(skips.to_array().tolist()) == [[1, 3, 1], [2, 3, 1]]
     assert transitions_of(items, examples[1:], _Resolver()) is None
+
+
+def test_preference_lists_keep_the_train_requests_then_add_pseudo_queries_with_rewards_as_gains():
+    items = _items(["red cotton shirt", "blue wool hat", "green leather boots", "black leather bag"])
+    user = UserContext("u1", history=(HistoryEvent("i0", InteractionType.ORDER, 1),))
+    asked: list[SearchRequest] = []
+
+    def rewarder(requests: list[SearchRequest]) -> list[list[tuple[str, float]]]:
+        asked.extend(requests)
+        return [[("i2", 1.5), ("i3", -0.2), ("i1", 0.1)] if r.user.history or "leather" in r.query else [("i1", 0.0)] for r in requests]
+
+    examples, requests = preference_lists(items, [SearchRequest("boots", user)], rewarder, 3, 2, random.Random(0))
+    assert len(asked) == 3 and asked[0].user == user and all(not r.user.history for r in asked[1:])
+    assert requests[0] == asked[0] and [r.query for r in requests] == [e.query for e in examples]
+    assert [(t.item_id, t.gain) for t in examples[0].targets] == [("i2", 1.5), ("i3", 0.0)]  # depth 2, negative rewards floored at 0
+    assert all(any(t.gain > 0 for t in e.targets) for e in examples)  # a list without a positive reward teaches nothing

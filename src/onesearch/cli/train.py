@@ -12,6 +12,7 @@ checkpoints every epoch and writes the model; ``--resume`` continues an interrup
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from onesearch.artifacts import write_text_atomic
 from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
@@ -135,8 +137,15 @@ def reward_ranker(dataset: Dataset, directory: Path, encoder: str | None = None,
     ids = reward.cascade.items.ids
 
     def rank(requests: list[SearchRequest]) -> list[list[tuple[str, float]]]:
+        key = hashlib.sha256(json.dumps([[r.query, [e.item_id for e in r.user.history]] for r in requests]).encode()).hexdigest()[:16]
+        cached = reward.directory / f"lists-{key}.json"
+        if cached.is_file():
+            log(f"reward lists reused from {cached}")
+            return [[(item, reward) for item, reward in row] for row in json.loads(cached.read_text(encoding="utf-8"))]
         scored = reward.score(requests)
-        return [[(ids[r], float(v)) for r, v in zip(s.rows[: reward.depth], s.rewards[: reward.depth])] for s in scored]
+        ranked = [[(ids[r], float(v)) for r, v in zip(s.rows[: reward.depth], s.rewards[: reward.depth])] for s in scored]
+        write_text_atomic(cached, json.dumps(ranked))
+        return ranked
 
     return rank
 

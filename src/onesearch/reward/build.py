@@ -16,7 +16,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from onesearch.reward.cross import CrossConfig, CrossScorer, Group, fine_tune_cr
 from onesearch.reward.model import REWARD_FEATURES, Calibration, RewardModel, prerank_order, reward_columns
 from onesearch.types import Example, SearchRequest
 
-__all__ = ["RewardSettings", "build_reward"]
+__all__ = ["RewardSettings", "build_reward", "reward_directory"]
 
 Log = Callable[[str], None]
 _MAX_LABEL = 30
@@ -55,7 +55,7 @@ def build_reward(dataset: Dataset, cascade: Cascade, directory: Path, settings: 
     """The task's reward model over ``cascade``, building whatever ``directory`` lacks."""
     import lightgbm as lgb
 
-    root = Path(directory) / f"reward-{cascade.encoder.key}"
+    root = reward_directory(directory, cascade.encoder.key, settings)
     examples = [e for e in examples_of(dataset.examples) if e.split == "train" and e.query and any(t.gain > 0 for t in e.targets)]
     resolver = ContextResolver(dataset)
     rng = random.Random(settings.seed)
@@ -70,7 +70,17 @@ def build_reward(dataset: Dataset, cascade: Cascade, directory: Path, settings: 
         _train_booster(dataset, cascade, cross, examples, resolver, booster_dir, settings, rng, log)
     calibration = json.loads((booster_dir / "calibration.json").read_text(encoding="utf-8"))
     booster = lgb.Booster(model_file=str(booster_dir / "booster.txt"))
-    return RewardModel(cascade, cross, booster, Calibration(tuple(calibration["knots"]), tuple(calibration["gains"])), settings.behaviour, settings.depth)
+    return RewardModel(cascade, cross, booster, Calibration(tuple(calibration["knots"]), tuple(calibration["gains"])), booster_dir,
+                       settings.behaviour, settings.depth)
+
+
+def reward_directory(directory: Path, encoder: str, settings: RewardSettings) -> Path:
+    """The reward model's folder under the cascade folder: ``reward-<encoder>``, with a hash of
+    the settings appended when they are not the defaults (the relevance-only ablation shares the
+    default folder: it differs in its booster only)."""
+    default = asdict(replace(RewardSettings(), behaviour=settings.behaviour)) == asdict(settings)
+    suffix = "" if default else "-" + hashlib.sha256(json.dumps(asdict(replace(settings, behaviour=True)), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return Path(directory) / f"reward-{encoder}{suffix}"
 
 
 def _stack_fold(example: Example) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -69,12 +70,14 @@ class Scored:
 
 @dataclass
 class RewardModel:
-    """A built cascade, the cross-encoder, the reward booster and its calibration."""
+    """A built cascade, the cross-encoder, the reward booster and its calibration, and the folder
+    they were built in."""
 
     cascade: Cascade
     cross: CrossScorer
     booster: object
     calibration: Calibration
+    directory: Path
     behaviour: bool = True
     depth: int = 50
 

@@ -116,7 +116,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     if preference:
         model.load_state_dict(PlannedModel(start).weights)  # type: ignore[arg-type]
         weights = {e.example_id: recipe.preference_weight for e in preference}
-        preference_set = training_set(parts, preference, parts.corrected(preference_requests), query_of, item_vectors, rng, work, weights)
+        preference_set = training_set(parts, preference, parts.corrected(preference_requests), query_of, item_vectors, random.Random(recipe.seed + 3), work, weights)  # its own draws: valid stays the supervised model's sample
         train_set = preference_set if recipe.preference_loss == "dpo" else [*train_set, *preference_set]
     valid = rng.sample(valid_examples, min(len(valid_examples), recipe.valid_queries))
     searcher = PlannedSearcher(model, items.ids, codes, lambda texts: query_of(texts), parts.plan, parts.static(), recipe.beam, dense_depth=recipe.dense_plan,
