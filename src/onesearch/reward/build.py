@@ -16,7 +16,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,32 +55,45 @@ def build_reward(dataset: Dataset, cascade: Cascade, directory: Path, settings: 
     """The task's reward model over ``cascade``, building whatever ``directory`` lacks."""
     import lightgbm as lgb
 
-    root = reward_directory(directory, cascade.encoder.key, settings)
+    cross_dir, booster_dir = _folders(reward_directory(directory, cascade.encoder.key), settings)
     examples = [e for e in examples_of(dataset.examples) if e.split == "train" and e.query and any(t.gain > 0 for t in e.targets)]
     resolver = ContextResolver(dataset)
     rng = random.Random(settings.seed)
-    if not (root / "cross" / "manifest.json").is_file():
+    if not (cross_dir / "manifest.json").is_file():
         fold = [e for e in examples if not _stack_fold(e)]
         sample = rng.sample(fold, min(len(fold), settings.cross_queries))
         log(f"reward model: fine-tuning the cross-encoder on {len(sample):,} train queries (judged items against {settings.negatives} unjudged pre-rank candidates)")
-        fine_tune_cross(_groups(cascade, sample, resolver.requests(sample), settings, rng), root / "cross", settings.cross, log=log)
-    cross = CrossScorer(root / "cross")
-    booster_dir = root / ("booster" if settings.behaviour else "booster-relevance")
+        fine_tune_cross(_groups(cascade, sample, resolver.requests(sample), settings, rng), cross_dir, settings.cross, log=log)
+    cross = CrossScorer(cross_dir)
     if not (booster_dir / "booster.txt").is_file():
-        _train_booster(dataset, cascade, cross, examples, resolver, booster_dir, settings, rng, log)
+        _train_booster(dataset, cascade, cross, examples, resolver, booster_dir, settings, random.Random(settings.seed + 1), log)
     calibration = json.loads((booster_dir / "calibration.json").read_text(encoding="utf-8"))
     booster = lgb.Booster(model_file=str(booster_dir / "booster.txt"))
     return RewardModel(cascade, cross, booster, Calibration(tuple(calibration["knots"]), tuple(calibration["gains"])), booster_dir,
                        settings.behaviour, settings.depth)
 
 
-def reward_directory(directory: Path, encoder: str, settings: RewardSettings) -> Path:
-    """The reward model's folder under the cascade folder: ``reward-<encoder>``, with a hash of
-    the settings appended when they are not the defaults (the relevance-only ablation shares the
-    default folder: it differs in its booster only)."""
-    default = asdict(replace(RewardSettings(), behaviour=settings.behaviour)) == asdict(settings)
-    suffix = "" if default else "-" + hashlib.sha256(json.dumps(asdict(replace(settings, behaviour=True)), sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return Path(directory) / f"reward-{encoder}{suffix}"
+def reward_directory(directory: Path, encoder: str) -> Path:
+    """The reward models' folder under the cascade folder."""
+    return Path(directory) / f"reward-{encoder}"
+
+
+def _variant(name: str, fields: dict[str, object], defaults: dict[str, object]) -> str:
+    """``name``, with a hash of ``fields`` appended when they differ from ``defaults``."""
+    return name if fields == defaults else f"{name}-{hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:8]}"
+
+
+def _folders(root: Path, settings: RewardSettings) -> tuple[Path, Path]:
+    """(cross-encoder folder, booster folder) of ``settings``: the default names for the default
+    settings, a hash of the settings each depends on otherwise, so variants never overwrite each other."""
+    default = asdict(RewardSettings())
+    mine = asdict(settings)
+    cross_keys = ("cross_queries", "negatives", "cross", "seed")
+    cross = _variant("cross", {k: mine[k] for k in cross_keys}, {k: default[k] for k in cross_keys})
+    booster_name = "booster" if settings.behaviour else "booster-relevance"
+    rest = {k: v for k, v in mine.items() if k != "behaviour"}
+    booster = _variant(booster_name, rest, {k: v for k, v in default.items() if k != "behaviour"})
+    return root / cross, root / booster
 
 
 def _stack_fold(example: Example) -> bool:
@@ -123,10 +136,10 @@ def _lists(cascade: Cascade, cross: CrossScorer, examples: list[Example], reques
 def _train_booster(dataset: Dataset, cascade: Cascade, cross: CrossScorer, examples: list[Example], resolver: ContextResolver, out: Path,
                    settings: RewardSettings, rng: random.Random, log: Log) -> None:
     """Fit the booster on the stack fold (early-stopped on valid), calibrate it and save both."""
-    stack = [e for e in examples if _stack_fold(e)]
-    stack = rng.sample(stack, min(len(stack), settings.stack_queries))
     valid = [e for e in examples_of(dataset.examples) if e.split == "valid" and e.query]
     valid = rng.sample(valid, min(len(valid), settings.valid_queries))
+    stack = [e for e in examples if _stack_fold(e)]
+    stack = rng.sample(stack, min(len(stack), settings.stack_queries))
     log(f"reward model: scoring the pre-rank top {settings.depth} of {len(stack):,} stack-fold train and {len(valid):,} valid queries with the cross-encoder")
     train_lists, train_gains = _lists(cascade, cross, stack, resolver.requests(stack), settings.depth, leave_one_out=True)
     valid_lists, _ = _lists(cascade, cross, valid, resolver.requests(valid), settings.depth, leave_one_out=False)
