@@ -9,14 +9,12 @@ or the item text are masked out of the negatives (they are not negatives).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from onesearch.artifacts import atomic_directory, write_manifest
+from onesearch.embedding.steps import Schedule, train_steps
 
 __all__ = ["KIND", "DualConfig", "fine_tune"]
 
@@ -55,32 +53,8 @@ def fine_tune(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = SentenceTransformer(str(get_model_path()), device=device)
     model.max_seq_length = config.max_length
-    per_epoch = len(pairs) // config.batch_size or 1
-    steps = config.epochs * per_epoch
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
-    warmup = max(1, int(steps * config.warmup_share))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
-    order = list(range(len(pairs)))
-    losses = {}
-    model.train()
-    for epoch in range(config.epochs):
-        random.Random(config.seed + epoch).shuffle(order)
-        epoch_losses = []
-        for start in range(0, per_epoch * config.batch_size, config.batch_size):
-            batch = [pairs[i] for i in order[start : start + config.batch_size]]
-            loss = _step_loss(model, batch, config.temperature, device)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            epoch_losses.append(float(loss.detach()))
-            done = epoch * per_epoch + len(epoch_losses)
-            if advance is not None:
-                advance(done, steps)
-            if log is not None and done % max(1, steps // 10) == 0:
-                log(f"dual encoder step {done}/{steps}: loss {np.mean(epoch_losses[-50:]):.4f}")
-        losses[f"epoch_{epoch + 1}"] = float(np.mean(epoch_losses))
-    model.eval()
+    schedule = Schedule(config.epochs, config.batch_size, config.learning_rate, config.warmup_share, config.seed)
+    losses = train_steps(model, pairs, lambda batch: _step_loss(model, batch, config.temperature, device), schedule, "dual encoder", log, advance)
     with atomic_directory(out) as tmp:
         model.save(str(tmp))
         write_manifest(tmp, KIND, config=asdict(config), inputs={}, pairs=len(pairs), losses=losses, base="minilm-l6-v2")

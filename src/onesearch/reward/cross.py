@@ -11,7 +11,6 @@ after the reward model's calibration.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
+from onesearch.embedding.steps import Schedule, train_steps
 
 __all__ = ["KIND", "CrossConfig", "CrossScorer", "Group", "fine_tune_cross"]
 
@@ -59,30 +59,8 @@ def fine_tune_cross(groups: Sequence[Group], out: Path, config: CrossConfig = Cr
     torch.manual_seed(config.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(get_model_path()))
     model = AutoModelForSequenceClassification.from_pretrained(str(get_model_path()), num_labels=1)
-    per_epoch = -(-len(groups) // config.groups_per_step)
-    steps = config.epochs * per_epoch
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
-    warmup = max(1, int(steps * config.warmup_share))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
-    order, losses = list(range(len(groups))), {}
-    model.train()
-    for epoch in range(config.epochs):
-        random.Random(config.seed + epoch).shuffle(order)
-        epoch_losses = []
-        for start in range(0, len(order), config.groups_per_step):
-            loss = _step_loss(model, tokenizer, [groups[i] for i in order[start : start + config.groups_per_step]], config.max_length)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            epoch_losses.append(float(loss.detach()))
-            done = epoch * per_epoch + len(epoch_losses)
-            if advance is not None:
-                advance(done, steps)
-            if log is not None and done % max(1, steps // 10) == 0:
-                log(f"cross-encoder step {done}/{steps}: loss {np.mean(epoch_losses[-50:]):.4f}")
-        losses[f"epoch_{epoch + 1}"] = float(np.mean(epoch_losses))
-    model.eval()
+    schedule = Schedule(config.epochs, config.groups_per_step, config.learning_rate, config.warmup_share, config.seed)
+    losses = train_steps(model, groups, lambda batch: _step_loss(model, tokenizer, batch, config.max_length), schedule, "cross-encoder", log, advance)
     with atomic_directory(out) as tmp:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
