@@ -38,9 +38,9 @@ class Group:
 class CrossConfig:
     """Fine-tuning knobs; saved in the manifest."""
 
-    epochs: int = 1
+    epochs: int = 2  # picked on Home Depot valid: booster NDCG@10 0.5986 against 0.5939 with 1 epoch at 4e-5
     groups_per_step: int = 4
-    learning_rate: float = 4e-5
+    learning_rate: float = 8e-5
     max_length: int = 48
     warmup_share: float = 0.1
     seed: int = 0
