@@ -17,7 +17,7 @@ import numpy as np
 from onesearch.cascade.engine import Cascade
 from onesearch.types import Example, SearchRequest
 
-__all__ = ["LABEL_SCALE", "QueryLists", "RankerConfig", "fit_stage", "training_lists"]
+__all__ = ["LABEL_SCALE", "QueryLists", "RankerConfig", "fit_stage", "graded_labels", "training_lists"]
 
 LABEL_SCALE = 3
 _MAX_LABEL = 30
@@ -51,6 +51,11 @@ class QueryLists:
         return QueryLists(features, labels)
 
 
+def graded_labels(gains: np.ndarray) -> np.ndarray:
+    """LightGBM's integer labels of linear gains: ``round(gain * LABEL_SCALE)``, capped."""
+    return np.minimum(_MAX_LABEL, np.round(np.asarray(gains, dtype=np.float64) * LABEL_SCALE)).astype(np.int32)
+
+
 def training_lists(
     cascade: Cascade,
     examples: Sequence[Example],
@@ -65,7 +70,7 @@ def training_lists(
         batch = list(requests[start : start + batch_size])
         for example, request, channels in zip(examples[start : start + batch_size], batch, cascade.recall(batch)):
             gain = {cascade.items.row_of[t.item_id]: t.gain for t in example.targets if t.item_id in cascade.items.row_of}
-            y = np.array([min(_MAX_LABEL, round(gain.get(int(r), 0.0) * LABEL_SCALE)) for r in channels.rows], dtype=np.int32)
+            y = graded_labels(np.array([gain.get(int(r), 0.0) for r in channels.rows]))
             if not y.any():
                 continue
             own = frozenset(cascade.items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in cascade.items.row_of)

@@ -23,7 +23,7 @@ import numpy as np
 
 from onesearch.artifacts import atomic_directory, write_manifest
 from onesearch.cascade.engine import Cascade
-from onesearch.cascade.ltr import LABEL_SCALE, QueryLists, RankerConfig, fit_stage
+from onesearch.cascade.ltr import QueryLists, RankerConfig, fit_stage, graded_labels
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.reward.cross import CrossConfig, CrossScorer, Group, fine_tune_cross
@@ -33,7 +33,6 @@ from onesearch.types import Example, SearchRequest
 __all__ = ["RewardSettings", "build_reward", "reward_directory"]
 
 Log = Callable[[str], None]
-_MAX_LABEL = 30
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def _lists(cascade: Cascade, cross: CrossScorer, examples: list[Example], reques
             continue
         score = cross.score(request.query, [cascade.items.texts[r] for r in rows])
         features.append(np.concatenate([matrix[top], score[:, None]], axis=1))
-        labels.append(np.minimum(_MAX_LABEL, np.round(gains * LABEL_SCALE)).astype(np.int32))
+        labels.append(graded_labels(gains))
         gains_of.append(gains)
     return QueryLists(features, labels), gains_of
 
