@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     root = data_root(args.data)
     dataset = registry.load("homedepot", root)
-    cascade = build_cascade(dataset, cascade_directory(args.cache, "homedepot", registry.fingerprint("homedepot", root)), BuildSettings())
+    cascade = build_cascade(dataset, cascade_directory(args.cache, "homedepot", dataset.training_fingerprint()), BuildSettings())
     examples = [e for e in examples_of(dataset.examples) if e.split == "valid"][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
     searcher = make_searcher("cascade", cascade)

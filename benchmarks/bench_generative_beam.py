@@ -1,11 +1,15 @@
-"""Beam size x quality x latency of the anchored generative searcher, beside the cascade, in one run.
+"""Beam size x quality x cost of the anchored generative searcher, beside the cascade, in one run.
 
 Loads the task's default generative model (trained by `onesearch train --task T` or `onesearch
 eval --searcher generative`) and its cascade from the cache, then scores the first ``--queries``
 examples of a split at batch 1 with each beam size and with exhaustive scoring of every item's
 code path: NDCG@10, Recall@350, and per-query wall and CPU milliseconds as medians over
 ``--repeats`` runs. The cascade is timed on the same queries in the same run, so the CPU ratio is
-side by side. Usage:
+side by side; so is the cascade with the static query encoder (``embedding.static``) in place of
+its MiniLM query tower, so a saving is not credited to the encoder alone. A second table splits
+each searcher's CPU per query by stage (query understanding, encoder, plan, dense top, scoring;
+the cascade's recall, features, pre-rank and rank), timed in one more pass with each stage's
+calls wrapped. Usage:
 
     .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--encoder dual]
 """
@@ -15,7 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +35,9 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
-from onesearch.cli.train import ensure_model
+from onesearch.cli.train import ensure_model, ensure_static_encoder
+from onesearch.decoding.planned import PlannedSearcher
+from onesearch.embedding.encoder import load_encoder
 from onesearch.evaluation.harness import run_searcher
 from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.understanding import QueryUnderstanding, Understood
@@ -45,6 +56,58 @@ def _measure(searcher: Searcher, examples: list, requests: list, repeats: int) -
     }
 
 
+class StageClock:
+    """CPU seconds spent in named stages: wraps an object's callables so each call adds its
+    process CPU time to its stage (a stage's time includes the stages it calls)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner: Any, attribute: str, stage: str) -> None:
+        inner: Callable[..., Any] = getattr(owner, attribute)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.spent[stage] += time.process_time() - start
+
+        setattr(owner, attribute, timed)
+
+    def per_query(self, searcher: Searcher, requests: list, total: str = "total") -> dict[str, float]:
+        """Milliseconds of CPU per query in each stage over one pass of ``requests`` at batch 1."""
+        self.spent.clear()
+        start = time.process_time()
+        run_searcher(searcher, requests, 350)
+        self.spent[total] = time.process_time() - start
+        return {stage: round(seconds * 1000.0 / len(requests), 2) for stage, seconds in self.spent.items()}
+
+
+def generative_stages(searcher: PlannedSearcher, understand: QueryUnderstanding, requests: list) -> dict[str, float]:
+    """Per-stage CPU ms per query of a generative searcher behind the shared understanding step."""
+    clock = StageClock()
+    clock.wrap(understand, "requests", "understanding")
+    clock.wrap(searcher, "query_vectors", "encoder")
+    clock.wrap(searcher, "users", "user vector")
+    clock.wrap(searcher, "planner", "plan (BM25, n-grams, behaviour)")
+    clock.wrap(searcher, "dense_top", "dense top")
+    clock.wrap(searcher, "_exhaustive" if searcher.exhaustive else "_beam", "scoring (exhaustive)" if searcher.exhaustive else "scoring (beam)")
+    return clock.per_query(Understood(searcher, understand), requests)
+
+
+def cascade_stages(cascade: Any, understand: QueryUnderstanding, requests: list) -> dict[str, float]:
+    """Per-stage CPU ms per query of the cascade behind the shared understanding step."""
+    clock = StageClock()
+    clock.wrap(understand, "requests", "understanding")
+    clock.wrap(cascade, "encode_queries", "encoder")
+    clock.wrap(cascade, "recall", "recall (BM25, dense, history)")
+    clock.wrap(cascade, "features", "features")
+    clock.wrap(cascade, "prerank", "pre-rank")
+    clock.wrap(cascade, "rank", "rank")
+    return clock.per_query(Understood(make_searcher("cascade", cascade), understand), requests)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="homedepot")
@@ -59,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     root = data_root(args.data)
     dataset = registry.load(args.task, root)
-    fingerprint = registry.fingerprint(args.task, root)
+    fingerprint = dataset.training_fingerprint()
     examples = [e for e in examples_of(dataset.examples) if e.split == args.split][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
     model = args.model or ensure_model(dataset, args.task, fingerprint, args.cache, [], args.encoder)
@@ -69,17 +132,25 @@ def main() -> None:
     def measure(searcher: Searcher) -> dict[str, float]:
         return _measure(Understood(searcher, understand), examples, requests, args.repeats)
 
-    rows = {"cascade": measure(make_searcher("cascade", cascade))}
+    static = load_encoder(str(ensure_static_encoder(dataset, cascade_directory(args.cache, args.task, fingerprint), None if args.encoder == "dual" else args.encoder)))
+    cheap = replace(cascade, encoder=static)
+    rows = {"cascade": measure(make_searcher("cascade", cascade)), "cascade, static query encoder": measure(make_searcher("cascade", cheap))}
     for beam in args.beams:
-        rows[f"beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
-    rows["exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
-    print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; {machine()}")
+        rows[f"generative, beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
+    rows["generative, exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
+    rows["generative, default"] = measure(load_planned(model, dataset.items))
+    stages = {"cascade": cascade_stages(replace(cascade), understand, requests), "cascade, static query encoder": cascade_stages(replace(cheap), understand, requests),
+              "generative, default": generative_stages(load_planned(model, dataset.items), understand, requests)}
+    print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; model {model}; {machine()}")
     print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
         ratio = row["cpu_ms"] / rows["cascade"]["cpu_ms"]
         print(f"| {name} | {row['ndcg@10']:.4f} | {row['recall@350']:.4f} | {row['p50_ms']:.1f} | {row['cpu_ms']:.1f} | {ratio:.2f} |")
-    print(json.dumps({"task": args.task, "split": args.split, "queries": len(examples), "machine": machine(), "rows": rows}))
+    print("\nCPU ms per query by stage (one pass, calls wrapped; a stage includes the stages it calls):")
+    for name, row in stages.items():
+        print(f"- {name}: " + ", ".join(f"{stage} {ms:.2f}" for stage, ms in row.items()))
+    print(json.dumps({"task": args.task, "split": args.split, "queries": len(examples), "model": str(model), "machine": machine(), "rows": rows, "stages": stages}))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ _NOISE = 0.02
 def _catalog(cache: Path, data: Path | None):  # type: ignore[no-untyped-def]
     root = data_root(data)
     dataset = registry.load("homedepot", root)
-    return dataset, encode_catalog(dataset, cascade_directory(cache, "homedepot", registry.fingerprint("homedepot", root)), BuildSettings(), log=lambda m: None)
+    return dataset, encode_catalog(dataset, cascade_directory(cache, "homedepot", dataset.training_fingerprint()), BuildSettings(), log=lambda m: None)
 
 
 def _vectors(real: np.ndarray, size: int) -> np.ndarray:

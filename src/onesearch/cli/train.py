@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -26,9 +26,12 @@ from onesearch.artifacts import write_text_atomic
 from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
-from onesearch.catalog.schema import Dataset
+from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.index import build_codebook
+from onesearch.embedding.cache import encode_cached
+from onesearch.embedding.encoder import load_encoder
+from onesearch.embedding.static import StaticConfig, distil_static, distillation_texts
 from onesearch.semantic_ids.codebook import CodebookConfig
 from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.training.anchored import train_anchored
@@ -37,7 +40,7 @@ from onesearch.reward.build import build_reward
 from onesearch.training.examples import TEACHER_DEPTH, Rewarder, Teacher
 from onesearch.types import SearchRequest
 
-__all__ = ["default_model", "ensure_codebook", "ensure_model", "train_command", "train_planned"]
+__all__ = ["default_model", "ensure_codebook", "ensure_model", "ensure_static_encoder", "train_command", "train_planned"]
 
 console = Console(stderr=True)
 TEACHER_BATCH = 256  # pseudo-queries the cascade teacher ranks per call
@@ -127,7 +130,24 @@ def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: Anchored
             log(f"preference stage: training its supervised model first ({start})")
             train_planned(dataset, directory, start, recipe.supervised(), index, encoder, log, advance)
         rewarder = reward_ranker(dataset, directory, encoder, log)
-    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher, rewarder, start)
+    query_encoder = str(ensure_static_encoder(dataset, directory, encoder, log)) if recipe.query_encoder == "static" else None
+    return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher, rewarder, start, query_encoder)
+
+
+def ensure_static_encoder(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print, config: StaticConfig = StaticConfig()) -> Path:
+    """The static query encoder distilled from ``encoder`` (None: the fine-tuned dual encoder of
+    the cascade folder ``directory``) on the task's train queries and item titles
+    (``embedding.static``), distilled now unless cached under ``directory``."""
+    teacher = encoder or str((directory / "dual-encoder").resolve())
+    out = directory / f"static-{_encoder_key(encoder)}-{hashlib.sha256(json.dumps(asdict(config)).encode()).hexdigest()[:10]}"
+    if not (out / "manifest.json").is_file():
+        queries = [e.query for e in examples_of(dataset.examples) if e.split == "train" and e.query]
+        texts = distillation_texts(queries, [str(t) for t in dataset.items["title"].to_pylist()], config)
+        log(f"distilling a static query encoder from {teacher} on {len(texts):,} texts")
+        encoder = load_encoder(teacher)
+        summary = distil_static(texts, encoder, teacher, out, config, lambda batch: encode_cached(encoder, batch, "query", directory / "embeddings"), log)
+        log(f"static query encoder {out}: held-out cosine to the teacher {summary['held_out_cosine']:.3f}")
+    return out
 
 
 def reward_ranker(dataset: Dataset, directory: Path, encoder: str | None = None, log: Log = print) -> Rewarder:

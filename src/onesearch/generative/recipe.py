@@ -23,8 +23,9 @@ from onesearch.evidence.plan import EVIDENCE, LOG_RANKS, PAIRS, STATIC
 
 PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields start so
 PREFERENCE_LOSSES = ("listnet", "dpo")
+QUERY_ENCODERS = ("full", "static")
 
-__all__ = ["PREFERENCE_LOSSES", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
+__all__ = ["PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class AnchoredRecipe:
     preference_weight: float = 1.0  # loss weight of a preference list beside a logged example
     dpo_beta: float = 1.0
     dpo_alpha: float = 0.1  # weight of the winner's own log-likelihood in the DPO loss
+    query_encoder: str = "full"  # full: the item encoder's own query tower; static: a token-bag encoder distilled from it
     beam: int = 400
     valid_queries: int = 400
     seed: int = 0
@@ -83,6 +85,8 @@ class AnchoredRecipe:
         recipe = replace(cls(), **raw)
         if recipe.preference_loss not in PREFERENCE_LOSSES:
             raise DataError(f"preference_loss={recipe.preference_loss!r}: expected one of {', '.join(PREFERENCE_LOSSES)}")
+        if recipe.query_encoder not in QUERY_ENCODERS:
+            raise DataError(f"query_encoder={recipe.query_encoder!r}: expected one of {', '.join(QUERY_ENCODERS)}")
         return recipe
 
     def supervised(self) -> AnchoredRecipe:
@@ -91,8 +95,9 @@ class AnchoredRecipe:
 
     def fingerprint(self) -> str:
         """Short hash of the recipe (names the default model trained with it). A recipe without a
-        preference stage hashes without the stage's fields, as recipes did before the stage existed."""
-        kept = {k: v for k, v in asdict(self).items() if self.preference or not k.startswith(PREFERENCE_FIELDS)}
+        preference stage hashes without the stage's fields, and one with the full query encoder without
+        that field, as recipes did before either existed."""
+        kept = {k: v for k, v in asdict(self).items() if (self.preference or not k.startswith(PREFERENCE_FIELDS)) and (k != "query_encoder" or v != "full")}
         return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -56,10 +56,11 @@ Log = Callable[[str], None]
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
                    advance: Callable[[int, int], None] | None = None, world: World = World(), resume: bool = False,
-                   teacher: Teacher | None = None, rewarder: Rewarder | None = None, start: Path | None = None) -> dict[str, Any]:
+                   teacher: Teacher | None = None, rewarder: Rewarder | None = None, start: Path | None = None, query_encoder: str | None = None) -> dict[str, Any]:
     """Train and save the model (see module docstring); returns the training summary. ``advance``
     hears (units done, units in all): each train example planned, then each batch trained.
     ``teacher`` labels the recipe's ``distill`` pseudo-queries (required when ``distill`` > 0).
+    ``query_encoder`` (a spec, default ``encoder``) encodes the query texts, in the items' space.
     With ``preference`` > 0 in the recipe this is the preference stage: the model starts from the
     supervised model folder ``start`` and learns ``rewarder``'s lists (``_preference``).
 
@@ -106,7 +107,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
                             query_correction=recipe.query_correction)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
-    query_of = _query_vectors(text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples, *preference]], vectors_dir)
+    query_of = _query_vectors(load_encoder(query_encoder) if query_encoder else text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples, *preference]], vectors_dir)
     epochs = recipe.preference_epochs if recipe.preference else recipe.epochs
     per_epoch = -(-min(len(sample) + len(preference), recipe.examples_per_epoch) // recipe.batch_size)
     shard = world.shard(sample)
@@ -125,7 +126,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run, epochs)
     summary = {"train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
-        save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary)
+        save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder)
         run.checkpoint.unlink(missing_ok=True)
         log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
     world.barrier()
