@@ -10,6 +10,8 @@ item and deletes it, and counts every search that did not answer 200 (it must be
 
     .venv/bin/python benchmarks/bench_service_load.py [--bundle configs/serve/homedepot.toml]
         [--concurrency 1 4 16] [--seconds 15] [--repeats 3] [--out runs/bench/service-load.json]
+        [--model DIR --beam 0]   # serve another model folder (e.g. the task's default) with its own beam
+        [--reload-seconds 0]     # skip the reload-under-load run
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ async def _reload_under_load(url: str, key: str, queries: list[str], clients: in
             "p50_ms": searches["p50_ms"], "p99_ms": searches["p99_ms"]}
 
 
+def _model_beam(model: Path) -> int:
+    """The beam a model folder's recipe searches with."""
+    return int(json.loads((model / "manifest.json").read_text())["config"]["recipe"]["beam"])
+
+
 def _queries(bundle: Bundle, data: Path | None, count: int) -> list[str]:
     dataset = registry.load(bundle.task, data_root(data), source=Path(bundle.source) if bundle.source else None)
     seen: dict[str, None] = {}
@@ -152,10 +159,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reload-seconds", type=float, default=60.0)
     parser.add_argument("--max-queue", type=int, default=256)
+    parser.add_argument("--model", type=Path, default=None, help="generative model folder to serve instead of the bundle's (e.g. the task's default model)")
+    parser.add_argument("--beam", type=int, default=None, help="beam instead of the bundle's (0: the model's own)")
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("runs/bench/service-load.json"))
     args = parser.parse_args()
     bundle = Bundle.read(args.bundle)
+    if args.model is not None:
+        bundle = replace(bundle, model=str(args.model))
+    if args.beam is not None:
+        bundle = replace(bundle, beam=args.beam or _model_beam(Path(str(bundle.model))))
     queries = _queries(bundle, args.data, 500)
     key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
@@ -170,11 +183,11 @@ def main() -> None:
                     rows.append({"searcher": searcher, "clients": clients, "failed": failed,
                                  **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms")}})
                     print(_table(rows[-1:]).splitlines()[-1], flush=True)
-            reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model)))
+            reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model))) if args.reload_seconds else None
         finally:
             server.terminate()
             server.wait(30)
-    report = {"machine": machine(), "bundle": str(args.bundle), "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    report = {"machine": machine(), "bundle": str(args.bundle), "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"machine: {machine()}\n\n{_table(rows)}\n\nreload under load: {json.dumps(reload)}")

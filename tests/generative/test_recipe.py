@@ -53,3 +53,16 @@ def test_a_recipe_without_a_preference_stage_hashes_as_before_and_the_stage_star
     assert AnchoredRecipe(dpo_beta=0.5).fingerprint() == AnchoredRecipe().fingerprint()  # stage fields count only with the stage
     with pytest.raises(DataError, match="preference_loss='ppo'"):
         AnchoredRecipe.from_settings(['preference_loss="ppo"'])
+
+
+def test_the_full_query_encoder_hashes_as_recipes_did_before_the_switch_and_an_unknown_one_is_refused():
+    import hashlib
+    import json
+    from dataclasses import asdict, replace
+
+    full = replace(AnchoredRecipe(), query_encoder="full")
+    before = {k: v for k, v in asdict(full).items() if k != "query_encoder" and not k.startswith(("preference", "dpo_"))}
+    assert full.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]
+    assert replace(full, query_encoder="static").fingerprint() != full.fingerprint()
+    with pytest.raises(DataError, match="query_encoder='onnx'"):
+        AnchoredRecipe.from_settings(['query_encoder="onnx"'])

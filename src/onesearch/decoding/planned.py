@@ -20,8 +20,9 @@ every item costs less than the beam's depth-by-depth walk.
 Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
-small table instead of every child's vector; everything after the query encoder runs
-under the shared batch-1 thread policy (``threads.for_batch``).
+small table instead of every child's vector; the batched products after the query encoder run
+under the shared batch-1 thread policy (``threads.for_batch``), and the walk, one request at a
+time whatever the batch, on one thread.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from onesearch.decoding.tree import CodeTree
 from onesearch.evidence.history import recent_rows
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
-from onesearch.threads import for_batch
+from onesearch.threads import for_batch, one_thread
 from onesearch.types import Hit, SearchRequest
 
 __all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "stand_ins", "user_vectors"]
@@ -217,12 +218,14 @@ class PlannedSearcher:
             user = self.users(requests)
             query = self.queries([r.query for r in requests], user)
             with for_batch(len(requests)):
-                return self._generate(requests, query, user, k)
+                states = self.model.states(query, user if self.model.config.user else None, self._maps)
+                dense = self.dense_top(query)
+            with one_thread():  # the walk is per request: its products are batch-1 sized whatever the batch
+                return self._generate(requests, states, dense, k)
 
-    def _generate(self, requests: Sequence[SearchRequest], query: torch.Tensor, user: torch.Tensor | None, k: int) -> list[list[Hit]]:
-        """Hits of the encoded ``requests``: plan, pooled evidence, then the beam (or exhaustive scoring)."""
-        states = self.model.states(query, user if self.model.config.user else None, self._maps)
-        dense = self.dense_top(query)
+    def _generate(self, requests: Sequence[SearchRequest], states: torch.Tensor, dense: np.ndarray | None, k: int) -> list[list[Hit]]:
+        """Hits of the requests from their model states and dense top rows: plan, pooled
+        evidence, then the beam (or exhaustive scoring), one request at a time."""
         out = []
         for i, request in enumerate(requests):
             plan = self.planner(request, None if dense is None else dense[i])
