@@ -144,3 +144,18 @@ def test_an_unknown_preference_loss_is_one_line(anchored, cli_module, tmp_path):
     code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=2", "--set", "beam=40", "--set", "preference=10",
                                "--set", "preference_loss=\"ppo\"", "--out", str(tmp_path / "m")])
     assert code == 2 and "preference_loss='ppo'" in err and "Traceback" not in err
+
+
+def test_the_default_model_encodes_queries_with_a_static_encoder_distilled_from_its_item_encoder(anchored):
+    from onesearch.embedding.static import StaticEncoder
+    from onesearch.generative.folder import PlannedModel
+
+    tmp, _, summary = anchored
+    model = tmp / "cache" / summary["model"].split("/cache/")[1]
+    manifest = read_manifest(model, kind="anchored-generative")
+    static = read_manifest(manifest["query_encoder"], kind="static-query-encoder")
+    assert manifest["config"]["recipe"]["query_encoder"] == "static" and static["teacher"] == manifest["encoder"] == "minilm"
+    served = PlannedModel(model)
+    assert isinstance(served.query_encoder, StaticEncoder) and served.query_encoder is not served.text_encoder
+    override = PlannedModel(model, "minilm")  # --model-encoder: one encoder for items and queries
+    assert override.query_encoder is override.text_encoder

@@ -86,3 +86,14 @@ def test_load_encoder_knows_a_static_folder_and_its_key_names_the_table(distille
     _, _, out, _ = distilled
     loaded = load_encoder(str(out))
     assert isinstance(loaded, StaticEncoder) and loaded.key.startswith("static-") and loaded.dim == 16
+
+
+def test_only_tokens_of_the_texts_or_the_vocabulary_have_vectors(distilled, tmp_path: Path):  # type: ignore[no-untyped-def]
+    teacher, texts, out, _ = distilled
+    encoder = StaticEncoder(out, teacher=lambda: teacher)
+    held = {t for row in encoder.token_ids(texts) for t in row}
+    unseen = [t for t in encoder.token_ids(["xylophone quartet zeppelin"])[0] if t not in held]
+    assert unseen and not encoder.vectors[unseen].any()
+    widened = tmp_path / "widened"
+    distil_static(texts[:40], teacher, "bag-teacher", widened, StaticConfig(epochs=1), vocabulary=["xylophone quartet zeppelin"])
+    assert StaticEncoder(widened, teacher=lambda: teacher).vectors[unseen].any(axis=1).all()

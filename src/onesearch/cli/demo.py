@@ -29,7 +29,7 @@ from onesearch.catalog.schema import Dataset, examples_of
 from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.live import LiveBuild
 from onesearch.cli.serve import admin_key, serve_live
-from onesearch.cli.train import default_model
+from onesearch.cli.train import default_model, task_recipe
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
@@ -67,7 +67,7 @@ def demo_command(
         encoder = "minilm"
     fingerprint = dataset.training_fingerprint()
     home = out / f"{task}-{fingerprint}"
-    model = default_model(cache, task, fingerprint, AnchoredRecipe(), None if encoder == "dual" else encoder)
+    model = default_model(cache, task, fingerprint, task_recipe(AnchoredRecipe(), dataset), None if encoder == "dual" else encoder)
     bundle = Bundle(task=task, source=str(source) if source else None, model=str(model), encoder=encoder,
                     cache=str(cache), events=str(home / "events.jsonl"), state=str(home / "state.json"))
     bundle.write(home / "bundle.toml")

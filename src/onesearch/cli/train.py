@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 
 from onesearch.artifacts import write_text_atomic
-from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog
+from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog, has_query_logs
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset, examples_of
@@ -40,7 +40,7 @@ from onesearch.reward.build import build_reward
 from onesearch.training.examples import TEACHER_DEPTH, Rewarder, Teacher
 from onesearch.types import SearchRequest
 
-__all__ = ["default_model", "ensure_codebook", "ensure_model", "ensure_static_encoder", "train_command", "train_planned"]
+__all__ = ["default_model", "ensure_codebook", "ensure_model", "ensure_static_encoder", "task_recipe", "train_command", "train_planned"]
 
 console = Console(stderr=True)
 TEACHER_BATCH = 256  # pseudo-queries the cascade teacher ranks per call
@@ -88,7 +88,7 @@ class _Job:
         return registry.load(self.task, self.root, source=self.source)
 
     def model(self, dataset: Dataset) -> Path:
-        return self.out or default_model(self.cache, self.task, dataset.training_fingerprint(), self.recipe, self.encoder)
+        return self.out or default_model(self.cache, self.task, dataset.training_fingerprint(), task_recipe(self.recipe, dataset), self.encoder)
 
 
 def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
@@ -103,7 +103,14 @@ def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
     world.barrier()
     index = index or ensure_codebook(dataset, directory, job.encoder, log)
     out = job.model(dataset)
-    return {"model": str(out), **train_planned(dataset, directory, out, job.recipe, index, job.encoder, log, world=world, resume=job.resume)}
+    return {"model": str(out), **train_planned(dataset, directory, out, task_recipe(job.recipe, dataset), index, job.encoder, log, world=world, resume=job.resume)}
+
+
+def task_recipe(recipe: AnchoredRecipe, dataset: Dataset) -> AnchoredRecipe:
+    """``recipe`` as it applies to ``dataset``: a task without train queries (next-item tasks)
+    gives a static query encoder nothing to learn and its requests nothing to encode, so its
+    recipe keeps the full encoder (and so the models trained before the switch)."""
+    return recipe if has_query_logs(dataset) else replace(recipe, query_encoder="full")
 
 
 def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe, encoder: str | None = None) -> Path:
@@ -142,10 +149,11 @@ def ensure_static_encoder(dataset: Dataset, directory: Path, encoder: str | None
     out = directory / f"static-{_encoder_key(encoder)}-{hashlib.sha256(json.dumps(asdict(config)).encode()).hexdigest()[:10]}"
     if not (out / "manifest.json").is_file():
         queries = [e.query for e in examples_of(dataset.examples) if e.split == "train" and e.query]
-        texts = distillation_texts(queries, [str(t) for t in dataset.items["title"].to_pylist()], config)
+        titles = [str(t) for t in dataset.items["title"].to_pylist()]
+        texts = distillation_texts(queries, titles, config)
         log(f"distilling a static query encoder from {teacher} on {len(texts):,} texts")
         encoder = load_encoder(teacher)
-        summary = distil_static(texts, encoder, teacher, out, config, lambda batch: encode_cached(encoder, batch, "query", directory / "embeddings"), log)
+        summary = distil_static(texts, encoder, teacher, out, config, lambda batch: encode_cached(encoder, batch, "query", directory / "embeddings"), log, titles)
         log(f"static query encoder {out}: held-out cosine to the teacher {summary['held_out_cosine']:.3f}")
     return out
 
@@ -201,7 +209,7 @@ def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, set
                  advance: Advance | None = None) -> Path:
     """The task's default anchored model for ``settings`` (and a shipped ``encoder`` instead of
     the fine-tuned one, if named), trained now unless cached."""
-    recipe = AnchoredRecipe.from_settings(settings)
+    recipe = task_recipe(AnchoredRecipe.from_settings(settings), dataset)
     shipped = None if encoder == "dual" else encoder
     out = default_model(cache, task, fingerprint, recipe, shipped)
     if not (out / "manifest.json").is_file():

@@ -1,9 +1,10 @@
 """A static query encoder: a learned bag of token vectors distilled from a transformer's query vectors.
 
 Contract: ``distil_static(texts, teacher, out, config)`` learns one vector and one weight per
-WordPiece token of the teacher's vocabulary so that the weighted sum of a text's token vectors,
-normalised, points where the teacher's query vector of that text points; it starts from the
-teacher's vector of each token alone (as model2vec does) and writes ``out`` atomically (token
+WordPiece token the texts hold so that the weighted sum of a text's token vectors, normalised,
+points where the teacher's query vector of that text points; it starts from the teacher's vector
+of each token alone (as model2vec does) for the tokens of the texts and of a ``vocabulary`` (the
+item texts); any other token stays zero and writes ``out`` atomically (token
 table, tokenizer, ``manifest.json`` of kind ``static-query-encoder`` naming the teacher).
 ``load_encoder(str(out))`` then serves a ``StaticEncoder``: queries cost one tokenizer call and a
 sum of a few rows (no network); items are encoded by the teacher, loaded on first use, so item
@@ -112,10 +113,13 @@ def distil_static(
     config: StaticConfig = StaticConfig(),
     encode: Callable[[Sequence[str]], np.ndarray] | None = None,
     log: Callable[[str], None] | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> dict[str, float]:
     """Distil ``teacher`` (a ``SentenceEncoder``: its tokenizer and query vectors) over ``texts``
     into the folder ``out``; ``encode`` gives the teacher's query vectors (default: the teacher's
-    own, uncached). Returns the held-out cosine to the teacher before and after training."""
+    own, uncached); the tokens of ``vocabulary`` (e.g. the item texts) start from the teacher
+    too, though no text trains them. Returns the held-out cosine to the teacher before and after
+    training."""
     import torch
 
     tokenizer = teacher.model.tokenizer
@@ -123,9 +127,10 @@ def distil_static(
     vocab = len(tokenizer)
     encode = encode or (lambda batch: teacher.encode(batch, "query"))
     targets = np.asarray(encode(list(texts)), dtype=np.float32)
-    token_texts = tokenizer.convert_ids_to_tokens(list(range(vocab)))
-    start = np.asarray(encode([t.removeprefix("##") for t in token_texts]), dtype=np.float32)  # each token alone (model2vec's start)
-    ids = [[t for t in tokenizer(text, add_special_tokens=False, truncation=True, max_length=MAX_TOKENS)["input_ids"] if t not in special] for text in texts]
+    ids = _token_ids(tokenizer, texts, special)
+    seen = sorted({t for row in [*ids, *_token_ids(tokenizer, vocabulary, special)] for t in row})
+    start = np.zeros((vocab, targets.shape[1]), dtype=np.float32)  # a token no text holds stays zero: it adds nothing to a query
+    start[seen] = encode([t.removeprefix("##") for t in tokenizer.convert_ids_to_tokens(seen)])  # each token alone (model2vec's start)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(texts))
     held = order[: max(1, len(texts) // 20)]
@@ -155,6 +160,11 @@ def distil_static(
         write_manifest(tmp, KIND, config=asdict(config), inputs={}, texts_sha256=hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16],
                        teacher=teacher_spec, teacher_key=teacher.key, special_ids=special, texts=len(texts), **summary)
     return summary
+
+
+def _token_ids(tokenizer: Any, texts: Sequence[str], special: list[int]) -> list[list[int]]:
+    """Each text's first ``MAX_TOKENS`` WordPiece ids, special tokens left out."""
+    return [[t for t in row if t not in special] for row in tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=MAX_TOKENS)["input_ids"]] if texts else []
 
 
 def _pooled_cosine(table: Any, weight: Any, ids: list[list[int]], targets: Any) -> Any:
