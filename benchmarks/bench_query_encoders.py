@@ -63,11 +63,20 @@ def onnx_int8(model_dir: Path, work: Path) -> Encode | None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    class Hidden(torch.nn.Module):
+        """The transformer's last hidden states from ids and mask (what the export traces)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(model_dir)).eval()
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
     sample = tokenizer(["a sample query"], return_tensors="pt")
     full, quantised = work / "minilm.onnx", work / "minilm-int8.onnx"
-    torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"]), str(full), input_names=["input_ids", "attention_mask"],
+    torch.onnx.export(Hidden().eval(), (sample["input_ids"], sample["attention_mask"]), str(full), input_names=["input_ids", "attention_mask"],
                       output_names=["hidden"], dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"}, "hidden": {0: "b", 1: "t"}},
                       dynamo=False)
     quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8)

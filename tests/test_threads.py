@@ -35,3 +35,27 @@ def test_larger_batches_or_the_policy_off_keep_the_thread_counts(two_threads, mo
         monkeypatch.setenv("ONESEARCH_BATCH1_THREADS", policy)
     with for_batch(size):
         assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (2, 2)
+
+
+def test_threads_inside_at_once_share_one_thread_and_the_last_to_leave_restores_the_count(two_threads):
+    import threading
+
+    from onesearch.threads import one_thread
+
+    entered, leave = threading.Barrier(2), threading.Event()
+    seen: list[int] = []
+
+    def hold() -> None:
+        with one_thread():
+            entered.wait()
+            leave.wait()
+            seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    with one_thread():
+        entered.wait()
+        leave.set()
+        worker.join()  # the other thread left first: this one still holds one thread
+        assert torch.get_num_threads() == 1
+    assert seen == [1] and torch.get_num_threads() == 2

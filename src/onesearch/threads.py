@@ -7,15 +7,22 @@ encoder in it (the encoder keeps its threads: it is the same call in both search
 the products are too small to split (FAISS splits a search by query, so a second thread only
 waits), and a waiting thread burns CPU too. The environment variable ``ONESEARCH_BATCH1_THREADS``
 set to ``keep`` turns the policy off (the libraries' own thread counts), e.g. to measure it.
+Service threads may enter at once: PyTorch's count is the process's, so the first to enter saves
+it and the last to leave restores it; FAISS's (OpenMP's) is each thread's own.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 __all__ = ["for_batch", "one_thread"]
+
+_lock = threading.Lock()
+_inside = 0  # threads inside one_thread now
+_saved = 0  # the PyTorch count the first of them found
 
 
 def for_batch(size: int) -> AbstractContextManager[None]:
@@ -25,15 +32,24 @@ def for_batch(size: int) -> AbstractContextManager[None]:
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run the block with one PyTorch and one FAISS thread, restoring both counts after."""
+    """Run the block with one PyTorch and one FAISS thread, restoring both counts after. Threads
+    that enter at once share it: the first saves the counts, the last to leave restores them."""
     import faiss
     import torch
 
-    torch_threads, faiss_threads = torch.get_num_threads(), faiss.omp_get_max_threads()
-    torch.set_num_threads(1)
+    global _inside, _saved
+    with _lock:
+        if _inside == 0:
+            _saved = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _inside += 1
+    faiss_threads = faiss.omp_get_max_threads()  # OpenMP's count is the calling thread's own
     faiss.omp_set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(torch_threads)
         faiss.omp_set_num_threads(faiss_threads)
+        with _lock:
+            _inside -= 1
+            if _inside == 0:
+                torch.set_num_threads(_saved)

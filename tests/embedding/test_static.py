@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from onesearch.embedding.encoder import load_encoder, normalize
-from onesearch.embedding.static import KIND, StaticConfig, StaticEncoder, distil_static, distillation_texts
+from onesearch.embedding.static import KIND, StaticConfig, StaticEncoder, anchor_vectors, distil_static, distillation_texts
 
 TITLES = ["cordless drill driver kit 18 volt", "white ceramic floor tile", "brushed nickel cabinet pull", "outdoor led flood light", "copper pipe fitting elbow"]
-QUERIES = ["drill", "floor tile", "cabinet pulls", "flood light led", "pipe elbow", "nickel pull", "ceramic tile white", "18v drill kit"]
+QUERIES = [("drill", {0: 3.0}), ("floor tile", {1: 2.0}), ("cabinet pulls", {2: 3.0}), ("flood light led", {3: 3.0}), ("pipe elbow", {4: 1.0}),
+           ("nickel pull", {2: 2.0}), ("ceramic tile white", {1: 3.0}), ("18v drill kit", {0: 3.0, 3: 0.0})]
 
 
 class BagTeacher:
@@ -39,22 +41,48 @@ class BagTeacher:
 @pytest.fixture(scope="module")
 def distilled(tmp_path_factory):  # type: ignore[no-untyped-def]
     teacher = BagTeacher()
-    texts = distillation_texts(QUERIES, TITLES, StaticConfig(pseudo_queries=400))
+    texts = list(distillation_texts(QUERIES, TITLES, StaticConfig(pseudo_queries=400)))
     out = tmp_path_factory.mktemp("static") / "encoder"
     summary = distil_static(texts, teacher, "bag-teacher", out, StaticConfig(epochs=30, batch_size=32, learning_rate=0.02))
     return teacher, texts, out, summary
 
 
-def test_texts_are_the_queries_spans_of_titles_and_misspelled_copies_the_same_every_time():
+def test_texts_are_the_queries_spans_of_titles_and_misspelled_copies_each_with_the_rows_to_find():
     config = StaticConfig(pseudo_queries=200, misspelled_share=0.5)
-    texts = distillation_texts(QUERIES, TITLES, config)
-    assert texts == distillation_texts(QUERIES, TITLES, config) and len(texts) == len(set(texts))
-    assert set(QUERIES) <= set(texts)
-    words = {w for t in TITLES for w in t.split()} | {w for q in QUERIES for w in q.split()}
-    spans = [t for t in texts if t not in QUERIES and all(w in words for w in t.split())]
-    assert spans and all(any(s in title for title in TITLES) for s in spans)
-    assert any(any(w not in words for w in t.split()) for t in texts)  # misspelled copies
-    assert distillation_texts(QUERIES, [], config)[: len(QUERIES)] == QUERIES  # no titles: queries (and typos) only
+    finds = distillation_texts(QUERIES, TITLES, config)
+    assert finds == distillation_texts(QUERIES, TITLES, config)
+    assert all(finds[q] == rows for q, rows in QUERIES)
+    words = {w for t in TITLES for w in t.split()} | {w for q, _ in QUERIES for w in q.split()}
+    spans = [t for t in finds if t not in dict(QUERIES) and all(w in words for w in t.split())]
+    assert spans and all(len(finds[s]) == 1 and s in TITLES[next(iter(finds[s]))] for s in spans)  # a span finds the title it was cut from
+    typos = [t for t in finds if any(w not in words for w in t.split())]
+    assert typos and all(finds[t] for t in typos)
+    assert list(distillation_texts(QUERIES, [], config))[: len(QUERIES)] == [q for q, _ in QUERIES]  # no titles: queries (and typos) only
+
+
+def test_an_anchor_is_the_unit_gain_weighted_mean_of_the_rows_to_find():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)
+    anchors = anchor_vectors([{0: 3.0, 1: 1.0}, {2: 1.0, 1: 0.0}, {}], vectors)
+    # (3·[1,0] + 1·[0,1]) / |[3,1]| = [3,1]/√10; a zero gain adds nothing; no row: zero
+    np.testing.assert_allclose(anchors, [[3 / 10**0.5, 1 / 10**0.5], [2**-0.5, 2**-0.5], [0.0, 0.0]], atol=1e-6)
+
+
+def test_the_find_loss_moves_a_text_towards_its_items(tmp_path: Path):
+    teacher = BagTeacher()
+    finds = distillation_texts(QUERIES, TITLES, StaticConfig(pseudo_queries=100))
+    texts = list(finds)
+    items = teacher.encode(TITLES, "item")
+    anchors = anchor_vectors(list(finds.values()), items)
+    config = StaticConfig(epochs=10, batch_size=16, learning_rate=0.02)
+
+    def found(weight: float) -> float:
+        out = tmp_path / f"w{weight}"
+        distil_static(texts, teacher, "bag-teacher", out, replace(config, find_weight=weight), anchors=anchors)
+        queries = StaticEncoder(out, teacher=lambda: teacher).encode(texts, "query")
+        kept = anchors.any(axis=1)
+        return float(np.mean(np.sum(queries[kept] * anchors[kept], axis=1)))
+
+    assert found(2.0) > found(0.0)
 
 
 def test_distillation_moves_the_token_bag_onto_the_teacher(distilled):  # type: ignore[no-untyped-def]

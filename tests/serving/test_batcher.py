@@ -42,9 +42,9 @@ def test_a_full_queue_refuses_at_once_and_a_slow_job_times_out():
         return list(jobs)
 
     async def main():
-        batcher = MicroBatcher(slow, max_batch=1, max_wait=0.0, max_queue=2, timeout=0.2)
+        batcher = MicroBatcher(slow, max_batch=1, max_wait=0.0, max_queue=2, timeout=0.2, workers=1)
         first = asyncio.ensure_future(batcher.submit("k", 1))
-        await asyncio.sleep(0.05)  # the worker holds job 1; the queue is empty again
+        await asyncio.sleep(0.05)  # the one worker holds job 1; the queue is empty again
         waiting = [asyncio.ensure_future(batcher.submit("k", n)) for n in (2, 3)]
         await asyncio.sleep(0.01)
         started = time.monotonic()
@@ -76,3 +76,28 @@ def test_a_failing_batch_fails_its_jobs_and_the_worker_lives_on():
         return result
 
     assert _run(main()) == 2
+
+
+def test_two_workers_run_two_batches_at_once_and_one_runs_them_one_after_another():
+    def overlap(workers: int) -> int:
+        running, most = [0], [0]
+        lock = threading.Lock()
+
+        def run(key, jobs):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.1)
+            with lock:
+                running[0] -= 1
+            return list(jobs)
+
+        async def main():
+            batcher = MicroBatcher(run, max_batch=1, max_wait=0.0, workers=workers)
+            assert await asyncio.gather(*(batcher.submit("k", n) for n in range(4))) == [0, 1, 2, 3]
+            await batcher.close()
+
+        _run(main())
+        return most[0]
+
+    assert overlap(2) == 2 and overlap(1) == 1

@@ -26,13 +26,13 @@ from onesearch.artifacts import write_text_atomic
 from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog, has_query_logs
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
-from onesearch.catalog.schema import Dataset, examples_of
+from onesearch.catalog.schema import Dataset
 from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.cli.index import build_codebook
 from onesearch.embedding.cache import encode_cached
-from onesearch.embedding.encoder import load_encoder
-from onesearch.embedding.static import StaticConfig, distil_static, distillation_texts
+from onesearch.embedding.static import StaticConfig, anchor_vectors, distil_static, distillation_texts
 from onesearch.semantic_ids.codebook import CodebookConfig
+from onesearch.errors import DataError
 from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.training.anchored import train_anchored
 from onesearch.training.distributed import World, launch
@@ -148,12 +148,17 @@ def ensure_static_encoder(dataset: Dataset, directory: Path, encoder: str | None
     teacher = encoder or str((directory / "dual-encoder").resolve())
     out = directory / f"static-{_encoder_key(encoder)}-{hashlib.sha256(json.dumps(asdict(config)).encode()).hexdigest()[:10]}"
     if not (out / "manifest.json").is_file():
-        queries = [e.query for e in examples_of(dataset.examples) if e.split == "train" and e.query]
-        titles = [str(t) for t in dataset.items["title"].to_pylist()]
-        texts = distillation_texts(queries, titles, config)
-        log(f"distilling a static query encoder from {teacher} on {len(texts):,} texts")
-        encoder = load_encoder(teacher)
-        summary = distil_static(texts, encoder, teacher, out, config, lambda batch: encode_cached(encoder, batch, "query", directory / "embeddings"), log, titles)
+        catalog = encode_catalog(dataset, directory, BuildSettings(encoder=encoder or "dual"), log=log)
+        if not hasattr(getattr(catalog.encoder, "model", None), "tokenizer"):
+            raise DataError(f"a static query encoder is distilled from a sentence-transformers encoder (minilm or the fine-tuned dual), not {teacher}: "
+                            "pass --set query_encoder=\"full\"")
+        row = catalog.items.row_of
+        queries = [(e.query, {row[t.item_id]: t.gain for t in e.targets if t.relevant and t.item_id in row}) for e in catalog.train if e.query]
+        titles = [str(t) for t in dataset.items["title"].to_pylist()]  # catalog row order
+        finds = distillation_texts(queries, titles, config)
+        log(f"distilling a static query encoder from {teacher} on {len(finds):,} texts")
+        summary = distil_static(list(finds), catalog.encoder, teacher, out, config, lambda batch: encode_cached(catalog.encoder, batch, "query", directory / "embeddings"),
+                                log, titles, anchor_vectors(list(finds.values()), catalog.vectors))
         log(f"static query encoder {out}: held-out cosine to the teacher {summary['held_out_cosine']:.3f}")
     return out
 

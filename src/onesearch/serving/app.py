@@ -57,6 +57,7 @@ class Settings:
     max_queue: int = 256
     timeout: float = 10.0
     retry_after: int = 1
+    workers: int = 2  # batches run at once (threads)
 
 
 class BuildStatus(Protocol):
@@ -75,7 +76,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     settings = settings or Settings()
     events = events or EventLog(None)
     live = Live(engine, admin)
-    batcher = MicroBatcher(_run, settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout)
+    batcher = MicroBatcher(_run, settings.max_batch, settings.max_wait, settings.max_queue, settings.timeout, settings.workers)
     metrics = _Metrics(batcher)
 
     @asynccontextmanager

@@ -5,8 +5,10 @@ Contract: ``await submit(key, job)`` returns ``run(key, jobs)[i]`` for its job. 
 started once it is full or its first job has waited ``max_wait`` seconds. At most ``max_queue``
 jobs wait at once: beyond that ``submit`` raises ``Overloaded`` at once (the API answers 429)
 instead of letting latency grow without bound; a job not answered within ``timeout`` raises
-``TimeoutError`` (the API answers 504). One worker thread runs batches one after another, so the
-model never sees two batches at once. ``depth`` is the number of waiting jobs.
+``TimeoutError`` (the API answers 504). ``workers`` threads run batches at once (a searcher is
+read-only while it serves, and a batch holds the GIL only between the library calls that release
+it, so a second thread uses the second core); with ``workers=1`` the model never sees two
+batches at once. ``depth`` is the number of waiting jobs.
 """
 
 from __future__ import annotations
@@ -24,17 +26,19 @@ class Overloaded(Exception):
 
 
 class MicroBatcher:
-    """Bounded queue -> batches by key -> one worker thread."""
+    """Bounded queue -> batches by key -> ``workers`` worker threads."""
 
-    def __init__(self, run: Callable[[Any, Sequence[Any]], list[Any]], max_batch: int = 16, max_wait: float = 0.005, max_queue: int = 256, timeout: float = 10.0) -> None:
+    def __init__(self, run: Callable[[Any, Sequence[Any]], list[Any]], max_batch: int = 16, max_wait: float = 0.005, max_queue: int = 256, timeout: float = 10.0,
+                 workers: int = 2) -> None:
         self.run = run
+        self.workers = max(1, workers)
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.max_queue = max_queue
         self.timeout = timeout
         self._waiting: dict[Hashable, list[tuple[Any, asyncio.Future, float]]] = {}
         self._wake: asyncio.Event | None = None
-        self._worker: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     @property
     def depth(self) -> int:
@@ -58,18 +62,20 @@ class MicroBatcher:
 
     async def close(self) -> None:
         """Stop the worker (waiting jobs are cancelled)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
         for jobs in self._waiting.values():
             for _, future, _ in jobs:
                 future.cancel()
         self._waiting.clear()
 
     def _start(self) -> None:
-        if self._worker is None or self._worker.done():
+        if not self._tasks or any(task.done() for task in self._tasks):
+            for task in self._tasks:
+                task.cancel()
             self._wake = asyncio.Event()
-            self._worker = asyncio.get_running_loop().create_task(self._work())
+            self._tasks = [asyncio.get_running_loop().create_task(self._work()) for _ in range(self.workers)]
 
     async def _work(self) -> None:
         assert self._wake is not None
