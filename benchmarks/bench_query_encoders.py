@@ -10,10 +10,14 @@ understanding step), each at batch 1, CPU ms per query as the median of ``--repe
 - a cache of head queries' MiniLM vectors (the ``--head`` most frequent train queries): a hit
   costs a lookup, a miss the MiniLM pass; its hit rate on the split is reported.
 
-Closeness is the mean cosine of each encoder's query vector to the reference's. ONNX needs the
-``bench`` extra (``pip install -e '.[bench]'``); without it that row is skipped. Usage:
+Closeness is the mean cosine of each encoder's query vector to the reference's; quality is the
+NDCG@10 of plain dense retrieval over the catalog's item vectors with each encoder's query
+vectors (the items each query should find, on the split). ``--find-weights`` adds one static
+encoder per weight of its contrastive loss (``StaticConfig.find_weight``; each distilled once into
+the task's cache), the sweep that picked the default. ONNX needs the ``bench`` extra (``pip install
+-e '.[bench]'``); without it that row is skipped. Usage:
 
-    .venv/bin/python benchmarks/bench_query_encoders.py --task homedepot [--split valid] [--queries 500] [--repeats 5] [--head 10000]
+    .venv/bin/python benchmarks/bench_query_encoders.py --task homedepot [--split valid] [--queries 1500] [--repeats 5] [--head 10000] [--find-weights 0 0.5 2]
 """
 
 from __future__ import annotations
@@ -25,17 +29,20 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from _machine import machine
-from onesearch.cascade.build import cascade_directory
+from onesearch.cascade.build import BuildSettings, cascade_directory, encode_catalog
 from onesearch.catalog import registry
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 from onesearch.cli.train import ensure_static_encoder
-from onesearch.embedding.encoder import load_encoder, normalize
+from onesearch.embedding.encoder import TextEncoder, load_encoder, normalize
+from onesearch.embedding.static import StaticConfig
+from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.understanding import QueryUnderstanding
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -107,27 +114,44 @@ def head_cache(reference: Encode, train_queries: list[str], size: int) -> tuple[
     return encode, set(head)
 
 
+def static_encode(encoder: TextEncoder) -> Encode:
+    """Query texts -> the encoder's query vectors."""
+    return lambda texts: encoder.encode(texts, "query")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="homedepot")
     parser.add_argument("--split", default="valid")
-    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--queries", type=int, default=1500)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--head", type=int, default=10_000)
+    parser.add_argument("--find-weights", type=float, nargs="*", default=[], help="static encoders with these find_weight values beside the default")
     parser.add_argument("--cache", type=Path, default=Path("runs/cache"))
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
     dataset = registry.load(args.task, data_root(args.data))
     directory = cascade_directory(args.cache, args.task, dataset.training_fingerprint())
     understand = QueryUnderstanding.for_items(dataset.items)
-    examples = examples_of(dataset.examples)
-    queries = [understand(e.query) for e in examples if e.split == args.split and e.query][: args.queries]
+    examples = list(examples_of(dataset.examples))
+    scored = [e for e in examples if e.split == args.split and e.query][: args.queries]
+    queries = [understand(e.query) for e in scored]
     train = [understand(e.query) for e in examples if e.split == "train" and e.query]
+    catalog = encode_catalog(dataset, directory, BuildSettings(), log=lambda _: None)
+
+    def dense_ndcg(vectors: np.ndarray) -> float:
+        top = np.argsort(-(vectors @ catalog.vectors.T), axis=1)[:, :10]
+        found = [score_ranking([catalog.items.ids[r] for r in row], e.targets, (10,)) for row, e in zip(top, scored)]
+        return round(float(np.mean([m["ndcg@10"] for m in found if m is not None])), 4)
+
     full = load_encoder(str((directory / "dual-encoder").resolve()))
     reference: Encode = lambda texts: full.encode(texts, "query")  # noqa: E731
     static = load_encoder(str(ensure_static_encoder(dataset, directory)))
     cached, head = head_cache(reference, train, args.head)
-    encoders: dict[str, Encode] = {"MiniLM, PyTorch (reference)": reference, "static token bag": lambda texts: static.encode(texts, "query"), f"head-query cache ({args.head:,})": cached}
+    encoders: dict[str, Encode] = {"MiniLM, PyTorch (reference)": reference, "static token bag (default)": static_encode(static), f"head-query cache ({args.head:,})": cached}
+    for weight in args.find_weights:
+        variant = load_encoder(str(ensure_static_encoder(dataset, directory, config=replace(StaticConfig(), find_weight=weight))))
+        encoders[f"static token bag, find_weight {weight:g}"] = static_encode(variant)
     with tempfile.TemporaryDirectory() as work:
         onnx = onnx_int8(directory / "dual-encoder", Path(work))
         if onnx is not None:
@@ -136,14 +160,14 @@ def main() -> None:
         rows = {}
         for name, encode in encoders.items():
             vectors = np.concatenate([encode([q]) for q in queries])
-            rows[name] = {"cpu_ms": _cpu_per_query(encode, queries, args.repeats), "cosine": round(float(np.mean(np.sum(vectors * truth, axis=1))), 4)}
+            rows[name] = {"cpu_ms": _cpu_per_query(encode, queries, args.repeats), "cosine": round(float(np.mean(np.sum(vectors * truth, axis=1))), 4), "dense_ndcg@10": dense_ndcg(vectors)}
     hit_rate = sum(q in head for q in queries) / len(queries)
     print(f"{args.task} {args.split}, first {len(queries)} queries, batch 1, medians of {args.repeats} passes; head-cache hit rate {hit_rate:.3f}; {machine()}")
-    print("| query encoder | CPU ms/q | vs MiniLM | cosine to MiniLM |")
-    print("|---|---|---|---|")
+    print("| query encoder | CPU ms/q | vs MiniLM | cosine to MiniLM | dense NDCG@10 |")
+    print("|---|---|---|---|---|")
     base = rows["MiniLM, PyTorch (reference)"]["cpu_ms"]
     for name, row in rows.items():
-        print(f"| {name} | {row['cpu_ms']:.3f} | {row['cpu_ms'] / base:.3f} | {row['cosine']:.4f} |")
+        print(f"| {name} | {row['cpu_ms']:.3f} | {row['cpu_ms'] / base:.3f} | {row['cosine']:.4f} | {row['dense_ndcg@10']:.4f} |")
     print(json.dumps({"task": args.task, "split": args.split, "queries": len(queries), "head_hit_rate": round(hit_rate, 4), "machine": machine(), "rows": rows}))
 
 

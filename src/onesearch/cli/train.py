@@ -137,7 +137,8 @@ def train_planned(dataset: Dataset, directory: Path, out: Path, recipe: Anchored
             log(f"preference stage: training its supervised model first ({start})")
             train_planned(dataset, directory, start, recipe.supervised(), index, encoder, log, advance)
         rewarder = reward_ranker(dataset, directory, encoder, log)
-    query_encoder = str(ensure_static_encoder(dataset, directory, encoder, log)) if recipe.query_encoder == "static" else None
+    static = StaticConfig(find_weight=recipe.static_find_weight)
+    query_encoder = str(ensure_static_encoder(dataset, directory, encoder, log, static)) if recipe.query_encoder == "static" else None
     return train_anchored(dataset, index, spec, directory / "embeddings", out, recipe, log, advance, world, resume, teacher, rewarder, start, query_encoder)
 
 

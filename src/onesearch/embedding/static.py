@@ -46,7 +46,7 @@ class StaticConfig:
     learning_rate: float = 3e-3
     pseudo_queries: int = 30_000  # spans cut from item titles
     misspelled_share: float = 0.3  # of the queries and pseudo-queries, each copied once misspelled
-    find_weight: float = 0.25  # picked on Home Depot valid (dense NDCG@10 of the static vectors: 0.3678 vs 0.3516 without, 0.3669 at 0.5; MiniLM 0.3710); weight of the in-batch contrastive loss towards the items each text should find
+    find_weight: float = 0.0  # weight of an in-batch contrastive loss towards the items each text should find (the recipe's static_find_weight)
     temperature: float = 0.05
     seed: int = 0
 
