@@ -84,28 +84,24 @@ class StageClock:
         return {stage: round(seconds * 1000.0 / len(requests), 2) for stage, seconds in self.spent.items()}
 
 
-def generative_stages(searcher: PlannedSearcher, understand: QueryUnderstanding, requests: list) -> dict[str, float]:
-    """Per-stage CPU ms per query of a generative searcher behind the shared understanding step."""
+CASCADE_STAGES = {"encode_queries": "encoder", "recall": "recall (BM25, dense, history)", "features": "features", "prerank": "pre-rank", "rank": "rank"}
+
+
+def generative_stages(searcher: PlannedSearcher) -> dict[str, str]:
+    """The generative searcher's stage names by the attribute each is called through."""
+    scoring = "_exhaustive" if searcher.exhaustive else "_beam"
+    return {"query_vectors": "encoder", "users": "user vector", "planner": "plan (BM25, n-grams, behaviour)", "dense_top": "dense top",
+            scoring: f"scoring ({scoring.strip('_')})"}
+
+
+def stage_costs(searcher: Searcher, owner: Any, stages: dict[str, str], understand: QueryUnderstanding, requests: list) -> dict[str, float]:
+    """Per-stage CPU ms per query of ``searcher`` behind the shared understanding step, with the
+    ``stages`` of ``owner`` (attribute -> stage name) wrapped."""
     clock = StageClock()
     clock.wrap(understand, "requests", "understanding")
-    clock.wrap(searcher, "query_vectors", "encoder")
-    clock.wrap(searcher, "users", "user vector")
-    clock.wrap(searcher, "planner", "plan (BM25, n-grams, behaviour)")
-    clock.wrap(searcher, "dense_top", "dense top")
-    clock.wrap(searcher, "_exhaustive" if searcher.exhaustive else "_beam", "scoring (exhaustive)" if searcher.exhaustive else "scoring (beam)")
+    for attribute, stage in stages.items():
+        clock.wrap(owner, attribute, stage)
     return clock.per_query(Understood(searcher, understand), requests)
-
-
-def cascade_stages(cascade: Any, understand: QueryUnderstanding, requests: list) -> dict[str, float]:
-    """Per-stage CPU ms per query of the cascade behind the shared understanding step."""
-    clock = StageClock()
-    clock.wrap(understand, "requests", "understanding")
-    clock.wrap(cascade, "encode_queries", "encoder")
-    clock.wrap(cascade, "recall", "recall (BM25, dense, history)")
-    clock.wrap(cascade, "features", "features")
-    clock.wrap(cascade, "prerank", "pre-rank")
-    clock.wrap(cascade, "rank", "rank")
-    return clock.per_query(Understood(make_searcher("cascade", cascade), understand), requests)
 
 
 def main() -> None:
@@ -139,8 +135,11 @@ def main() -> None:
         rows[f"generative, beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
     rows["generative, exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
     rows["generative, default"] = measure(load_planned(model, dataset.items))
-    stages = {"cascade": cascade_stages(replace(cascade), understand, requests), "cascade, static query encoder": cascade_stages(replace(cheap), understand, requests),
-              "generative, default": generative_stages(load_planned(model, dataset.items), understand, requests)}
+    stages = {}
+    for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):
+        stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests)
+    generative = load_planned(model, dataset.items)
+    stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests)
     print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; model {model}; {machine()}")
     print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")
     print("|---|---|---|---|---|---|")
