@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from onesearch.cli import data, index
+from onesearch.cli import data, index, orders
 from onesearch.cli.demo import demo_command
 from onesearch.cli.eval import evaluate_command
 from onesearch.cli.fuse import fuse_command
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(index.app, name="index")
+app.add_typer(orders.app, name="orders")
 app.command("eval")(evaluate_command)
 app.command("fuse")(fuse_command)
 app.command("train")(train_command)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from onesearch.catalog.io import read_csv, read_text
+from onesearch.tables import read_csv, read_text
 from onesearch.catalog.schema import ITEMS, Dataset, build_table
 from onesearch.catalog.sequences import SequenceRow, leak_free_prefixes, sequence_examples, whole_sequences
 from onesearch.catalog.splits import use_test_file

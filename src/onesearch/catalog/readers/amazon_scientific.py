@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from onesearch.catalog.io import read_text
+from onesearch.tables import read_text
 from onesearch.catalog.schema import ITEMS, USERS, Dataset, build_table
 from onesearch.catalog.sequences import SequenceRow, sequence_examples
 from onesearch.catalog.splits import use_test_file

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from onesearch.catalog.io import read_csv, to_int
+from onesearch.tables import read_csv, to_int
 from onesearch.catalog.schema import INTERACTIONS, ITEMS, Dataset, build_table
 from onesearch.catalog.text import clean_markup, clean_text
 

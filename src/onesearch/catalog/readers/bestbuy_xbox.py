@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from onesearch.catalog.io import read_csv
+from onesearch.tables import read_csv
 from onesearch.catalog.schema import EXAMPLES, ITEMS, Dataset, build_table
 from onesearch.catalog.splits import DEFAULT_SEED, hash_split, use_test_file
 from onesearch.catalog.text import clean_text, normalize_query

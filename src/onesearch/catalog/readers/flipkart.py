@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from onesearch.catalog.io import read_csv, to_float
+from onesearch.tables import read_csv, to_float
 from onesearch.catalog.schema import ITEMS, Dataset, build_table
 from onesearch.catalog.text import clean_markup, clean_text
 

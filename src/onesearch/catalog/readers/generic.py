@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from onesearch.catalog.io import TABLE_SUFFIXES, first_duplicate, read_records, require_known, to_float, to_int
+from onesearch.tables import TABLE_SUFFIXES, first_duplicate, read_records, require_known, to_float, to_int
 from onesearch.catalog.schema import EXAMPLES, INTERACTIONS, ITEMS, USERS, Dataset, build_table
 from onesearch.catalog.text import clean_text
 from onesearch.errors import DataError

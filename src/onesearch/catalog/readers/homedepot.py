@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from onesearch.catalog.io import read_csv, require_known, to_float
+from onesearch.tables import read_csv, require_known, to_float
 from onesearch.catalog.schema import EXAMPLES, ITEMS, Dataset, build_table
 from onesearch.catalog.splits import DEFAULT_SEED, hash_split, use_test_file
 from onesearch.catalog.text import clean_text, normalize_query

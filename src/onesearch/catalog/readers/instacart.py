@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from onesearch.catalog.io import read_csv, require_known, to_int
+from onesearch.tables import read_csv, require_known, to_int
 from onesearch.catalog.schema import EXAMPLES, INTERACTIONS, ITEMS, Dataset, build_table
 from onesearch.catalog.splits import recency_split, use_test_file
 from onesearch.catalog.text import clean_text

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from onesearch.catalog.io import read_text
+from onesearch.tables import read_text
 from onesearch.catalog.schema import INTERACTIONS, ITEMS, Dataset, build_table
 from onesearch.errors import DataError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from onesearch.catalog.io import read_jsonl
+from onesearch.tables import read_jsonl
 from onesearch.catalog.schema import INTERACTIONS, ITEMS, USERS, Dataset, build_table
 
 __all__ = ["FILES", "read"]

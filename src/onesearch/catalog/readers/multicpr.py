@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onesearch.catalog.io import read_text
+from onesearch.tables import read_text
 from onesearch.catalog.schema import ITEMS, QUERIES, Dataset, build_table
 from onesearch.errors import DataError
 

@@ -1,4 +1,5 @@
-"""Reading raw files with errors a person can act on.
+"""Reading table files (CSV, JSONL, Parquet) with errors a person can act on; shared by the
+catalog readers and the order readers.
 
 Contract: every function here either returns data or raises ``DataError`` naming the file, the
 data row (1-based, header not counted; for undecodable bytes, the physical line) and the problem.
