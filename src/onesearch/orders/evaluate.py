@@ -19,15 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from onesearch.errors import DataError
-from onesearch.orders.model import DiagnosisConfig, Diagnoser
+from onesearch.orders.model import DiagnosisConfig, Diagnoser, linear_model
 
 __all__ = ["SPLITS", "Report", "evaluate", "metrics", "paired_ci", "reliability", "split_orders"]
 
@@ -134,27 +129,11 @@ def reliability(table: pd.DataFrame, out: Path, bins: int = 10) -> None:
 
 
 def _logistic(model: Diagnoser, train: pd.DataFrame, test: pd.DataFrame, context: pd.DataFrame) -> np.ndarray:
-    """Logistic regression on the diagnosis model's own features (one-hot categories, scaled log counts)."""
+    """The baseline: logistic regression alone on the diagnosis model's own features."""
     labelled = train[train["problem"].notna()].reset_index(drop=True)
-    fit_rows = model.features(labelled, context)
-    categorical = [column for column in fit_rows.columns if isinstance(fit_rows[column].dtype, pd.CategoricalDtype)]
-    numeric = [column for column in fit_rows.columns if column not in categorical]
-    prepare = ColumnTransformer([
-        ("categories", make_pipeline(FunctionTransformer(_as_text), OneHotEncoder(handle_unknown="ignore", min_frequency=20)), categorical),
-        ("numbers", make_pipeline(FunctionTransformer(_signed_log), SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()), numeric),
-    ])
-    pipeline = make_pipeline(prepare, LogisticRegression(C=0.1, max_iter=2000))
-    pipeline.fit(fit_rows, labelled["problem"].astype(int))
-    return pipeline.predict_proba(model.features(test, context))[:, 1]
-
-
-def _as_text(frame: pd.DataFrame) -> np.ndarray:
-    return frame.astype(object).fillna("(none)").astype(str).to_numpy()
-
-
-def _signed_log(frame: pd.DataFrame) -> np.ndarray:
-    numbers = frame.to_numpy(dtype="float64")
-    return np.sign(numbers) * np.log1p(np.abs(numbers))
+    rows = model.features(labelled, context)
+    fitted = linear_model(rows).fit(rows, labelled["problem"].astype(int))
+    return fitted.predict_proba(model.features(test, context))[:, 1]
 
 
 def _hashed(values: pd.Series, share: float) -> pd.Series:

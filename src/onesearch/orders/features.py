@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from onesearch.orders.schema import KEY_FIELDS
+
 __all__ = ["CATEGORICAL", "COUNT_KEYS", "RATE_KEYS", "FeatureSpec", "describe", "fit_spec", "order_features"]
 
 CATEGORICAL = ("channel", "service_level", "fulfilment", "region", "country", "business", "category", "variant")
 COUNT_KEYS = (("postal_code",), ("city",), ("region",), ("customer_id",), ("item_id",), ("postal_code", "category"),
-              ("postal_code", "category", "variant"), ("customer_id", "item_id"), ())
+              ("postal_code", "category", "variant"), ("region", "category", "variant"), ("customer_id", "item_id"), ())
 RATE_KEYS = (("postal_code",), ("city",), ("region",), ("customer_id",), ("item_id",), ("category",), ("category", "variant"),
              ("fulfilment", "service_level"))
 VALUE_KEYS = (("item_id",), ("category", "variant"), ("customer_id",))
@@ -50,10 +52,11 @@ def fit_spec(history: pd.DataFrame, windows_days: tuple[int, ...] = (1, 7), outc
     ``max_levels``; rarer and unseen levels read as missing)."""
     present = {column for column in history.columns if history[column].notna().mean() > 0.5}
     usable = lambda keys: tuple(key for key in keys if set(key) <= present)  # noqa: E731
+    repeat = tuple(column for column in KEY_FIELDS if column in present)  # the same order again: every field equal
     categories = {column: [str(level) for level in history[column].value_counts().index[:max_levels]]
                   for column in CATEGORICAL if column in present and history[column].nunique() > 1}
     timed = bool((history["ordered_at"].dt.normalize() != history["ordered_at"]).any())
-    return FeatureSpec(usable(COUNT_KEYS), usable(RATE_KEYS), usable(VALUE_KEYS), categories, tuple(windows_days), outcome_lag_days, prior, timed)
+    return FeatureSpec(usable(COUNT_KEYS) + (repeat,), usable(RATE_KEYS), usable(VALUE_KEYS), categories, tuple(windows_days), outcome_lag_days, prior, timed)
 
 
 def order_features(orders: pd.DataFrame, context: pd.DataFrame, history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -94,7 +97,7 @@ def describe(column: str, value: float) -> str:
     """A merchant-readable phrase for one feature value (for the reasons of a diagnosis)."""
     kind, _, rest = column.partition(".")
     keys, _, window = rest.partition(".")
-    what = keys.replace("+", ", ").replace("_", " ") or "all"
+    what = "fields (a repeat of the same order)" if keys.count("+") > 3 else keys.replace("+", ", ").replace("_", " ")
     if kind == "count":
         scope = f"with the same {what}" if keys else "in all"
         return f"{value:g} order(s) {scope} within {window.replace('d', ' day(s)')}"

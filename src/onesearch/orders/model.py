@@ -5,10 +5,10 @@ are context, never examples). ``score(orders, context)`` gives calibrated probab
 ``diagnose(orders)`` adds each order's flag (``check``: suspected abnormal, check it before
 shipping; ``ship first``: not suspect, and among the orders whose quick shipping saves the
 most expected value), its ship-first rank and its reasons (the top feature contributions, in
-words). The risk is a LightGBM booster over ``orders.features``; its log-odds and an isolation
-forest's anomaly score are combined and calibrated by a logistic regression fitted on the
-latest ``calibration_share`` of the training orders (by time), on a booster that did not see
-them; the booster is then refit on everything. ``save`` / ``load`` keep it as one directory
+words). The risk stacks three scorers over ``orders.features`` (``Parts``): a LightGBM booster,
+a linear model, and an isolation forest's anomaly score; a logistic regression fitted on the
+latest ``calibration_share`` of the training orders (by time), on scorers that did not see
+them, combines and calibrates them; booster and linear model are then refit on everything. ``save`` / ``load`` keep it as one directory
 (written whole or not at all), with the training orders it needs as context.
 """
 
@@ -23,14 +23,18 @@ import joblib
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import IsolationForest
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.errors import DataError
 from onesearch.orders.features import FeatureSpec, describe, fit_spec, order_features
 
-__all__ = ["DiagnosisConfig", "Diagnoser", "load_diagnoser"]
+__all__ = ["DiagnosisConfig", "Diagnoser", "Parts", "linear_model", "load_diagnoser"]
 
 KIND = "order-diagnosis"
 
@@ -39,10 +43,12 @@ KIND = "order-diagnosis"
 class DiagnosisConfig:
     """Booster, calibration and list settings (defaults tuned on the Amazon India training months)."""
 
-    trees: int = 400
-    learning_rate: float = 0.03
-    leaves: int = 31
-    min_child_samples: int = 50
+    trees: int = 600
+    learning_rate: float = 0.02
+    leaves: int = 7
+    min_child_samples: int = 300
+    l2: float = 10.0
+    max_cat_threshold: int = 8
     calibration_share: float = 0.15
     check_share: float = 0.05  # share of orders flagged ``check`` (threshold from the calibration orders)
     ship_first: int = 20  # length of the ship-first list
@@ -53,10 +59,10 @@ class DiagnosisConfig:
 class Diagnoser:
     """A fitted diagnosis model (module docstring)."""
 
-    def __init__(self, config: DiagnosisConfig, spec: FeatureSpec, booster: lgb.Booster, combine: LogisticRegression,
-                 forest: IsolationForest, history: pd.DataFrame, threshold: float, anomaly_reference: np.ndarray) -> None:
-        self.config, self.spec, self.booster, self.combine, self.forest = config, spec, booster, combine, forest
-        self.history, self.threshold, self.anomaly_reference = history, threshold, anomaly_reference
+    def __init__(self, config: DiagnosisConfig, spec: FeatureSpec, parts: Parts, combine: LogisticRegression, history: pd.DataFrame,
+                 threshold: float) -> None:
+        self.config, self.spec, self.parts, self.combine = config, spec, parts, combine
+        self.history, self.threshold = history, threshold
 
     @classmethod
     def fit(cls, orders: pd.DataFrame, config: DiagnosisConfig | None = None, context: pd.DataFrame | None = None) -> Diagnoser:
@@ -70,15 +76,12 @@ class Diagnoser:
         features = order_features(labelled, context, labelled, spec)
         target = labelled["problem"].to_numpy().astype(int)
         cut = int(len(labelled) * (1 - config.calibration_share))
-        early = _booster(features.iloc[:cut], target[:cut], config)
-        forest = IsolationForest(n_estimators=200, random_state=config.seed).fit(_numeric(features.iloc[:cut]))
-        reference = np.sort(-forest.score_samples(_numeric(features.iloc[:cut])))
-        late = features.iloc[cut:]
-        stacked = _stack(early, forest, reference, late)
+        head = Parts.fit(features.iloc[:cut], target[:cut], config)
+        stacked = head.stack(features.iloc[cut:])
         combine = LogisticRegression(C=1.0).fit(stacked, target[cut:])
         threshold = float(np.quantile(combine.predict_proba(stacked)[:, 1], 1 - config.check_share))
-        booster = _booster(features, target, config)
-        return cls(config, spec, booster, combine, forest, orders.reset_index(drop=True), threshold, reference)
+        parts = Parts.fit(features, target, config, forest=head.forest, reference=head.reference)
+        return cls(config, spec, parts, combine, orders.reset_index(drop=True), threshold)
 
     def features(self, orders: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """Feature rows of ``orders``; context = the stored orders plus ``context`` (default ``orders``)."""
@@ -87,13 +90,13 @@ class Diagnoser:
 
     def score(self, orders: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
         """Calibrated probability that each order goes wrong."""
-        return self.combine.predict_proba(_stack(self.booster, self.forest, self.anomaly_reference, self.features(orders, context)))[:, 1]
+        return self.combine.predict_proba(self.parts.stack(self.features(orders, context)))[:, 1]
 
     def diagnose(self, orders: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per order: order_id, risk, anomaly, flag, ship_rank, value, saved_value, reasons."""
         features = self.features(orders, context)
-        anomaly = _anomaly(self.forest, self.anomaly_reference, features)
-        risk = self.combine.predict_proba(_stack(self.booster, self.forest, self.anomaly_reference, features))[:, 1]
+        stacked = self.parts.stack(features)
+        anomaly, risk = stacked[:, -1], self.combine.predict_proba(stacked)[:, 1]
         value = self._value(orders.reset_index(drop=True), features)
         out = pd.DataFrame({"order_id": orders["order_id"].to_numpy(), "risk": risk.round(4), "anomaly": anomaly.round(4),
                             "value": value.round(2), "saved_value": (risk * value).round(2)})
@@ -107,7 +110,7 @@ class Diagnoser:
 
     def reasons(self, features: pd.DataFrame) -> list[str]:
         """The top positive contributions to each order's risk, as one readable line."""
-        contributions = self.booster.predict(features, pred_contrib=True)[:, :-1]
+        contributions = self.parts.booster.predict(features, pred_contrib=True)[:, :-1]
         names = list(features.columns)
         lines = []
         for row, contribution in enumerate(contributions):
@@ -128,8 +131,8 @@ class Diagnoser:
     def save(self, out: str | Path, inputs: dict[str, str | Path] | None = None, **extra: Any) -> None:
         """Write the model directory (atomically)."""
         with atomic_directory(out) as tmp:
-            self.booster.save_model(str(tmp / "booster.txt"))
-            joblib.dump({"combine": self.combine, "forest": self.forest, "reference": self.anomaly_reference}, tmp / "calibration.joblib")
+            self.parts.booster.save_model(str(tmp / "booster.txt"))
+            joblib.dump({"combine": self.combine, "linear": self.parts.linear, "forest": self.parts.forest, "reference": self.parts.reference}, tmp / "parts.joblib")
             self.history.to_parquet(tmp / "history.parquet", index=False)
             (tmp / "spec.json").write_text(json.dumps({"spec": asdict(self.spec), "threshold": self.threshold}, indent=1), encoding="utf-8")
             write_manifest(tmp, KIND, asdict(self.config), inputs or {}, **extra)
@@ -141,7 +144,7 @@ def load_diagnoser(directory: str | Path) -> Diagnoser:
     manifest = read_manifest(directory, KIND)
     try:
         stored = json.loads((directory / "spec.json").read_text(encoding="utf-8"))
-        parts = joblib.load(directory / "calibration.joblib")
+        stored_parts = joblib.load(directory / "parts.joblib")
         booster = lgb.Booster(model_file=str(directory / "booster.txt"))
         history = pd.read_parquet(directory / "history.parquet")
     except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as error:
@@ -149,30 +152,68 @@ def load_diagnoser(directory: str | Path) -> Diagnoser:
     raw = stored["spec"]
     spec = FeatureSpec(**{**raw, **{name: tuple(tuple(key) for key in raw[name]) for name in ("count_keys", "rate_keys", "value_keys")},
                           "windows_days": tuple(raw["windows_days"])})
-    return Diagnoser(DiagnosisConfig(**manifest["config"]), spec, booster, parts["combine"], parts["forest"], history,
-                     float(stored["threshold"]), parts["reference"])
+    parts = Parts(booster, stored_parts["linear"], stored_parts["forest"], stored_parts["reference"])
+    return Diagnoser(DiagnosisConfig(**manifest["config"]), spec, parts, stored_parts["combine"], history, float(stored["threshold"]))
+
+
+@dataclass
+class Parts:
+    """The stacked scorers: a booster, a linear model on the same features, an isolation forest
+    (``reference``: its training orders' sorted anomaly scores)."""
+
+    booster: lgb.Booster
+    linear: Pipeline
+    forest: IsolationForest
+    reference: np.ndarray
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame, target: np.ndarray, config: DiagnosisConfig, forest: IsolationForest | None = None,
+            reference: np.ndarray | None = None) -> Parts:
+        """Fit the booster and the linear model (and, unless given, the forest) on these rows."""
+        if forest is None:
+            forest = IsolationForest(n_estimators=200, random_state=config.seed).fit(_numeric(features))
+            reference = np.sort(-forest.score_samples(_numeric(features)))
+        return cls(_booster(features, target, config), linear_model(features).fit(features, target), forest, reference)  # type: ignore[arg-type]
+
+    def anomaly(self, features: pd.DataFrame) -> np.ndarray:
+        """How unusual each order is: the share of training orders less unusual (0..1)."""
+        return np.searchsorted(self.reference, -self.forest.score_samples(_numeric(features)), side="right") / max(len(self.reference), 1)
+
+    def stack(self, features: pd.DataFrame) -> np.ndarray:
+        """Columns: booster log-odds, linear log-odds, anomaly (the last, by contract)."""
+        return np.column_stack([self.booster.predict(features, raw_score=True), self.linear.decision_function(features), self.anomaly(features)])
+
+
+def linear_model(features: pd.DataFrame) -> Pipeline:
+    """Logistic regression over feature rows: one-hot categories, scaled signed-log numbers, missing-value flags."""
+    categorical = [column for column in features.columns if isinstance(features[column].dtype, pd.CategoricalDtype)]
+    numeric = [column for column in features.columns if column not in categorical]
+    prepare = ColumnTransformer([
+        ("categories", make_pipeline(FunctionTransformer(_as_text), OneHotEncoder(handle_unknown="ignore", min_frequency=20)), categorical),
+        ("numbers", make_pipeline(FunctionTransformer(_signed_log), SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()), numeric),
+    ])
+    return make_pipeline(prepare, LogisticRegression(C=0.1, max_iter=2000))
+
+
+def _as_text(frame: pd.DataFrame) -> np.ndarray:
+    return frame.astype(object).fillna("(none)").astype(str).to_numpy()
+
+
+def _signed_log(frame: pd.DataFrame) -> np.ndarray:
+    numbers = frame.to_numpy(dtype="float64")
+    return np.sign(numbers) * np.log1p(np.abs(numbers))
 
 
 def _booster(features: pd.DataFrame, target: np.ndarray, config: DiagnosisConfig) -> lgb.Booster:
     params = {"objective": "binary", "learning_rate": config.learning_rate, "num_leaves": config.leaves,
-              "min_child_samples": config.min_child_samples, "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8,
+              "min_child_samples": config.min_child_samples, "lambda_l2": config.l2, "cat_smooth": 50, "min_data_per_group": 200,
+              "max_cat_threshold": config.max_cat_threshold, "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8,
               "seed": config.seed, "num_threads": 2, "verbose": -1, "deterministic": True}
     return lgb.train(params, lgb.Dataset(features, target), num_boost_round=config.trees)
 
 
 def _numeric(features: pd.DataFrame) -> np.ndarray:
-    numbers = features.select_dtypes("number").to_numpy(dtype="float64")
-    return np.nan_to_num(np.sign(numbers) * np.log1p(np.abs(numbers)), nan=-1.0)
-
-
-def _anomaly(forest: IsolationForest, reference: np.ndarray, features: pd.DataFrame) -> np.ndarray:
-    """How unusual each order is: the share of training orders less unusual (0..1)."""
-    return np.searchsorted(reference, -forest.score_samples(_numeric(features)), side="right") / max(len(reference), 1)
-
-
-def _stack(booster: lgb.Booster, forest: IsolationForest, reference: np.ndarray, features: pd.DataFrame) -> np.ndarray:
-    raw = booster.predict(features, raw_score=True)
-    return np.column_stack([raw, _anomaly(forest, reference, features)])
+    return np.nan_to_num(_signed_log(features.select_dtypes("number")), nan=-1.0)
 
 
 def _cell(value: Any) -> Any:
