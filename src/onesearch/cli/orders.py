@@ -1,4 +1,4 @@
-"""``onesearch orders fit | diagnose | eval``: order diagnosis for the merchant (``onesearch.orders``).
+"""``onesearch orders fit | export | diagnose | eval``: order diagnosis for the merchant (``onesearch.orders``).
 
 Orders come from a shared set (``--data amazon-india|online-retail|olist``) or from a file or
 folder in the generic order format (``--source``; README "Order diagnosis"). Every output is
@@ -23,7 +23,7 @@ from onesearch.errors import DataError
 from onesearch.orders.evaluate import SPLITS, Report, evaluate, reliability, split_orders
 from onesearch.orders.model import Diagnoser, load_diagnoser
 from onesearch.orders.readers import DATASETS, OrderSource, read_source
-from onesearch.orders.schema import lines_to_orders
+from onesearch.orders.schema import lines_to_orders, write_lines
 
 __all__ = ["app", "load_orders"]
 
@@ -55,6 +55,19 @@ def fit_command(
     model = Diagnoser.fit(orders)
     model.save(out, source=found.name, dropped=found.dropped, orders=len(orders), labelled=int(orders["problem"].notna().sum()))
     console.print(f"fitted on {int(orders['problem'].notna().sum())} labelled orders of {found.name} -> {out}")
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Generic lines file to write (.csv or .csv.gz; replaced atomically).")],
+    name: NameOption = None,
+    source: SourceOption = None,
+    root: RootOption = None,
+) -> None:
+    """Write a source's orders in the generic format (leaking columns already dropped)."""
+    found, orders = load_orders(name, source, root)
+    write_lines(found.lines, out)
+    console.print(f"{len(found.lines)} lines of {len(orders)} orders of {found.name} -> {out}")
 
 
 @app.command("diagnose")

@@ -65,19 +65,22 @@ def order_features(orders: pd.DataFrame, context: pd.DataFrame, history: pd.Data
     features["lines"] = orders["lines"].astype("float64")
     features["quantity"] = orders["quantity"]
     features["amount"] = orders["amount"]
-    features["weekday"] = orders["ordered_at"].dt.weekday.astype("float64")
+    features["weekday"] = orders["ordered_at"].dt.day_of_week.astype("float64")
     if spec.timed:
         features["hour"] = orders["ordered_at"].dt.hour.astype("float64")
     for column, levels in spec.categories.items():
-        features[column] = pd.Categorical(orders[column], categories=levels)
+        values = orders[column].astype(object)
+        features[column] = pd.Categorical(values.where(values.isin(levels)), categories=levels)
     seconds, context_seconds = _seconds(orders), _seconds(context)
     for keys in spec.count_keys:
         query, known = _codes(orders, context, keys)
         for days in spec.windows_days:
             features[f"count.{_name(keys)}.{days}d"] = _window_counts(known, context_seconds, query, seconds, days * DAY)
     labelled = history[history["problem"].notna()]
-    base = float(labelled["problem"].mean()) if len(labelled) else 0.0
     lagged = seconds - int(spec.outcome_lag_days * DAY)
+    everyone, everyone_known = _codes(orders, labelled, ())
+    seen_all, positive_all = _as_of_sums(everyone_known, _seconds(labelled), labelled["problem"].to_numpy(), everyone, lagged)
+    base = np.where(seen_all > 0, positive_all / np.maximum(seen_all, 1), 0.0)  # the as-of rate of every order
     for keys in spec.rate_keys:
         query, known = _codes(orders, labelled, keys)
         seen, positive = _as_of_sums(known, _seconds(labelled), labelled["problem"].to_numpy(), query, lagged)

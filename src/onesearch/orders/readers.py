@@ -67,7 +67,7 @@ def read_amazon_india(folder: Path) -> OrderSource:
 def _amazon_india(raw: pd.DataFrame, path: Path) -> OrderSource:
     """One Amazon India export: label from ``Status``; the columns in ``LEAKS`` are dropped."""
     require_columns(raw.columns, AMAZON_HEADER + ("Category", "Size", "ship-postal-code"), path)
-    duplicates = raw.duplicated()
+    duplicates = raw.drop(columns=[column for column in LEAKS["amazon-india"] if column in raw]).duplicated()  # never judged by a leak
     raw = raw[~duplicates].reset_index(drop=True)
     dates = _amazon_dates(raw["Date"], path)
     status = raw["Status"].fillna("")
