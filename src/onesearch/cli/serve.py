@@ -26,6 +26,7 @@ from onesearch.cli.live import LiveBuild
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
+from onesearch.orders.model import load_diagnoser
 from onesearch.serving.app import Settings, create_app
 from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog
@@ -46,26 +47,31 @@ def serve_command(
     timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Seconds before a search answers 504.")] = 10.0,
     admin_key_file: Annotated[Path | None, typer.Option("--admin-key-file", help=f"File holding the admin API key (else ${KEY_VARIABLE}; neither: admin off).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Replica processes on the port, sharing the bundle's stored state.")] = 1,
+    orders_model: Annotated[Path | None, typer.Option("--orders-model", help="Order-diagnosis model from `onesearch orders fit`: enables POST /orders/diagnose (admin key) and the page's Orders tab.")] = None,
     data: DataOption = None,
 ) -> None:
     """Serve BUNDLE: POST /search, /recommend, /events; GET /items/{id}, /healthz, /metrics, /docs, the page at /; /admin/*."""
     key = admin_key(admin_key_file)
     spec = Bundle.read(bundle)
     settings = Settings(max_batch=max_batch, max_queue=max_queue, timeout=timeout)
+    if orders_model is not None:
+        load_diagnoser(orders_model)  # a broken folder stops here, before any replica starts
     if workers > 1:
-        serve_replicas(spec, data_root(data), host, port, settings, key, workers)
+        serve_replicas(spec, data_root(data), host, port, settings, key, workers, orders_model)
         return
     deployment = Deployment.open(spec, data_root(data), log=lambda m: console.print(m))
-    serve(deployment, host, port, settings, key)
+    serve(deployment, host, port, settings, key, orders_model)
 
 
-def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int) -> None:
+def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int,
+                   orders_model: Path | None = None) -> None:
     """Run ``workers`` replica processes of ``spec`` on one port until interrupted."""
     import uvicorn
 
     if not spec.state:
         raise DataError("replicas share the bundle's stored state: give the bundle a state file (state = \"...\")")
-    os.environ[REPLICA_VARIABLE] = json.dumps({"bundle": asdict(spec), "data": str(root), "settings": asdict(settings), "key": key})
+    os.environ[REPLICA_VARIABLE] = json.dumps({"bundle": asdict(spec), "data": str(root), "settings": asdict(settings), "key": key,
+                                               "orders": None if orders_model is None else str(orders_model)})
     console.print(f"serving {workers} replicas on http://{host}:{port} (docs: /docs; admin API {'on' if key else 'off'})")
     uvicorn.run("onesearch.cli.serve:replica_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
@@ -77,16 +83,18 @@ def replica_app() -> Any:
     spec = Bundle(**raw["bundle"])
     deployment = Deployment.open(spec, Path(raw["data"]), log=lambda m: console.print(m))
     events = EventLog(Path(spec.events) if spec.events else None)
-    return create_app(deployment.engine, events, Settings(**raw["settings"]), admin=deployment, admin_key=raw["key"])
+    orders = load_diagnoser(raw["orders"]) if raw.get("orders") else None
+    return create_app(deployment.engine, events, Settings(**raw["settings"]), admin=deployment, admin_key=raw["key"], orders=orders)
 
 
-def serve(deployment: Deployment, host: str, port: int, settings: Settings, key: str | None) -> None:
+def serve(deployment: Deployment, host: str, port: int, settings: Settings, key: str | None, orders_model: Path | None = None) -> None:
     """Run the app over ``deployment`` until interrupted."""
     import uvicorn
 
     spec = deployment.spec
     events = EventLog(Path(spec.events) if spec.events else None)
-    app = create_app(deployment.engine, events, settings, admin=deployment, admin_key=key)
+    orders = load_diagnoser(orders_model) if orders_model is not None else None
+    app = create_app(deployment.engine, events, settings, admin=deployment, admin_key=key, orders=orders)
     engine = deployment.engine
     console.print(f"serving {', '.join(sorted(engine.searchers))} over {len(engine.items):,} items on http://{host}:{port} "
                   f"(docs: /docs; admin API {'on' if key else 'off'})")

@@ -15,6 +15,7 @@ them, combines and calibrates them; booster and linear model are then refit on e
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from onesearch.artifacts import atomic_directory, read_manifest, write_manifest
 from onesearch.errors import DataError
 from onesearch.orders.features import FeatureSpec, describe, fit_spec, order_features
+from onesearch.orders.schema import check_lines, lines_to_orders
 
 __all__ = ["DiagnosisConfig", "Diagnoser", "Parts", "linear_model", "load_diagnoser"]
 
@@ -107,6 +109,13 @@ class Diagnoser:
         out.loc[candidates[: self.config.ship_first], "flag"] = "ship first"
         out["reasons"] = self.reasons(features)
         return out
+
+    def diagnose_records(self, lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``diagnose`` over generic lines given as records (the service's batch); ``DataError``
+        names the request row of a bad cell."""
+        orders = lines_to_orders(check_lines(pd.DataFrame.from_records(list(lines)), "request"))
+        out = self.diagnose(orders).astype(object)
+        return out.where(out.notna(), None).to_dict("records")
 
     def reasons(self, features: pd.DataFrame) -> list[str]:
         """The top positive contributions to each order's risk, as one readable line."""

@@ -28,7 +28,7 @@ import pandas as pd
 from onesearch.errors import DataError
 from onesearch.tables import read_records, to_float
 
-__all__ = ["KEY_FIELDS", "LINE_FIELDS", "ORDER_COLUMNS", "ORDER_FIELDS", "lines_to_orders", "read_lines", "write_lines"]
+__all__ = ["KEY_FIELDS", "LINE_FIELDS", "ORDER_COLUMNS", "ORDER_FIELDS", "check_lines", "lines_to_orders", "read_lines", "write_lines"]
 
 ORDER_FIELDS = ("customer_id", "channel", "service_level", "fulfilment", "city", "region", "postal_code", "country", "business")
 LINE_FIELDS = ("item_id", "category", "variant")

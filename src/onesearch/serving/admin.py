@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI
@@ -29,7 +29,7 @@ from onesearch.errors import DataError
 from onesearch.serving.engine import Engine
 from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 
-__all__ = ["Admin", "Live", "add_admin_routes"]
+__all__ = ["ADMIN_ERRORS", "Admin", "Live", "add_admin_routes", "key_check"]
 
 BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422, 503)}
@@ -93,11 +93,11 @@ class Live:
             return engine
 
 
-def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
-    """Mount the admin routes over ``live.admin`` (see module docstring)."""
+def key_check(key: str | None) -> Callable[..., None]:
+    """A dependency that lets a call through only with ``Authorization: Bearer <key>``
+    (401 without or with a wrong key, 403 when ``key`` is unset; compared in constant time)."""
 
-    def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Admin:
-        """Checked before the body is validated, so an unauthorized call learns nothing."""
+    def check(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> None:
         refused = HTTPException(401, "admin calls need the header 'Authorization: Bearer <admin key>'", headers={"WWW-Authenticate": "Bearer"})
         if credentials is None:
             raise refused
@@ -105,6 +105,17 @@ def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
             raise HTTPException(403, "the admin API is disabled (start the service with an admin key)")
         if not hmac.compare_digest(credentials.credentials.encode(), key.encode()):
             raise refused
+
+    return check
+
+
+def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
+    """Mount the admin routes over ``live.admin`` (see module docstring)."""
+
+    checked = key_check(key)
+
+    def authorize(_: None = Depends(checked)) -> Admin:
+        """Checked before the body is validated, so an unauthorized call learns nothing."""
         if live.admin is None:
             raise HTTPException(503, "the service is still building: catalog changes and reloads open when it is done")
         return live.admin

@@ -4,7 +4,8 @@ Routes (API version 1, schemas in ``serving.schemas``; OpenAPI at ``/docs``):
 ``POST /search``, ``POST /recommend`` (no query: the generative model as home-feed
 recommender), ``GET /items/{id}``, ``GET /users`` (known users to try) and ``GET /users/{id}`` (stored history, for the page),
 ``POST /events``, ``GET /healthz``, ``GET /build`` (a live build's steps), ``GET /metrics`` (Prometheus text), ``GET /`` (the page),
-and the admin routes of ``serving.admin`` (reload, item upsert and delete).
+the admin routes of ``serving.admin`` (reload, item upsert and delete) and ``POST /orders/diagnose``
+(``serving.orders``, the merchant's order diagnosis).
 
 Contract: every search goes through one ``MicroBatcher`` (batches per engine, searcher, filters
 and k, so a search never mixes the engines before and after an admin swap);
@@ -35,6 +36,7 @@ from onesearch.serving.admin import Admin, Live, add_admin_routes
 from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
+from onesearch.serving.orders import OrderDiagnosis, add_order_routes
 from onesearch.serving.schemas import (
     API_VERSION, Behaviour, BuildBody, BuildStepBody, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
     SearchResponse, UserBody, UsersBody,
@@ -70,9 +72,10 @@ class BuildStatus(Protocol):
 
 
 def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None, admin: Admin | None = None, admin_key: str | None = None,
-               build: BuildStatus | None = None) -> FastAPI:
+               build: BuildStatus | None = None, orders: OrderDiagnosis | None = None) -> FastAPI:
     """The service (see module docstring); ``admin`` (with ``admin_key``) enables the admin routes;
-    ``build`` is the board of a live build still adding searchers (``app.state.live.publish``)."""
+    ``build`` is the board of a live build still adding searchers (``app.state.live.publish``);
+    ``orders`` enables ``POST /orders/diagnose`` (behind the admin key)."""
     settings = settings or Settings()
     events = events or EventLog(None)
     live = Live(engine, admin)
@@ -88,6 +91,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     _errors(app, settings)
     app.state.live = live
     add_admin_routes(app, live, admin_key)
+    add_order_routes(app, orders, admin_key)
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -155,7 +159,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         """Liveness, with the searchers served, the catalog size, the filters its columns allow and the live build's state."""
         engine = live.engine
         return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "filters": engine.filters, "queue_depth": batcher.depth,
-                "generation": live.generation, "build": build_body().model_dump()}
+                "generation": live.generation, "build": build_body().model_dump(), "orders": orders is not None}
 
     @app.get("/build", response_model=BuildBody)
     async def build_state() -> BuildBody:

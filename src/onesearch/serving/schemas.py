@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 __all__ = [
     "API_VERSION", "Behaviour", "ErrorBody", "EventBody", "Filters", "HistoryEventBody", "HitBody", "ItemBody", "ItemEventBody", "SearchEventBody",
-    "ItemsBody", "ItemUpsertBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody", "UsersBody",
+    "ItemsBody", "ItemUpsertBody", "OrderLineBody", "OrdersBody", "DiagnosedOrderBody", "DiagnosisBody", "RecommendBody", "ReloadBody", "SearchBody", "SearchResponse", "SearcherName", "UserBody", "UsersBody",
 ]
 
 API_VERSION = "1"
@@ -113,6 +113,57 @@ class ItemsBody(_Body):
     """``POST /admin/items``: items to upsert, at most 1000 per call."""
 
     items: list[ItemUpsertBody] = Field(min_length=1, max_length=1000)
+
+
+Field_ = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] | None
+
+
+class OrderLineBody(_Body):
+    """One order line in the generic order format (README "Order diagnosis"); ``problem`` is not taken."""
+
+    order_id: Id
+    ordered_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=40)]
+    customer_id: Field_ = None
+    channel: Field_ = None
+    service_level: Field_ = None
+    fulfilment: Field_ = None
+    city: Field_ = None
+    region: Field_ = None
+    postal_code: Field_ = None
+    country: Field_ = None
+    business: StrictBool | None = None
+    item_id: Field_ = None
+    category: Field_ = None
+    variant: Field_ = None
+    quantity: Price | None = None
+    unit_price: Price | None = None
+
+
+class OrdersBody(_Body):
+    """``POST /orders/diagnose``: the pending orders' lines, at most 5000 per call."""
+
+    orders: list[OrderLineBody] = Field(min_length=1, max_length=5000)
+
+
+class DiagnosedOrderBody(BaseModel):
+    """One diagnosed order: calibrated risk, anomaly (0..1), flag (check / ship first / empty), reasons."""
+
+    order_id: str
+    risk: float
+    anomaly: float
+    value: float
+    saved_value: float
+    flag: Literal["check", "ship first", ""]
+    ship_rank: int | None
+    reasons: str
+
+
+class DiagnosisBody(BaseModel):
+    """The diagnosis of a batch: every order, then the ids to check and to ship first (in order)."""
+
+    orders: list[DiagnosedOrderBody]
+    check: list[str]
+    ship_first: list[str]
 
 
 class ReloadBody(_Body):
