@@ -193,3 +193,49 @@ def test_filters_the_catalog_has_no_column_for_are_hidden_and_the_page_says_so_o
         expect(full.locator("#brand")).to_be_visible()
         expect(full.locator("#no-filters")).to_be_hidden()
         browser.close()
+
+
+@pytest.fixture
+def merchant(engine, catalog):
+    """The app with an order-diagnosis model (fitted on the synthetic shop) behind an admin key."""
+    from onesearch.orders.model import DiagnosisConfig, Diagnoser
+    from onesearch.orders.schema import lines_to_orders
+    from tests.orders.synthetic import synthetic_lines
+
+    diagnoser = Diagnoser.fit(lines_to_orders(synthetic_lines(1500)), DiagnosisConfig(trees=60))
+    yield from _serve(create_app(Engine(engine.searchers, catalog, engine._users, ["u1"]), admin_key=ORDERS_KEY, orders=diagnoser))
+
+
+ORDERS_KEY = "a-long-enough-admin-key"
+
+
+def test_the_orders_tab_flags_an_uploaded_file_with_reasons_and_a_ship_first_list(merchant, served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from onesearch.orders.schema import write_lines
+    from tests.orders.synthetic import synthetic_lines
+
+    orders = tmp_path / "pending.csv"
+    write_lines(synthetic_lines(200, seed=3), orders)  # its `problem` column is not sent
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(merchant + "/")
+        page.click("nav button[data-tab=orders]")
+        expect(page.locator("#tab-search")).to_be_hidden()
+        page.set_input_files("#orders-file", str(orders))
+        page.fill("#orders-key", "not-the-key-at-all")
+        page.click("#orders-form button[type=submit]")
+        expect(page.locator("#orders-summary")).to_contain_text("Bearer")  # refused: the key is wrong
+        page.fill("#orders-key", ORDERS_KEY)
+        page.click("#orders-form button[type=submit]")
+        expect(page.locator("#orders-summary")).to_contain_text("to ship first")
+        expect(page.locator("#orders-ship tbody tr")).to_have_count(20)
+        expect(page.locator("#orders-ship tbody tr").first.locator("td").first).to_have_text("1")
+        expect(page.locator("#orders-check tbody tr").first.locator(".reasons")).not_to_be_empty()
+        page.screenshot(path=str(Path(os.environ.get("ONESEARCH_SHOTS", tmp_path)) / "page-orders.png"))
+        off = browser.new_page()
+        off.goto(served + "/")
+        off.click("nav button[data-tab=orders]")
+        expect(off.locator("#orders-off")).to_be_visible()
+        browser.close()
