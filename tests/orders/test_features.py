@@ -60,5 +60,12 @@ def test_a_field_nobody_fills_makes_no_feature_and_phrases_read_well():
     orders = _orders(ROWS)
     spec = fit_spec(orders)
     assert all("customer_id" not in key for key in spec.count_keys)
-    assert describe("count.postal_code+category.1d", 3.0) == "3 order(s) with the same postal code, category within 1 day(s)"
+    assert describe("count.postal_code+category.1d", 3.0) == "3 orders with the same postal code, category within the same day"
+    assert describe("count.a+b+c+d+e.7d", 2.0) == "the same order placed 2 times within 7 days"
     assert "went wrong 25%" in describe("rate.region", 0.25)
+
+
+def test_without_the_batch_only_earlier_days_count():
+    orders = _orders(ROWS)
+    features = order_features(orders, orders, orders, fit_spec(orders, batch=False)).set_index(orders["order_id"])
+    assert features.loc["b", "count.postal_code.1d"] == 0 and features.loc["b", "count.postal_code.7d"] == 1  # a only

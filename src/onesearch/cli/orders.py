@@ -21,7 +21,7 @@ from onesearch.artifacts import atomic_directory, write_text_atomic
 from onesearch.cli.data import data_root
 from onesearch.errors import DataError
 from onesearch.orders.evaluate import SPLITS, Report, evaluate, reliability, split_orders
-from onesearch.orders.model import Diagnoser, load_diagnoser
+from onesearch.orders.model import DiagnosisConfig, Diagnoser, load_diagnoser
 from onesearch.orders.readers import DATASETS, OrderSource, read_source
 from onesearch.orders.schema import lines_to_orders, write_lines
 
@@ -95,6 +95,7 @@ def eval_command(
     test_from: Annotated[str | None, typer.Option("--test-from", help="Time split: first test day (default: the first day of the last order's month).")] = None,
     test_file: Annotated[Path | None, typer.Option("--test-file", help="Its orders are the test set; training uses the source's orders dated before its earliest order.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples of the paired CIs.", min=50)] = 1000,
+    batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Count the other orders of an order's day (its batch, known at the end of the day) or only earlier days.")] = True,
 ) -> None:
     """Time-split (or random / customer) report: the diagnosis model against logistic regression and the base rate."""
     if split not in SPLITS:
@@ -111,9 +112,9 @@ def eval_command(
     else:
         train, test = split_orders(orders, split, test_from)
         context = None
-    report = evaluate(train, test, context, resamples=resamples)
+    report = evaluate(train, test, context, DiagnosisConfig(batch=batch), resamples=resamples)
     _write_report(out, report, {"data": found.name, "split": split, "test_file": None if test_file is None else str(test_file),
-                                "dropped": found.dropped, "seconds": round(time.perf_counter() - started, 1), "machine": platform.machine()})
+                                "batch": batch, "dropped": found.dropped, "seconds": round(time.perf_counter() - started, 1), "machine": platform.machine()})
     console.print(_table(report))
     console.print(f"-> {out}")
 

@@ -7,7 +7,8 @@ least ``spec.outcome_lag_days`` before the order (so never the order itself, and
 evaluation, never a test order: the caller passes the training orders as ``history``). The
 count columns read ``context`` — every known order, labels unused — in the window ``(t - w, t]``:
 an order with a date alone stands for its day's batch, diagnosed at the end of the day, so the
-day's other orders count (where times are known, only earlier and simultaneous ones do). The
+day's other orders count (where times are known, only earlier and simultaneous ones do); with
+``batch=False`` the window is ``(t - w, t)``: nothing of the order's own instant (day) counts. The
 amount-deviation columns read context orders placed strictly before the order.
 """
 
@@ -44,10 +45,11 @@ class FeatureSpec:
     outcome_lag_days: float = 1.0
     prior: float = 20.0
     timed: bool = False  # orders carry a time of day (hour features)
+    batch: bool = True  # counts include orders placed at the same instant (a dated order's whole day)
 
 
 def fit_spec(history: pd.DataFrame, windows_days: tuple[int, ...] = (1, 7), outcome_lag_days: float = 1.0, prior: float = 20.0,
-             max_levels: int = 60) -> FeatureSpec:
+             max_levels: int = 60, batch: bool = True) -> FeatureSpec:
     """The keys whose fields ``history`` fills, and the categorical levels it has (most common
     ``max_levels``; rarer and unseen levels read as missing)."""
     present = {column for column in history.columns if history[column].notna().mean() > 0.5}
@@ -56,7 +58,7 @@ def fit_spec(history: pd.DataFrame, windows_days: tuple[int, ...] = (1, 7), outc
     categories = {column: [str(level) for level in history[column].value_counts().index[:max_levels]]
                   for column in CATEGORICAL if column in present and history[column].nunique() > 1}
     timed = bool((history["ordered_at"].dt.normalize() != history["ordered_at"]).any())
-    return FeatureSpec(usable(COUNT_KEYS) + (repeat,), usable(RATE_KEYS), usable(VALUE_KEYS), categories, tuple(windows_days), outcome_lag_days, prior, timed)
+    return FeatureSpec(usable(COUNT_KEYS) + (repeat,), usable(RATE_KEYS), usable(VALUE_KEYS), categories, tuple(windows_days), outcome_lag_days, prior, timed, batch)
 
 
 def order_features(orders: pd.DataFrame, context: pd.DataFrame, history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -75,7 +77,7 @@ def order_features(orders: pd.DataFrame, context: pd.DataFrame, history: pd.Data
     for keys in spec.count_keys:
         query, known = _codes(orders, context, keys)
         for days in spec.windows_days:
-            features[f"count.{_name(keys)}.{days}d"] = _window_counts(known, context_seconds, query, seconds, days * DAY)
+            features[f"count.{_name(keys)}.{days}d"] = _window_counts(known, context_seconds, query, seconds if spec.batch else seconds - 1, days * DAY)
     labelled = history[history["problem"].notna()]
     lagged = seconds - int(spec.outcome_lag_days * DAY)
     everyone, everyone_known = _codes(orders, labelled, ())
@@ -100,14 +102,18 @@ def describe(column: str, value: float) -> str:
     """A merchant-readable phrase for one feature value (for the reasons of a diagnosis)."""
     kind, _, rest = column.partition(".")
     keys, _, window = rest.partition(".")
-    what = "fields (a repeat of the same order)" if keys.count("+") > 3 else keys.replace("+", ", ").replace("_", " ")
+    repeat = keys.count("+") > 3
+    what = keys.replace("+", ", ").replace("_", " ")
     if kind == "count":
-        scope = f"with the same {what}" if keys else "in all"
-        return f"{value:g} order(s) {scope} within {window.replace('d', ' day(s)')}"
+        days = int(window.rstrip("d") or 0)
+        span = "the same day" if days == 1 else f"{days} days"
+        if repeat:
+            return f"the same order placed {value:g} times within {span}"
+        return f"{value:g} orders with the same {what} within {span}" if keys else f"{value:g} orders in all within {span}"
     if kind == "rate":
         return f"earlier orders with the same {what} went wrong {value:.0%} of the time"
     if kind == "seen":
-        return f"{value:g} earlier order(s) with the same {what}"
+        return f"{value:g} earlier orders with the same {what}"
     if kind == "amount_vs":
         return f"amount is {value:.1f}x the usual for the same {what}"
     return f"{column.replace('_', ' ')}: {value if isinstance(value, str) else f'{value:g}'}"

@@ -55,6 +55,7 @@ class DiagnosisConfig:
     check_share: float = 0.05  # share of orders flagged ``check`` (threshold from the calibration orders)
     ship_first: int = 20  # length of the ship-first list
     reasons: int = 3
+    batch: bool = True  # count the orders of the same day's batch (``orders.features``)
     seed: int = 0
 
 
@@ -74,7 +75,7 @@ class Diagnoser:
         if len(labelled) < 50 or labelled["problem"].nunique() < 2:
             raise DataError(f"too few labelled orders to learn from ({len(labelled)}, {int(labelled['problem'].sum()) if len(labelled) else 0} went wrong): need 50 with both outcomes")
         context = orders if context is None else context
-        spec = fit_spec(labelled)
+        spec = fit_spec(labelled, batch=config.batch)
         features = order_features(labelled, context, labelled, spec)
         target = labelled["problem"].to_numpy().astype(int)
         cut = int(len(labelled) * (1 - config.calibration_share))
@@ -122,9 +123,15 @@ class Diagnoser:
         contributions = self.parts.booster.predict(features, pred_contrib=True)[:, :-1]
         names = list(features.columns)
         lines = []
+        topic = [name.rsplit(".", 1)[0] if name.startswith("count.") else name for name in names]  # one window per key
         for row, contribution in enumerate(contributions):
-            top = [index for index in np.argsort(-contribution)[: self.config.reasons] if contribution[index] > 0]
-            lines.append("; ".join(describe(names[index], _cell(features.iat[row, index])) for index in top))
+            chosen: list[int] = []
+            for index in np.argsort(-contribution):
+                if contribution[index] <= 0 or len(chosen) == self.config.reasons:
+                    break
+                if all(topic[index] != topic[other] for other in chosen):
+                    chosen.append(index)
+            lines.append("; ".join(describe(names[index], _cell(features.iat[row, index])) for index in chosen))
         return lines
 
     def _value(self, orders: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:

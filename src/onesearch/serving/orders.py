@@ -44,5 +44,6 @@ def add_order_routes(app: FastAPI, diagnosis: OrderDiagnosis | None, key: str | 
         except DataError as error:
             raise HTTPException(422, str(error)) from None
         ranked = sorted((row for row in rows if row["flag"] == "ship first"), key=lambda row: row["ship_rank"])
-        return DiagnosisBody(orders=rows, check=[row["order_id"] for row in rows if row["flag"] == "check"],
+        flagged = sorted((row for row in rows if row["flag"] == "check"), key=lambda row: -row["risk"])
+        return DiagnosisBody(orders=rows, check=[row["order_id"] for row in flagged],
                              ship_first=[row["order_id"] for row in ranked])
