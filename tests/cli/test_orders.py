@@ -62,3 +62,15 @@ def test_export_writes_the_generic_format(tmp_path, cli, shared_data):
     assert code == 0
     exported = pd.read_csv(tmp_path / "olist.csv.gz")
     assert {"order_id", "ordered_at", "problem", "category", "unit_price"} <= set(exported.columns) and exported["order_id"].nunique() == 9_889
+
+
+def test_a_test_file_spanning_the_whole_period_is_time_split_itself(tmp_path, cli):
+    lines = synthetic_lines(1500)
+    held_out = lines["order_id"].str[-1].isin(["3", "7"])
+    write_lines(lines[~held_out], tmp_path / "ours.csv")
+    write_lines(lines[held_out], tmp_path / "held_out.csv")
+    code, _, err = cli(["orders", "eval", "--source", str(tmp_path / "ours.csv"), "--test-file", str(tmp_path / "held_out.csv"),
+                        "--resamples", "50", "--out", str(tmp_path / "r")])
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert code == 0 and "nothing of the source is dated before" in err and "scoring its orders from" in metrics["note"]
+    assert metrics["sizes"]["train_span"][1] < metrics["sizes"]["test_span"][0]

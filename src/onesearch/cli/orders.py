@@ -20,7 +20,7 @@ from rich.console import Console
 from onesearch.artifacts import atomic_directory, write_text_atomic
 from onesearch.cli.data import data_root
 from onesearch.errors import DataError
-from onesearch.orders.evaluate import SPLITS, Report, evaluate, reliability, split_orders
+from onesearch.orders.evaluate import SPLITS, Report, default_test_start, evaluate, reliability, split_orders
 from onesearch.orders.model import DiagnosisConfig, Diagnoser, load_diagnoser
 from onesearch.orders.readers import DATASETS, OrderSource, read_source
 from onesearch.orders.schema import lines_to_orders, write_lines
@@ -92,7 +92,7 @@ def eval_command(
     source: SourceOption = None,
     root: RootOption = None,
     split: Annotated[str, typer.Option("--split", help=f"How to cut train and test: {', '.join(SPLITS)}.")] = "time",
-    test_from: Annotated[str | None, typer.Option("--test-from", help="Time split: first test day (default: the first day of the last order's month).")] = None,
+    test_from: Annotated[str | None, typer.Option("--test-from", help="Time split: first test day (default: the first day of the month holding the 85th percentile of the labelled orders' dates).")] = None,
     test_file: Annotated[Path | None, typer.Option("--test-file", help="Its orders are the test set; training uses the source's orders dated before its earliest order.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples of the paired CIs.", min=50)] = 1000,
     batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Count the other orders of an order's day (its batch, known at the end of the day) or only earlier days.")] = True,
@@ -103,20 +103,36 @@ def eval_command(
     started = time.perf_counter()
     found, orders = load_orders(name, source, root)
     if test_file is not None:
-        test = lines_to_orders(read_source(test_file, data_root(root)).lines)
-        train = orders[(orders["ordered_at"] < test["ordered_at"].min()) & ~orders["order_id"].isin(test["order_id"])].reset_index(drop=True)
-        if train["problem"].notna().sum() == 0:
-            raise DataError(f"no labelled orders of {found.name} are dated before the test file's earliest order ({test['ordered_at'].min().date()})", path=test_file)
-        context = pd.concat([orders[~orders["order_id"].isin(test["order_id"])], test], ignore_index=True)
+        train, test, context, note = _test_file_split(orders, lines_to_orders(read_source(test_file, data_root(root)).lines), test_file, test_from)
         split = "test-file"
+        if note:
+            console.print(note)
     else:
         train, test = split_orders(orders, split, test_from)
-        context = None
+        context, note = None, None
     report = evaluate(train, test, context, DiagnosisConfig(batch=batch), resamples=resamples)
     _write_report(out, report, {"data": found.name, "split": split, "test_file": None if test_file is None else str(test_file),
-                                "batch": batch, "dropped": found.dropped, "seconds": round(time.perf_counter() - started, 1), "machine": platform.machine()})
+                                "batch": batch, "note": note, "dropped": found.dropped, "seconds": round(time.perf_counter() - started, 1), "machine": platform.machine()})
     console.print(_table(report))
     console.print(f"-> {out}")
+
+
+def _test_file_split(orders: pd.DataFrame, tested: pd.DataFrame, path: Path, test_from: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str | None]:
+    """(train, test, context, note): the file's orders are the test set and train is the source's
+    orders dated before its earliest one. A file that starts with the source (nothing earlier to
+    learn from) is time-split itself: its orders from ``test_from`` (default:
+    ``default_test_start`` of the file) are tested, the source's orders before that train; every order of both is context."""
+    others = orders[~orders["order_id"].isin(tested["order_id"])]
+    context = pd.concat([others, tested], ignore_index=True)
+    start, note = tested["ordered_at"].min(), None
+    if others.loc[others["ordered_at"] < start, "problem"].notna().sum() == 0:
+        start = pd.Timestamp(test_from) if test_from else default_test_start(tested)
+        tested = tested[tested["ordered_at"] >= start]
+        note = f"nothing of the source is dated before the test file's first order: scoring its orders from {start.date()} on"
+    train = others[others["ordered_at"] < start].reset_index(drop=True)
+    if train["problem"].notna().sum() == 0 or tested["problem"].notna().sum() == 0:
+        raise DataError(f"no labelled orders to train on before {start.date()} or none to test from then on", path=path)
+    return train, tested.reset_index(drop=True), context, note
 
 
 def _write_report(out: Path, report: Report, run: dict[str, object]) -> None:

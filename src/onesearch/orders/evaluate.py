@@ -1,8 +1,7 @@
 """Evaluating order diagnosis: splits, the baselines, metrics and paired bootstrap CIs.
 
 Contract: ``split_orders`` cuts an order table into (train, test) without overlap — ``time``
-(test: orders from ``test_from``, default the first day of the last order's month; train:
-every earlier order), ``random`` (a fixed 20% of orders) or ``customers`` (a fixed 20% of
+(test: orders from ``test_from``, default ``default_test_start``; train: every earlier order), ``random`` (a fixed 20% of orders) or ``customers`` (a fixed 20% of
 customers; their orders are the test set, the other customers' orders are train).
 ``evaluate(train, test, context)`` fits the diagnosis model and logistic regression on the
 train orders' labels only and scores the labelled test orders. Test labels reach nothing but
@@ -24,7 +23,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from onesearch.errors import DataError
 from onesearch.orders.model import DiagnosisConfig, Diagnoser, linear_model
 
-__all__ = ["SPLITS", "Report", "evaluate", "metrics", "paired_ci", "reliability", "split_orders"]
+__all__ = ["SPLITS", "Report", "default_test_start", "evaluate", "metrics", "paired_ci", "reliability", "split_orders"]
 
 SPLITS = ("time", "random", "customers")
 SHARES = (0.05, 0.10)
@@ -44,7 +43,7 @@ class Report:
 def split_orders(orders: pd.DataFrame, split: str, test_from: str | None = None, test_share: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) order tables (module docstring)."""
     if split == "time":
-        start = pd.Timestamp(test_from) if test_from else orders["ordered_at"].max().normalize().replace(day=1)
+        start = pd.Timestamp(test_from) if test_from else default_test_start(orders)
         test = orders["ordered_at"] >= start
     elif split == "random":
         test = _hashed(orders["order_id"], test_share)
@@ -55,6 +54,13 @@ def split_orders(orders: pd.DataFrame, split: str, test_from: str | None = None,
     else:
         raise DataError(f"unknown split {split!r} (one of {', '.join(SPLITS)})")
     return _nonempty(orders[~test], "train"), _nonempty(orders[test], "test")
+
+
+def default_test_start(orders: pd.DataFrame) -> pd.Timestamp:
+    """The first day of the month that holds the 85th percentile of the labelled orders' dates
+    (Amazon India: 2022-06-01, so train is April-May and test June)."""
+    labelled = orders.loc[orders["problem"].notna(), "ordered_at"]
+    return labelled.quantile(0.85).normalize().replace(day=1)
 
 
 def evaluate(train: pd.DataFrame, test: pd.DataFrame, context: pd.DataFrame | None = None, config: DiagnosisConfig | None = None,
