@@ -9,11 +9,16 @@ from fastapi.testclient import TestClient
 
 from onesearch.serving.app import create_app
 from onesearch.serving.events import EventLog
+from onesearch.serving.keys import IngestKeys
+
+
+INGEST_KEY = "an-ingest-key-of-the-shop-web"
+INGEST = {"Authorization": f"Bearer {INGEST_KEY}"}
 
 
 @pytest.fixture
 def client(engine, tmp_path):
-    with TestClient(create_app(engine, EventLog(tmp_path / "events.jsonl"))) as test_client:
+    with TestClient(create_app(engine, EventLog(tmp_path / "events.jsonl"), ingest=IngestKeys({"shop-web": INGEST_KEY}, rate=5, burst=3))) as test_client:
         yield test_client
 
 
@@ -60,7 +65,7 @@ def test_items_users_healthz_and_page(client):
     assert client.get("/users/u1").json() == {"user_id": "u1", "history": [{"type": "order", "item_id": "i3", "query": None}, {"type": "search", "item_id": None, "query": "red shoe"}]}
     assert client.get("/users/u2").status_code == 404
     assert client.get("/healthz").json() == {"status": "ok", "searchers": ["bm25", "generative"], "items": 30, "filters": ["brand", "category", "price"],
-                                            "queue_depth": 0, "generation": 0, "build": {"finished": True, "steps": []}}
+                                            "queue_depth": 0, "generation": 0, "build": {"finished": True, "steps": []}, "orders": False}
     assert client.get("/build").json() == {"finished": True, "steps": []}
     page = client.get("/")
     assert page.status_code == 200 and "search-form" in page.text
@@ -69,12 +74,25 @@ def test_items_users_healthz_and_page(client):
 
 def test_searches_and_events_are_logged_in_the_generic_interaction_format(client, tmp_path):
     client.post("/search", json={"query": "red", "k": 2, "searcher": "bm25", "user_id": "u9"})
-    assert client.post("/events", json={"type": "cart", "item_id": "i0", "user_id": "u9", "query": "red"}).status_code == 202
-    assert client.post("/events", json={"type": "click", "item_id": "zzz"}).status_code == 404
+    assert client.post("/events", json={"type": "cart", "item_id": "i0", "user_id": "u9", "query": "red"}, headers=INGEST).status_code == 202
+    assert client.post("/events", json={"type": "click", "item_id": "zzz"}, headers=INGEST).status_code == 422
     rows = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert rows[-1]["source"] == "shop-web"
     assert [(r["type"], r.get("item_id"), r.get("position")) for r in rows] == [("search", None, None), ("impression", "i0", 1), ("impression", "i3", 2), ("cart", "i0", None)]
     assert all(r["user_id"] == "u9" and r["query"] == "red" for r in rows)
     assert rows[0]["session_id"] == rows[1]["session_id"]
+
+
+def test_events_need_a_valid_ingest_key_and_keep_to_its_rate(client, engine):
+    event = {"type": "click", "item_id": "i0", "user_id": "u1"}
+    assert client.post("/events", json=event).status_code == 401
+    assert client.post("/events", json=event, headers={"Authorization": "Bearer not-a-key-not-a-key"}).status_code == 401
+    answers = [client.post("/events", json=event, headers=INGEST) for _ in range(6)]
+    assert [a.status_code for a in answers[:3]] == [202, 202, 202]  # the burst
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and int(limited[0].headers["Retry-After"]) >= 1
+    with TestClient(create_app(engine)) as closed:
+        assert closed.post("/events", json=event, headers=INGEST).status_code == 403  # no ingest keys: ingest off
 
 
 def test_metrics_count_requests_by_route_and_status(client):

@@ -8,6 +8,7 @@
     beam = 50
     spelling = true                  # query spelling correction in front of every searcher
     events = "runs/serve/events.jsonl"  # search and interaction log ("" = none)
+    events_rotate_mb = 64               # the log moves to events.jsonl.N past this size (N counts up; none is deleted)
     state = "runs/serve/state.json"     # catalog changes and reloads, kept across restarts ("" = none)
 
 Contract: relative paths are read from the current directory; unknown keys, a missing ``task``
@@ -41,6 +42,7 @@ class Bundle:
     beam: int = 50
     spelling: bool = True
     events: str | None = "runs/serve/events.jsonl"
+    events_rotate_mb: int = 64
     state: str | None = "runs/serve/state.json"
 
     @classmethod
@@ -57,7 +59,7 @@ class Bundle:
             raise DataError(f"a bundle needs task and knows {sorted(names)}; unknown: {unknown}", path=file)
         wrong = [key for key, value in raw.items() if not _typed(key, value)]
         if wrong:
-            raise DataError(f"wrong type for {wrong}: beam is an integer, spelling true or false, the rest are strings", path=file)
+            raise DataError(f"wrong type for {wrong}: beam and events_rotate_mb are integers, spelling true or false, the rest are strings", path=file)
         return cls(**{key: value or None if key in ("events", "state") else value for key, value in raw.items()})
 
     def write(self, path: Path) -> None:
@@ -74,4 +76,4 @@ def _typed(key: str, value: object) -> bool:
     """True when a bundle value has its key's type (a bool is no integer here)."""
     if key == "spelling":
         return isinstance(value, bool)
-    return isinstance(value, int if key == "beam" else str) and not isinstance(value, bool)
+    return isinstance(value, int if key in ("beam", "events_rotate_mb") else str) and not isinstance(value, bool)

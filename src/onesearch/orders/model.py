@@ -100,7 +100,7 @@ class Diagnoser:
         features = self.features(orders, context)
         stacked = self.parts.stack(features)
         anomaly, risk = stacked[:, -1], self.combine.predict_proba(stacked)[:, 1]
-        value = self._value(orders.reset_index(drop=True), features)
+        value = self._value(orders.reset_index(drop=True))
         out = pd.DataFrame({"order_id": orders["order_id"].to_numpy(), "risk": risk.round(4), "anomaly": anomaly.round(4),
                             "value": value.round(2), "saved_value": (risk * value).round(2)})
         out["flag"] = np.where(risk >= self.threshold, "check", "")
@@ -134,14 +134,13 @@ class Diagnoser:
             lines.append("; ".join(describe(names[index], _cell(features.iat[row, index])) for index in chosen))
         return lines
 
-    def _value(self, orders: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
+    def _value(self, orders: pd.DataFrame) -> np.ndarray:
         """The order's amount where known when it was placed, else the usual amount of its kind, else 1."""
         value = orders["amount"].to_numpy(dtype="float64")
-        usual = self.history.groupby([column for column in ("category", "variant") if self.history[column].notna().any()] or ["channel"], dropna=False)["amount"].mean()
-        if usual.notna().any():
-            keys = [column for column in usual.index.names]
-            fallback = orders[keys].merge(usual.rename("usual").reset_index(), on=keys, how="left")["usual"].to_numpy()
-            value = np.where(np.isnan(value), fallback, value)
+        kinds = [column for column in ("category", "variant") if self.history[column].notna().any()]
+        if kinds and self.history["amount"].notna().any():
+            usual = self.history.groupby(kinds)["amount"].mean().rename("usual").reset_index()
+            value = np.where(np.isnan(value), orders[kinds].merge(usual, on=kinds, how="left")["usual"].to_numpy(dtype="float64"), value)
         return np.where(np.isnan(value), 1.0, value)
 
     def save(self, out: str | Path, inputs: dict[str, str | Path] | None = None, **extra: Any) -> None:

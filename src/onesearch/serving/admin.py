@@ -32,7 +32,7 @@ from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 __all__ = ["ADMIN_ERRORS", "Admin", "Live", "add_admin_routes", "key_check"]
 
 BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422, 503)}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 413, 422, 503)}
 
 
 class Admin(Protocol):

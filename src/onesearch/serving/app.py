@@ -10,13 +10,16 @@ the admin routes of ``serving.admin`` (reload, item upsert and delete) and ``POS
 Contract: every search goes through one ``MicroBatcher`` (batches per engine, searcher, filters
 and k, so a search never mixes the engines before and after an admin swap);
 every answer names its replica (process id) in ``X-Onesearch-Replica``, and each request
-first applies what other replicas changed (``Live.refresh``); a full queue answers 429 with ``Retry-After``, a request past its timeout 504; every error body
+first applies what other replicas changed (``Live.refresh``); a full queue answers 429 with ``Retry-After``, a request past its timeout 504,
+a body past its cap 413 before it is read (``serving.limits``); every error body
 is ``{"error": ..., "detail": ...}`` JSON — bad input is a 4xx, never a 500. Searches and posted
-events are appended to the ``EventLog``.
+events are appended to the ``EventLog``; an event needs an ingest key (``serving.keys``) and is
+logged with the key's name as its ``source``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -26,16 +29,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, get_args
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 
-from onesearch.serving.admin import Admin, Live, add_admin_routes
+from onesearch.serving.admin import BEARER, Admin, Live, add_admin_routes
 from onesearch.serving.batcher import MicroBatcher, Overloaded
 from onesearch.serving.engine import Engine, FilterKey, history_event
 from onesearch.serving.events import EventLog
+from onesearch.serving.keys import IngestKeys
+from onesearch.serving.limits import BodyLimit
 from onesearch.serving.orders import OrderDiagnosis, add_order_routes
 from onesearch.serving.schemas import (
     API_VERSION, Behaviour, BuildBody, BuildStepBody, ErrorBody, EventBody, Filters, HistoryEventBody, HitBody, ItemBody, ItemEventBody, RecommendBody, SearchBody, SearchEventBody,
@@ -47,7 +53,7 @@ __all__ = ["Settings", "create_app"]
 
 PAGE = Path(__file__).with_name("static") / "index.html"
 BEHAVIOURS = get_args(Behaviour)
-ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 422, 429, 504)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 404, 413, 422, 429, 504)}
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class Settings:
     timeout: float = 10.0
     retry_after: int = 1
     workers: int = 2  # batches run at once (threads)
+    max_body: int = 64 * 1024  # bytes of a search or event body (413 past it, before reading)
+    max_large_body: int = 8 * 1024 * 1024  # bytes of an admin or order-diagnosis batch
 
 
 class BuildStatus(Protocol):
@@ -72,10 +80,11 @@ class BuildStatus(Protocol):
 
 
 def create_app(engine: Engine, events: EventLog | None = None, settings: Settings | None = None, admin: Admin | None = None, admin_key: str | None = None,
-               build: BuildStatus | None = None, orders: OrderDiagnosis | None = None) -> FastAPI:
+               build: BuildStatus | None = None, orders: OrderDiagnosis | None = None, ingest: IngestKeys | None = None) -> FastAPI:
     """The service (see module docstring); ``admin`` (with ``admin_key``) enables the admin routes;
     ``build`` is the board of a live build still adding searchers (``app.state.live.publish``);
-    ``orders`` enables ``POST /orders/diagnose`` (behind the admin key)."""
+    ``orders`` enables ``POST /orders/diagnose`` (behind the admin key); ``ingest`` holds the keys
+    ``POST /events`` takes (none: events are refused)."""
     settings = settings or Settings()
     events = events or EventLog(None)
     live = Live(engine, admin)
@@ -89,6 +98,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
 
     app = FastAPI(title="onesearch", version=API_VERSION, lifespan=lifespan, description="Generative e-commerce search: one model from query and user to items, beside the cascade.")
     _errors(app, settings)
+    app.add_middleware(BodyLimit, default=settings.max_body, large=settings.max_large_body)
     app.state.live = live
     add_admin_routes(app, live, admin_key)
     add_order_routes(app, orders, admin_key)
@@ -141,13 +151,13 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         history = [_event_body(e) for e in context.history if (e.type.value == "search" and e.query) or (e.type.value in BEHAVIOURS and e.item_id)]
         return UserBody(user_id=user_id, history=history)
 
-    @app.post("/events", status_code=202, responses=ERRORS)
-    async def event(body: EventBody) -> dict[str, str]:
-        """Log a click, cart or order (for the next model's training data)."""
+    @app.post("/events", status_code=202, responses={**ERRORS, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+    async def event(body: EventBody, source: str = Depends(ingest_check(ingest))) -> dict[str, str]:
+        """Log a click, cart or order (for the next model's training data), tagged with the ingest key's name."""
         if body.item_id not in live.engine.items:
-            raise HTTPException(404, f"no item {body.item_id!r}")
-        events.interaction(body.type, body.user_id, body.item_id, body.query)
-        return {"status": "logged"}
+            raise HTTPException(422, f"no item {body.item_id!r} in the catalog")
+        events.interaction(body.type, body.user_id, body.item_id, body.query, source)
+        return {"status": "logged", "source": source}
 
     def build_body() -> BuildBody:
         if build is None:
@@ -213,6 +223,28 @@ def _hit(engine: Engine, hit: Hit) -> HitBody:
     if item is None:
         return HitBody(item_id=hit.item_id, title="", code=None, score=hit.score)
     return HitBody(item_id=hit.item_id, title=item.title, code=item.code, score=hit.score, brand=item.brand, price=item.price)
+
+
+def ingest_check(ingest: IngestKeys | None) -> Any:
+    """The dependency of ``POST /events``: the name of a valid ingest key with events left in its
+    bucket (401 without or with a wrong key, 403 when the service has no ingest keys, 429 with
+    ``Retry-After`` past the key's rate)."""
+
+    def check(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> str:
+        refused = HTTPException(401, "events need the header 'Authorization: Bearer <ingest key>'", headers={"WWW-Authenticate": "Bearer"})
+        if credentials is None:
+            raise refused
+        if ingest is None:
+            raise HTTPException(403, "event ingest is off (start the service with ingest keys)")
+        name = ingest.identify(credentials.credentials)
+        if name is None:
+            raise refused
+        wait = ingest.take(name)
+        if wait is not None:
+            raise HTTPException(429, f"over the rate of ingest key {name!r}", headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        return name
+
+    return check
 
 
 def _errors(app: FastAPI, settings: Settings) -> None:
