@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from onesearch.deploy.bundle import Bundle
+from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.serving.app import create_app
 from onesearch.types import SearchRequest, UserContext
@@ -122,3 +125,36 @@ def test_replicas_share_every_acknowledged_change_and_a_restart_loses_none(open_
     assert "new-1" in stored["upserts"] and target in stored["deleted"]
     restarted = open_deployment()
     assert "new-1" in restarted.engine.items and target not in restarted.engine.items
+
+
+def test_a_full_or_read_only_state_disk_makes_changes_503_while_searches_go_on(open_deployment, monkeypatch):
+    import errno
+
+    deployment = open_deployment()
+    key = "a-long-enough-admin-key"
+    client = TestClient(create_app(deployment.engine, admin=deployment, admin_key=key))
+    auth = {"Authorization": f"Bearer {key}"}
+    for code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")):
+        def refuse(*_args, code=code, text=text, **_kwargs):
+            raise OSError(code, text)
+
+        monkeypatch.setattr("onesearch.deploy.state.os.fsync", refuse)
+        answer = client.post("/admin/items", json={"items": [{"item_id": "new-1", "title": "red wool hat"}]}, headers=auth)
+        assert answer.status_code == 503 and text in answer.json()["error"]
+        assert client.post("/search", json={"query": "red shoe", "k": 3, "searcher": "generative"}).status_code == 200
+        assert "new-1" not in deployment.engine.items
+    monkeypatch.undo()
+    assert client.post("/admin/items", json={"items": [{"item_id": "new-1", "title": "red wool hat"}]}, headers=auth).status_code == 200
+    assert open_deployment().engine.items.get("new-1") is not None  # stored once the disk took it
+
+
+def test_a_corrupt_state_stops_the_start_unless_it_falls_back(open_deployment, bundle, shared_data):
+    deployment = open_deployment()
+    deployment.delete([next(iter(deployment.engine.items))])
+    deployment.delete([list(deployment.engine.items)[1]])
+    state = Path(Bundle.read(bundle).state)
+    state.write_text("{not json")
+    with pytest.raises(DataError, match="unreadable service state.*--state-fallback"):
+        open_deployment()
+    fallen = Deployment.open(Bundle.read(bundle), shared_data, log=lambda _: None, state_fallback=True)
+    assert len(fallen.engine.items) == len(deployment.engine.items) + 1  # the generation before the last delete

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from onesearch.catalog.schema import ITEMS, build_table
-from onesearch.deploy.state import ServiceState
+from onesearch.deploy.state import ServiceState, previous_generation
 from onesearch.errors import DataError
 
 
@@ -51,3 +51,46 @@ def test_a_bad_state_file_is_one_located_error(tmp_path, content):
     with pytest.raises(DataError, match="unreadable service state") as error:
         ServiceState.load(path)
     assert str(path) in str(error.value)
+
+
+def test_the_state_it_replaces_is_kept_as_the_previous_generation(tmp_path):
+    path = tmp_path / "s.json"
+    first = ServiceState(path).changed(deleted=["a"])
+    first.save()
+    second = first.changed(deleted=["b"])
+    second.save()
+    assert ServiceState.load(previous_generation(path)).deleted == {"a"}
+    assert ServiceState.load(path).deleted == {"a", "b"}
+
+
+def test_a_corrupt_state_stops_the_start_naming_it_unless_told_to_fall_back(tmp_path):
+    path = tmp_path / "s.json"
+    ServiceState(path).changed(deleted=["a"]).save()
+    ServiceState.load(path).changed(deleted=["b"]).save()
+    path.write_text('{"format": 1, "upserts": {')  # torn by a disk fault
+    with pytest.raises(DataError) as caught:
+        ServiceState.load(path)
+    assert str(caught.value).startswith(f"{path}: unreadable service state") and "--state-fallback" in str(caught.value)
+    recovered = ServiceState.load(path, fallback=True)
+    assert recovered.deleted == {"a"} and recovered.path == path
+    recovered.changed(deleted=["c"]).save()  # the corrupt file is replaced by the next save
+    assert ServiceState.load(path).deleted == {"a", "c"}
+
+
+def test_a_disk_that_refuses_the_write_leaves_both_generations_as_they_were(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    path = tmp_path / "s.json"
+    ServiceState(path).changed(deleted=["a"]).save()
+    before = path.read_bytes()
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("onesearch.deploy.state.os.fsync", full)
+    with pytest.raises(OSError):
+        ServiceState.load(path).changed(deleted=["b"]).save()
+    monkeypatch.undo()
+    assert path.read_bytes() == before and not previous_generation(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]

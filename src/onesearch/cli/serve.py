@@ -55,6 +55,7 @@ def serve_command(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Replica processes on the port, sharing the bundle's stored state.")] = 1,
     ingest_keys_file: Annotated[Path | None, typer.Option("--ingest-keys-file", help=f"File of 'NAME KEY' lines: the keys POST /events takes (else ${INGEST_VARIABLE} as NAME=KEY,...; neither: ingest off).")] = None,
     ingest_rate: Annotated[float, typer.Option("--ingest-rate", min=0.1, help="Events per second each ingest key may post (bursts of 5 seconds' worth).")] = 20.0,
+    state_fallback: Annotated[bool, typer.Option("--state-fallback", help="Start from the previous generation of a corrupt or unreadable state file (else the start stops, naming it).")] = False,
     orders_model: Annotated[Path | None, typer.Option("--orders-model", help="Order-diagnosis model from `onesearch orders fit`: enables POST /orders/diagnose (admin key) and the page's Orders tab.")] = None,
     data: DataOption = None,
 ) -> None:
@@ -66,14 +67,14 @@ def serve_command(
     if orders_model is not None:
         load_diagnoser(orders_model)  # a broken folder stops here, before any replica starts
     if workers > 1:
-        serve_replicas(spec, data_root(data), host, port, settings, key, workers, orders_model, ingest)
+        serve_replicas(spec, data_root(data), host, port, settings, key, workers, orders_model, ingest, state_fallback)
         return
-    deployment = Deployment.open(spec, data_root(data), log=lambda m: console.print(m))
+    deployment = Deployment.open(spec, data_root(data), log=lambda m: console.print(m), state_fallback=state_fallback)
     serve(deployment, host, port, settings, key, orders_model, ingest)
 
 
 def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int,
-                   orders_model: Path | None = None, ingest: IngestKeys | None = None) -> None:
+                   orders_model: Path | None = None, ingest: IngestKeys | None = None, state_fallback: bool = False) -> None:
     """Run ``workers`` replica processes of ``spec`` on one port until interrupted."""
     import uvicorn
 
@@ -81,7 +82,8 @@ def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Set
         raise DataError("replicas share the bundle's stored state: give the bundle a state file (state = \"...\")")
     os.environ[REPLICA_VARIABLE] = json.dumps({"bundle": asdict(spec), "data": str(root), "settings": asdict(settings), "key": key,
                                                "orders": None if orders_model is None else str(orders_model),
-                                               "ingest": None if ingest is None else {"keys": ingest.keys, "rate": ingest.rate, "burst": ingest.burst}})
+                                               "ingest": None if ingest is None else {"keys": ingest.keys, "rate": ingest.rate, "burst": ingest.burst},
+                                               "state_fallback": state_fallback})
     console.print(f"serving {workers} replicas on http://{host}:{port} (docs: /docs; admin API {'on' if key else 'off'})")
     uvicorn.run("onesearch.cli.serve:replica_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
@@ -91,7 +93,7 @@ def replica_app() -> Any:
     bundle, data root, settings and key in the environment)."""
     raw = json.loads(os.environ[REPLICA_VARIABLE])
     spec = Bundle(**raw["bundle"])
-    deployment = Deployment.open(spec, Path(raw["data"]), log=lambda m: console.print(m))
+    deployment = Deployment.open(spec, Path(raw["data"]), log=lambda m: console.print(m), state_fallback=raw.get("state_fallback", False))
     events = event_log(spec)
     orders = load_diagnoser(raw["orders"]) if raw.get("orders") else None
     ingest = IngestKeys(**raw["ingest"]) if raw.get("ingest") else None

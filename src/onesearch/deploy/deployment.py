@@ -103,13 +103,16 @@ class Deployment:
         self.stamp = _stamp(state.path)
 
     @classmethod
-    def open(cls, spec: Bundle, data_root: Path, log: Log = print) -> Deployment:
-        """Load everything the bundle names and re-apply its stored state."""
+    def open(cls, spec: Bundle, data_root: Path, log: Log = print, state_fallback: bool = False) -> Deployment:
+        """Load everything the bundle names and re-apply its stored state (``state_fallback``: a
+        corrupt state file gives way to its previous generation; else it stops the start)."""
         source = Path(spec.source) if spec.source else None
         dataset = registry.load(spec.task, data_root, source=source)
         directory = cascade_directory(Path(spec.cache), spec.task, dataset.training_fingerprint())
         cascade = build_cascade(dataset, directory, BuildSettings(encoder=spec.encoder), log=log)
-        state = ServiceState.load(Path(spec.state) if spec.state else None)
+        state = ServiceState.load(Path(spec.state) if spec.state else None, fallback=state_fallback)
+        if state_fallback and state.path is not None:
+            log(f"service state: {state.path} (fell back to its previous generation if it was unreadable)")
         return cls(spec, dataset.items, cascade, ContextResolver(dataset), state)
 
     def upsert(self, rows: Sequence[ItemRow]) -> Engine:

@@ -4,14 +4,18 @@ Contract: the state is the catalog items upserted (full rows, by id), the ids de
 model folder swapped in by a reload (None: the bundle's own). ``apply(items)`` gives the catalog
 as served: the bundle's items minus deleted and upserted ids, plus the upserted rows, in the
 items schema; ``in_stock`` of each item. ``save`` writes the whole state to a temp file and
-renames it over the old one, so a crash leaves either the old or the new state, never half.
-A state without a path lives in memory only.
+renames it over the old one, so a crash leaves either the old or the new state, never half;
+the state it replaces is kept as the previous generation (``<state>.prev``). A disk that cannot
+take the write (full, read-only) raises ``OSError`` and leaves both files as they were. ``load``
+refuses a corrupt or unreadable state with one ``DataError`` naming the file, unless asked to
+fall back to the previous generation. A state without a path lives in memory only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +28,7 @@ import pyarrow.compute as pc
 from onesearch.catalog.schema import ITEMS, build_table
 from onesearch.errors import DataError
 
-__all__ = ["ItemRow", "ServiceState"]
+__all__ = ["ItemRow", "ServiceState", "previous_generation"]
 
 FORMAT = 1
 ItemRow = Mapping[str, Any]
@@ -41,17 +45,32 @@ class ServiceState:
     model: str | None = None
 
     @classmethod
-    def load(cls, path: Path | None) -> ServiceState:
-        """The state stored at ``path`` (empty when the file does not exist yet)."""
+    def load(cls, path: Path | None, fallback: bool = False) -> ServiceState:
+        """The state stored at ``path`` (empty when the file does not exist yet); ``fallback``: a
+        corrupt one is replaced by its previous generation (module docstring)."""
         if path is None or not path.exists():
             return cls(path)
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls._read(path, path)
+        except DataError as error:
+            previous = previous_generation(path)
+            if not fallback:
+                hint = f"; its previous generation is {previous} (serve with --state-fallback to start from it)" if previous.exists() else ""
+                raise DataError(f"{error.problem}{hint}", path=path) from None
+            if not previous.exists():
+                raise DataError(f"{error.problem}; no previous generation to fall back to", path=path) from None
+            return cls._read(previous, path)
+
+    @classmethod
+    def _read(cls, source: Path, path: Path) -> ServiceState:
+        """The state in ``source``, to be saved to ``path`` from now on."""
+        try:
+            raw = json.loads(source.read_text(encoding="utf-8"))
             if raw.get("format") != FORMAT:
                 raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT}")
             return cls(path, dict(raw["upserts"]), set(raw["deleted"]), raw.get("model"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise DataError(f"unreadable service state: {error}", path=path) from None
+            raise DataError(f"unreadable service state: {error}", path=source) from None
 
     def changed(self, upserts: Iterable[ItemRow] = (), deleted: Iterable[str] = (), model: str | None = None) -> ServiceState:
         """A copy with ``upserts`` and ``deleted`` applied in that order (and ``model`` if given)."""
@@ -89,7 +108,26 @@ class ServiceState:
                 json.dump(body, out, ensure_ascii=False)
                 out.flush()
                 os.fsync(out.fileno())
+            if self.path.exists():
+                _keep_previous(self.path)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def previous_generation(path: Path) -> Path:
+    """Where the state before the last save is kept."""
+    return path.with_name(path.name + ".prev")
+
+
+def _keep_previous(path: Path) -> None:
+    """Make the current state file the previous generation without ever removing it (a hard
+    link renamed into place; a copy where links are not supported)."""
+    link = path.with_name(f".{path.name}.prev-{os.getpid()}")
+    link.unlink(missing_ok=True)
+    try:
+        os.link(path, link)
+    except OSError:
+        shutil.copy2(path, link)
+    os.replace(link, previous_generation(path))

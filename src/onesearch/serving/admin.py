@@ -11,7 +11,8 @@ swapped in (one reference assignment): searches already queued finish on the eng
 started with. Replicas of one service share the stored state: each applies the others'
 changes before it answers (``Live.refresh``), so a search answered by any replica after an
 acknowledged change reflects it. A refused change (``DataError``: a broken model folder, an unknown item) answers
-400 (404 for an unknown item: ``LookupError``) and the old engine keeps serving.
+400 (404 for an unknown item: ``LookupError``; 503 when the state cannot be stored — a full or
+read-only disk, ``OSError``) and the old engine keeps serving.
 """
 
 from __future__ import annotations
@@ -74,10 +75,14 @@ class Live:
 
     async def refresh(self) -> None:
         """Apply what other replicas changed in the shared state, if anything, before answering
-        (a ``stat`` per request when nothing changed)."""
+        (a ``stat`` per request when nothing changed); a state that cannot be read leaves the
+        served engine in place, so searches go on."""
         admin = self.admin
         if admin is not None and admin.stale():
-            await self.swap(admin.sync)
+            try:
+                await self.swap(admin.sync)
+            except HTTPException:
+                pass  # the stored state cannot be read now: keep answering from the engine served
 
     async def swap(self, change: Any, *args: Any) -> Engine:
         """Run ``change(*args)`` in a worker thread and serve the engine it returns."""
@@ -88,6 +93,9 @@ class Live:
                 raise HTTPException(400, f"refused, still serving the previous state: {error}") from None
             except LookupError as error:
                 raise HTTPException(404, str(error.args[0] if error.args else error)) from None
+            except OSError as error:
+                raise HTTPException(503, f"cannot store the change ({error.strerror or type(error).__name__}): "
+                                         "the previous state keeps serving; searches go on") from None
             self.engine = engine
             self.generation += 1
             return engine
