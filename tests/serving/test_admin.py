@@ -128,3 +128,20 @@ def test_a_search_in_flight_finishes_on_the_engine_it_started_with(catalog):
     during, status, after = asyncio.run(scenario())
     assert status == 200
     assert during["items"][0]["item_id"] == "i1" and after["items"][0]["item_id"] == "i2"
+
+
+def test_catalog_changes_during_a_live_build_are_queued_and_applied_when_it_ends(catalog):
+    building, built, changed = _engine(catalog, "i1"), _engine(catalog, "i2"), _engine(catalog[:7], "i3")
+    admin = StubAdmin(built, changed)
+    with TestClient(create_app(building, admin_key=KEY)) as client:
+        item = {"item_id": "n1", "title": "violet kimono"}
+        queued = client.post("/admin/items", json={"items": [item]}, headers=AUTH)
+        assert queued.status_code == 202 and queued.json()["status"] == "queued"
+        assert client.delete("/admin/items/i4", headers=AUTH).status_code == 202
+        assert client.post("/admin/reload", json={}, headers=AUTH).status_code == 503  # a reload waits for the build
+        assert client.get("/healthz").json()["queued_changes"] == 2 and admin.calls == []
+        client.app.state.live.publish(built, admin)  # the build ends
+        assert [call[0] for call in admin.calls] == ["upsert", "delete"] and admin.calls[0][1][0]["item_id"] == "n1"
+        assert client.post("/search", json={"query": "x", "searcher": "bm25"}).json()["items"][0]["item_id"] == "i3"
+        assert client.get("/healthz").json()["queued_changes"] == 0
+        assert client.post("/admin/items", json={"items": [item]}, headers=AUTH).status_code == 200  # now applied at once

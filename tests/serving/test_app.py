@@ -65,7 +65,8 @@ def test_items_users_healthz_and_page(client):
     assert client.get("/users/u1").json() == {"user_id": "u1", "history": [{"type": "order", "item_id": "i3", "query": None}, {"type": "search", "item_id": None, "query": "red shoe"}]}
     assert client.get("/users/u2").status_code == 404
     assert client.get("/healthz").json() == {"status": "ok", "searchers": ["bm25", "generative"], "items": 30, "filters": ["brand", "category", "price"],
-                                            "queue_depth": 0, "generation": 0, "build": {"finished": True, "steps": []}, "orders": False}
+                                            "queue_depth": 0, "generation": 0, "build": {"finished": True, "steps": []}, "orders": False,
+                                            "queued_changes": 0, "refused_changes": []}
     assert client.get("/build").json() == {"finished": True, "steps": []}
     page = client.get("/")
     assert page.status_code == 200 and "search-form" in page.text

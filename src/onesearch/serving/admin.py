@@ -3,8 +3,9 @@
 Routes: ``POST /admin/reload`` {model?}, ``POST /admin/items`` {items}, ``DELETE /admin/items/{id}``.
 
 Contract: every admin call needs ``Authorization: Bearer <key>`` (401 without or with a wrong
-one; 403 when the service was started with no key: admin disabled; 503 while a live build has
-not yet made the service's ``Admin``). The key is compared in
+one; 403 when the service was started with no key: admin disabled). While a live build has not
+yet made the service's ``Admin``, a reload answers 503 and a catalog change 202: it is queued and
+applied, in order, when the build publishes its ``Admin`` (``Live.publish``). The key is compared in
 constant time and never logged or echoed. Calls run one at a time in a worker thread, so
 searches go on meanwhile; the ``Admin`` builds a complete new ``Engine`` and only then is it
 swapped in (one reference assignment): searches already queued finish on the engine they
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -65,13 +67,33 @@ class Live:
         self.admin = admin
         self.lock = asyncio.Lock()
         self.generation = 0
+        self.pending: list[tuple[str, Any]] = []  # catalog changes posted during a live build, in order
+        self.refused: list[str] = []  # queued changes the finished build refused (why)
+        self._pending_lock = threading.Lock()
 
     def publish(self, engine: Engine, admin: Admin | None = None) -> None:
-        """Serve ``engine`` from now on (one reference assignment; searches already queued finish on the old one)."""
-        self.engine = engine
+        """Serve ``engine`` from now on (one reference assignment; searches already queued finish
+        on the old one). With the build's ``admin``, the queued catalog changes are applied first, in order."""
         if admin is not None:
-            self.admin = admin
+            with self._pending_lock:
+                for method, argument in self.pending:
+                    try:
+                        engine = getattr(admin, method)(argument)
+                    except (DataError, LookupError, OSError) as error:
+                        self.refused.append(f"{method}: {error}")
+                self.pending.clear()
+                self.admin = admin
+        self.engine = engine
         self.generation += 1
+
+    def queue(self, method: str, argument: Any) -> bool:
+        """Keep a catalog change for the end of the live build; False when the build is already
+        done (apply it now instead)."""
+        with self._pending_lock:
+            if self.admin is not None:
+                return False
+            self.pending.append((method, argument))
+            return True
 
     async def refresh(self) -> None:
         """Apply what other replicas changed in the shared state, if anything, before answering
@@ -125,8 +147,15 @@ def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
     def authorize(_: None = Depends(checked)) -> Admin:
         """Checked before the body is validated, so an unauthorized call learns nothing."""
         if live.admin is None:
-            raise HTTPException(503, "the service is still building: catalog changes and reloads open when it is done")
+            raise HTTPException(503, "the service is still building: reloads open when it is done (catalog changes are queued)")
         return live.admin
+
+    async def change(method: str, argument: Any) -> Engine | None:
+        """Apply a catalog change now, or queue it while the live build runs (None: queued)."""
+        admin = live.admin
+        if admin is None and live.queue(method, argument):
+            return None
+        return await live.swap(getattr(live.admin, method), argument)
 
     @app.post("/admin/reload", responses=ADMIN_ERRORS, tags=["admin"])
     async def reload(body: ReloadBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:
@@ -135,13 +164,20 @@ def add_admin_routes(app: FastAPI, live: Live, key: str | None) -> None:
         return {"status": "reloaded", "generation": live.generation, "items": len(engine.items), "searchers": sorted(engine.searchers)}
 
     @app.post("/admin/items", responses=ADMIN_ERRORS, tags=["admin"])
-    async def upsert(body: ItemsBody, owner: Admin = Depends(authorize)) -> dict[str, Any]:
-        """Add or replace items; they are searchable when this answers."""
-        engine = await live.swap(owner.upsert, [item.model_dump() for item in body.items])
+    async def upsert(body: ItemsBody, response: Response, _: None = Depends(checked)) -> dict[str, Any]:
+        """Add or replace items; they are searchable when this answers (202 during a live build:
+        queued, applied when it ends)."""
+        engine = await change("upsert", [item.model_dump() for item in body.items])
+        if engine is None:
+            response.status_code = 202
+            return {"status": "queued", "upserted": len(body.items), "detail": "applied when the live build ends"}
         return {"status": "upserted", "upserted": len(body.items), "items": len(engine.items)}
 
     @app.delete("/admin/items/{item_id}", responses=ADMIN_ERRORS, tags=["admin"])
-    async def delete(item_id: str, owner: Admin = Depends(authorize)) -> dict[str, Any]:
-        """Remove an item from every index, for good (until upserted again)."""
-        engine = await live.swap(owner.delete, [item_id])
+    async def delete(item_id: str, response: Response, _: None = Depends(checked)) -> dict[str, Any]:
+        """Remove an item from every index, for good (until upserted again); 202 during a live build."""
+        engine = await change("delete", [item_id])
+        if engine is None:
+            response.status_code = 202
+            return {"status": "queued", "item_id": item_id, "detail": "applied when the live build ends"}
         return {"status": "deleted", "item_id": item_id, "items": len(engine.items)}

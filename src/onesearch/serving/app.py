@@ -169,7 +169,8 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
         """Liveness, with the searchers served, the catalog size, the filters its columns allow and the live build's state."""
         engine = live.engine
         return {"status": "ok", "searchers": sorted(engine.searchers), "items": len(engine.items), "filters": engine.filters, "queue_depth": batcher.depth,
-                "generation": live.generation, "build": build_body().model_dump(), "orders": orders is not None}
+                "generation": live.generation, "build": build_body().model_dump(), "orders": orders is not None,
+                "queued_changes": len(live.pending), "refused_changes": live.refused}
 
     @app.get("/build", response_model=BuildBody)
     async def build_state() -> BuildBody:
