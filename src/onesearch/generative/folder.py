@@ -114,6 +114,7 @@ class PlannedModel:
         self.query_spec = encoder or manifest.get("query_encoder") or manifest["encoder"]
         self._encoder: Any = None
         self._query_encoder: Any = None
+        self._coder: TextCoder | None = None
 
     @property
     def text_encoder(self) -> Any:
@@ -127,6 +128,13 @@ class PlannedModel:
         if self._query_encoder is None:
             self._query_encoder = self.text_encoder if self.query_spec == self.encoder_spec else load_encoder(self.query_spec)
         return self._query_encoder
+
+    @property
+    def coder(self) -> TextCoder:
+        """The codebook's coder of new item texts (its keyword pool embedded once, on first use)."""
+        if self._coder is None:
+            self._coder = TextCoder.load(self.index, lambda words: self.text_encoder.encode(words, "item"))
+        return self._coder
 
     def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
@@ -159,7 +167,7 @@ class PlannedModel:
         if new:
             texts = [items.texts[row] for row in new]
             fresh = np.asarray(self.text_encoder.encode(texts, "item"), dtype=np.float32)
-            coder = TextCoder.load(self.index, lambda words: self.text_encoder.encode(words, "item"))
+            coder = self.coder
             taken = {tuple(code) for code in codes[kept].tolist()}
             full = free_full_codes(coder.codes(texts, fresh), taken, len(self.ids) + len(new) + 1)
             vectors[new], codes[new] = fresh, np.array(full, dtype=np.int64)
