@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from _machine import machine
+from _machine import machine, write_result
 
 ADMIN_KEY = "crash-trials-admin-key"
 INGEST_KEY = "crash-trials-ingest-key"
@@ -199,10 +199,7 @@ def main() -> None:
     result = run_trials(args.bundle, args.data, args.trials, args.seed)
     print(f"{machine()}\n{result['kills']} kills, {result['operations']} operations: {result['failed_starts']} failed starts, "
           f"{result['lost_or_half_applied']} acknowledged writes lost or half-applied")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result))
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ Each figure is the median of ``--repeats`` runs; the machine is printed with it.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from _machine import machine
+from _machine import machine, write_result
 from onesearch.orders.model import Diagnoser
 from onesearch.orders.readers import read_source
 from onesearch.orders.schema import lines_to_orders
@@ -58,10 +57,7 @@ def main() -> None:
     print(f"{machine()}\nfit on {len(train):,} orders: {fit_s:.1f} s (median of {args.repeats})\n"
           f"diagnose {len(batch):,} orders: {result['diagnose_orders_per_s']:,.0f} orders/s; "
           f"as the service's records: {result['records_orders_per_s']:,.0f} orders/s")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result))
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

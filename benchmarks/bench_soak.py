@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import signal
 import threading
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from _machine import machine
+from _machine import machine, write_result
 from bench_crash import ADMIN_KEY, INGEST_KEY, _port, kill, start
 
 QUERIES = ("red shoe", "blue wool hat", "green leather boots", "black scarf", "white cotton shirt", "kimono")
@@ -128,10 +127,7 @@ def main() -> None:
     result = run_soak(args.bundle, args.data, args.seconds, args.clients, args.rate, args.change_every, warmup=args.warmup)
     print(f"{machine()}\n{args.seconds:.0f} s, {result['changes']} changes: {result['server_errors']} 5xx; "
           f"RSS {result['rss_warm_mib']} -> {result['rss_end_mib']} MiB ({result['rss_growth']:+.1%})")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result))
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

@@ -128,3 +128,14 @@ def anchored_trained(tiny_shop_module, tmp_path_factory, cli_module):
     assert code == 0, err
     summary = json.loads(stdout.strip().splitlines()[-1])
     return tmp, common, Path(summary["model"]), summary
+
+
+@pytest.fixture
+def served_tiny_bundle(tiny_shop_module, anchored_trained, tmp_path) -> Path:
+    """A bundle serving the tiny shop with its trained model, its own state file and event log."""
+    tmp, _, model, _ = anchored_trained
+    bundle = tmp_path / "bundle.toml"
+    bundle.write_text(f'task = "generic"\nsource = "{tiny_shop_module}"\nmodel = "{model}"\nencoder = "minilm"\ncache = "{tmp / "cache"}"\n'
+                      f'beam = 20\nevents = "{tmp_path / "events.jsonl"}"\nstate = "{tmp_path / "state.json"}"\n')
+    return bundle
+

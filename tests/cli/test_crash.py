@@ -15,12 +15,8 @@ from bench_crash import run_trials  # noqa: E402
 
 
 @pytest.mark.slow
-def test_kill_9_during_changes_loses_no_acknowledged_write(tiny_shop_module, anchored_trained, shared_data, tmp_path):
-    tmp, _, model, _ = anchored_trained
-    bundle = tmp_path / "bundle.toml"
-    bundle.write_text(f'task = "generic"\nsource = "{tiny_shop_module}"\nmodel = "{model}"\nencoder = "minilm"\ncache = "{tmp / "cache"}"\n'
-                      f'beam = 20\nevents = "{tmp_path / "events.jsonl"}"\nstate = "{tmp_path / "state.json"}"\n')
-    result = run_trials(bundle, shared_data, trials=3, seed=1, log=lambda _: None)
+def test_kill_9_during_changes_loses_no_acknowledged_write(served_tiny_bundle, shared_data):
+    result = run_trials(served_tiny_bundle, shared_data, trials=3, seed=1, log=lambda _: None)
     assert result["kills"] == 3 and result["failed_starts"] == 0
     assert result["lost_or_half_applied"] == 0, result["problems"]
     assert result["acknowledged_upserts"] + result["acknowledged_deletes"] > 0 and result["acknowledged_events"] > 0
