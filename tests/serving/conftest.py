@@ -3,9 +3,15 @@ searcher over a 30-item catalog (its code tree still guarantees real items)."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
+import uvicorn
 
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
@@ -81,3 +87,20 @@ def make_engine(catalog: list[ItemRecord]) -> Engine:
 @pytest.fixture
 def engine(catalog) -> Engine:
     return make_engine(catalog)
+
+
+def serve_in_thread(app) -> Iterator[int]:
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yield the port, then stop it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join(10)
+

@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
-import uvicorn
 
 from onesearch.serving.app import Settings, create_app
+
+from .conftest import serve_in_thread
 
 SETTINGS = Settings(max_body=1024, max_large_body=64 * 1024)
 
 
 @pytest.fixture
 def server(engine):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = create_app(engine, settings=SETTINGS, admin_key="a-long-enough-admin-key")
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield port
-    running.should_exit = True
-    thread.join(10)
+    yield from serve_in_thread(app)
 
 
 def _exchange(port: int, head: str, body_parts: list[bytes]) -> tuple[int, dict, int]:

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from onesearch.serving.app import create_app
 from onesearch.serving.engine import Engine, ItemRecord
 
-from .conftest import WordSearcher
+from .conftest import WordSearcher, serve_in_thread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -71,18 +67,8 @@ def building(engine, catalog):
 
 def _serve(app):
     assert CHROMIUM is not None, "ONESEARCH_REQUIRE_BROWSER=1 but no chromium is installed"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    for port in serve_in_thread(app):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_the_page_shows_a_users_history_and_both_columns(served, tmp_path):
