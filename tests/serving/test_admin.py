@@ -7,7 +7,6 @@ import asyncio
 import threading
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from onesearch.errors import DataError
