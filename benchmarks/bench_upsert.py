@@ -1,0 +1,50 @@
+"""What a catalog change costs the deployment, with no search load: one item and 100 items.
+
+    .venv/bin/python benchmarks/bench_upsert.py [--bundle configs/serve/homedepot.toml] [--model DIR] [--repeats 3] [--out runs/bench/upsert.json]
+
+Opens the bundle's ``Deployment`` (state and event log off, so nothing is stored), then times
+``Deployment.upsert`` of one new item (median of ``--repeats``, after one untimed warm-up upsert
+that loads the model's item encoder) and of a batch of 100 new items. The issue's bar (31): one
+item within 1 s, 100 within 5 s. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import time
+from pathlib import Path
+
+from _machine import machine, write_result
+from onesearch.deploy.bundle import Bundle
+from onesearch.deploy.deployment import Deployment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bundle", type=Path, default=Path("configs/serve/homedepot.toml"))
+    parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-51d29b3b28")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    spec = dataclasses.replace(Bundle.read(args.bundle), model=args.model, events=None, state=None)
+    deployment = Deployment.open(spec, args.data, log=lambda _: None)
+    item = lambda n: {"item_id": f"bench-upsert-{n}", "title": f"cordless drill driver kit {n} volt", "brand": "acme"}  # noqa: E731
+    deployment.upsert([item(0)])
+    single = []
+    for n in range(1, args.repeats + 1):
+        started = time.perf_counter()
+        deployment.upsert([item(n)])
+        single.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    deployment.upsert([item(1000 + n) for n in range(100)])
+    batch = time.perf_counter() - started
+    result = {"machine": machine(), "items": len(deployment.engine.items), "single_s": round(statistics.median(single), 2), "batch_100_s": round(batch, 2)}
+    print(f"{machine()}\nupsert over {result['items']:,} items: one item {result['single_s']} s (median of {args.repeats}); 100 items {result['batch_100_s']} s")
+    write_result(result, args.out)
+
+
+if __name__ == "__main__":
+    main()
