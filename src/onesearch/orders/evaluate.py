@@ -72,7 +72,8 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, context: pd.DataFrame | No
     if labelled["problem"].nunique() < 2:
         raise DataError(f"the test orders need both outcomes to be scored ({len(labelled)} labelled)")
     truth = labelled["problem"].to_numpy().astype(int)
-    scores = {"diagnosis": model.score(labelled, context), "logistic": _logistic(model, train, labelled, context),
+    rows = model.features(labelled, context)
+    scores = {"diagnosis": model.score_rows(rows), "logistic": _logistic(model, train, rows, context),
               "base_rate": np.full(len(labelled), float(train["problem"].mean()))}
     table = pd.DataFrame({"order_id": labelled["order_id"], "problem": truth, **scores})
     sizes = {"train_orders": int(train["problem"].notna().sum()), "test_orders": len(labelled), "test_base_rate": float(truth.mean()),
@@ -134,12 +135,13 @@ def reliability(table: pd.DataFrame, out: Path, bins: int = 10) -> None:
     tmp.replace(out)
 
 
-def _logistic(model: Diagnoser, train: pd.DataFrame, test: pd.DataFrame, context: pd.DataFrame) -> np.ndarray:
-    """The baseline: logistic regression alone on the diagnosis model's own features."""
+def _logistic(model: Diagnoser, train: pd.DataFrame, test_rows: pd.DataFrame, context: pd.DataFrame) -> np.ndarray:
+    """The baseline: logistic regression alone on the diagnosis model's own features (``test_rows``:
+    the test orders' feature rows)."""
     labelled = train[train["problem"].notna()].reset_index(drop=True)
     rows = model.features(labelled, context)
     fitted = linear_model(rows).fit(rows, labelled["problem"].astype(int))
-    return fitted.predict_proba(model.features(test, context))[:, 1]
+    return fitted.predict_proba(test_rows)[:, 1]
 
 
 def _hashed(values: pd.Series, share: float) -> pd.Series:

@@ -93,7 +93,11 @@ class Diagnoser:
 
     def score(self, orders: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
         """Calibrated probability that each order goes wrong."""
-        return self.combine.predict_proba(self.parts.stack(self.features(orders, context)))[:, 1]
+        return self.score_rows(self.features(orders, context))
+
+    def score_rows(self, features: pd.DataFrame) -> np.ndarray:
+        """``score`` of feature rows already made by ``features``."""
+        return self.combine.predict_proba(self.parts.stack(features))[:, 1]
 
     def diagnose(self, orders: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per order: order_id, risk, anomaly, flag, ship_rank, value, saved_value, reasons."""

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from onesearch.errors import DataError
-from onesearch.orders.schema import KEY_FIELDS, check_lines
+from onesearch.orders.schema import KEY_FIELDS, check_lines, refuse_first
 from onesearch.tables import TABLE_SUFFIXES, read_csv, read_records, require_columns, to_float
 
 __all__ = ["DATASETS", "LEAKS", "OrderSource", "read_source"]
@@ -90,7 +90,7 @@ def read_online_retail(folder: Path) -> OrderSource:
     path = folder / "lines.csv.gz"
     raw = read_csv(path, required=("invoice", "stock_code", "quantity", "invoice_date", "unit_price", "customer_id", "country"))
     when = pd.to_datetime(raw["invoice_date"], format="ISO8601", errors="coerce")
-    _first_bad(when.isna(), raw["invoice_date"], path, "invoice_date", "an ISO 8601 date")
+    refuse_first(when.isna(), raw["invoice_date"], path, "invoice_date", "is not an ISO 8601 date")
     quantity = to_float(raw["quantity"], path, "quantity")
     price = to_float(raw["unit_price"], path, "unit_price")
     invoice = raw["invoice"].fillna("")
@@ -122,7 +122,7 @@ def read_olist(folder: Path) -> OrderSource:
     products = read_csv(folder / "products.csv.gz", required=("product_id", "product_category_name"))
     english = read_csv(folder / "product_category_name_translation.csv.gz", required=("product_category_name", "product_category_name_english"))
     when = pd.to_datetime(orders["order_purchase_timestamp"], errors="coerce")
-    _first_bad(when.isna(), orders["order_purchase_timestamp"], folder / "orders.csv.gz", "order_purchase_timestamp", "a date-time")
+    refuse_first(when.isna(), orders["order_purchase_timestamp"], folder / "orders.csv.gz", "order_purchase_timestamp", "is not a date-time")
     orders = orders.assign(ordered_at=when, problem=orders["order_status"].map(OLIST_LABELS))
     names = dict(zip(english["product_category_name"], english["product_category_name_english"]))
     products = products.assign(category=products["product_category_name"].map(lambda name: names.get(name, name)))
@@ -160,14 +160,8 @@ def _amazon_dates(values: pd.Series, path: Path) -> pd.Series:
     short = pd.to_datetime(text, format="%m-%d-%y", errors="coerce")
     long = pd.to_datetime(text, format="%m-%d-%Y", errors="coerce")
     dates = short.where(text.str.len() == 8, long)
-    _first_bad(dates.isna(), values, path, "Date", "a month-first date (MM-DD-YY or MM-DD-YYYY)")
+    refuse_first(dates.isna(), values, path, "Date", "is not a month-first date (MM-DD-YY or MM-DD-YYYY)")
     return dates.dt.strftime("%Y-%m-%d")
-
-
-def _first_bad(bad: pd.Series, values: pd.Series, path: Path, column: str, kind: str) -> None:
-    rows = bad.to_numpy().nonzero()[0]
-    if len(rows):
-        raise DataError(f"column {column!r}: {values.iloc[rows[0]]!r} is not {kind}", path=path, row=int(rows[0]) + 1)
 
 
 def _upper(values: pd.Series | None) -> pd.Series | None:

@@ -28,7 +28,7 @@ import pandas as pd
 from onesearch.errors import DataError
 from onesearch.tables import read_records, to_float
 
-__all__ = ["KEY_FIELDS", "LINE_FIELDS", "ORDER_COLUMNS", "ORDER_FIELDS", "check_lines", "lines_to_orders", "read_lines", "write_lines"]
+__all__ = ["KEY_FIELDS", "LINE_FIELDS", "ORDER_COLUMNS", "ORDER_FIELDS", "check_lines", "lines_to_orders", "read_lines", "refuse_first", "write_lines"]
 
 ORDER_FIELDS = ("customer_id", "channel", "service_level", "fulfilment", "city", "region", "postal_code", "country", "business")
 LINE_FIELDS = ("item_id", "category", "variant")
@@ -59,9 +59,8 @@ def check_lines(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
             lines[field] = _text(column) if column is not None else pd.Series(None, index=frame.index, dtype=object)
     for field in ("quantity", "unit_price"):
         values = to_float(frame[field], path, field) if field in frame else pd.Series(np.nan, index=frame.index)
-        negative = (values < 0).to_numpy().nonzero()[0]
-        if len(negative):
-            raise DataError(f"column {field!r}: {frame[field].iloc[negative[0]]!r} is negative", path=path, row=int(negative[0]) + 1)
+        if field in frame:
+            refuse_first(values < 0, frame[field], path, field, "is negative")
         lines[field] = values
     _require_consistent(lines, path)
     return lines
@@ -92,6 +91,13 @@ def write_lines(lines: pd.DataFrame, path: str | Path) -> None:
     tmp.replace(path)
 
 
+def refuse_first(bad: pd.Series, values: pd.Series, path: str | Path, column: str, problem: str) -> None:
+    """``DataError`` at the first row where ``bad`` holds: ``column 'c': 'value' <problem>``."""
+    rows = bad.to_numpy().nonzero()[0]
+    if len(rows):
+        raise DataError(f"column {column!r}: {values.iloc[rows[0]]!r} {problem}", path=path, row=int(rows[0]) + 1)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Cells as stripped strings (object dtype); empty and missing cells -> None."""
     stripped = [None if _missing(value) or str(value).strip() == "" else str(value).strip() for value in values]
@@ -112,9 +118,7 @@ def _timestamps(values: pd.Series, path: str | Path) -> pd.Series:
     text = _text(values)
     _require_present(text, path, "ordered_at")
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    bad = parsed.isna().to_numpy().nonzero()[0]
-    if len(bad):
-        raise DataError(f"column 'ordered_at': {text.iloc[bad[0]]!r} is not an ISO 8601 date", path=path, row=int(bad[0]) + 1)
+    refuse_first(parsed.isna(), text, path, "ordered_at", "is not an ISO 8601 date")
     return parsed.dt.tz_localize(None)
 
 

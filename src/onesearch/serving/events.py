@@ -32,6 +32,7 @@ class EventLog:
     def __init__(self, path: Path | None, rotate_bytes: int | None = None) -> None:
         self.path, self.rotate_bytes = path, rotate_bytes
         self._lock = threading.Lock()
+        self._lock_file: Any = None  # <log>.lock, opened once (never rotated)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -53,12 +54,17 @@ class EventLog:
         if self.path is None or not rows:
             return
         data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
-        with self._lock, self.path.with_name(self.path.name + ".lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # replicas (processes) append to one file too
-            self._rotate(len(data))
-            with self.path.open("ab") as handle:
-                handle.write(data)
-                handle.flush()
+        with self._lock:
+            if self._lock_file is None:
+                self._lock_file = self.path.with_name(self.path.name + ".lock").open("a")
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)  # replicas (processes) append to one file too
+            try:
+                self._rotate(len(data))
+                with self.path.open("ab") as handle:
+                    handle.write(data)
+                    handle.flush()
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _rotate(self, incoming: int) -> None:
         """Move a full log aside as ``<log>.N`` (caller holds the locks)."""
