@@ -1,6 +1,6 @@
 """What a catalog change costs the deployment, with no search load: one item and 100 items.
 
-    .venv/bin/python benchmarks/bench_upsert.py [--bundle configs/serve/homedepot.toml] [--model DIR] [--repeats 3] [--out runs/bench/upsert.json]
+    .venv/bin/python benchmarks/bench_upsert.py [--bundle configs/serve/homedepot.toml] [--model DIR] [--repeats 3] [--profile] [--out runs/bench/upsert.json]
 
 Opens the bundle's ``Deployment`` (state and event log off, so nothing is stored), then times
 ``Deployment.upsert`` of one new item (median of ``--repeats``, after one untimed warm-up upsert
@@ -11,7 +11,9 @@ item within 1 s, 100 within 5 s. The last line is JSON.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
+import pstats
 import statistics
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ def main() -> None:
     parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-51d29b3b28")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--profile", action="store_true", help="Also print where one single-item upsert spends its time (cProfile, top 15 by own time).")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     spec = dataclasses.replace(Bundle.read(args.bundle), model=args.model, events=None, state=None)
@@ -38,6 +41,10 @@ def main() -> None:
         started = time.perf_counter()
         deployment.upsert([item(n)])
         single.append(time.perf_counter() - started)
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(deployment.upsert, [item(500)])
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
     started = time.perf_counter()
     deployment.upsert([item(1000 + n) for n in range(100)])
     batch = time.perf_counter() - started
