@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from onesearch.cascade.build import BuildSettings, build_cascade
@@ -14,6 +13,7 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import ITEMS, build_table, examples_of
 from onesearch.embedding.dual import DualConfig
+from onesearch.evidence.items import RowChange
 from onesearch.types import SearchRequest, UserContext
 
 SETTINGS = BuildSettings(
@@ -70,12 +70,12 @@ def test_cascade_puts_the_users_brand_first_for_an_exact_query(built):
 
 
 
-def test_with_items_adds_edits_and_removes_rows_and_keeps_known_vectors(built):
+def test_changed_adds_edits_and_removes_rows_and_keeps_known_vectors(built):
     dataset, _, cascade, _ = built
     kept = dataset.items.slice(1).select(list(ITEMS.names)).cast(ITEMS)
     removed, removed_title = dataset.items["item_id"][0].as_py(), dataset.items["title"][0].as_py()
     added = build_table(ITEMS, {"item_id": ["new"], "title": ["orbit violet silk kimono"], "brand": ["orbit"]})
-    changed = cascade.with_items(pa.concat_tables([kept, added]))
+    changed = cascade.changed(RowChange(np.arange(1, len(dataset.items)), 1), added)
     assert len(changed.items) == len(cascade.items) and removed not in changed.items.row_of
     assert len(cascade.items.row_of) == len(dataset.items)
     same = kept["item_id"][0].as_py()

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
+from onesearch.generative.folder import PlannedModel
 from onesearch.serving.app import create_app
 from onesearch.types import SearchRequest, UserContext
 
@@ -62,6 +63,23 @@ def test_an_upserted_item_enters_every_index_at_once_and_survives_a_restart(open
     assert restarted.engine.items["new-1"].title == NEW["title"]
     assert restarted.engine.searchers["generative"].code_of["new-1"] == code
     assert _found(restarted.engine, "bm25", "violet kimono")[0] == "new-1"
+
+
+def test_a_change_derived_from_the_base_searches_like_the_catalog_rebuilt(open_deployment, served):
+    """Items that leave and come back under new ids leave the catalog's statistics as they were,
+    so the derived indexes must answer exactly as a searcher built over the whole changed table."""
+    deployment = open_deployment()
+    assert deployment.model.model.trained_on(deployment.base_items)  # so the change below is derived, not rebuilt
+    rows = deployment.base_items.slice(0, 3).to_pylist()
+    deployment.delete([row["item_id"] for row in rows])
+    engine = deployment.upsert([{**row, "item_id": f"again-{row['item_id']}", "attributes": dict(row["attributes"] or [])} for row in rows])
+    change, tail = deployment.state.split(deployment.base_items)
+    rebuilt = PlannedModel(served[0]).searcher(change.table(deployment.base_items, tail), deployment.spec.beam, changed=True)
+    for query in ("red boots", "wool hat", rows[0]["title"]):
+        request = [SearchRequest(query, UserContext(None))]
+        got, want = engine.searchers["generative"].search(request, 10)[0], rebuilt.search(request, 10)[0]
+        assert [h.item_id for h in got] == [h.item_id for h in want], query
+        assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-5, abs=1e-6)
 
 
 def test_a_deleted_item_never_comes_back(open_deployment):

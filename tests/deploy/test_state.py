@@ -14,12 +14,12 @@ def _items() -> pa.Table:
     return build_table(ITEMS, {"item_id": ["a", "b", "c"], "title": ["apple", "banana", "cherry"], "price": [1.0, 2.0, 3.0]})
 
 
-def test_apply_drops_deleted_and_replaces_upserted_rows(tmp_path):
+def test_split_drops_deleted_and_replaces_upserted_rows(tmp_path):
     state = ServiceState(tmp_path / "s.json").changed(
         upserts=[{"item_id": "b", "title": "blue banana", "attributes": {"colour": "blue"}, "in_stock": False}, {"item_id": "d", "title": "date"}],
         deleted=["a"],
     )
-    served = state.apply(_items())
+    served = _served(state)
     assert served.schema == ITEMS
     assert served["item_id"].to_pylist() == ["c", "b", "d"]
     assert served["title"].to_pylist() == ["cherry", "blue banana", "date"]
@@ -29,8 +29,8 @@ def test_apply_drops_deleted_and_replaces_upserted_rows(tmp_path):
 
 def test_a_later_upsert_undeletes_and_a_later_delete_wins():
     state = ServiceState().changed(deleted=["a"]).changed(upserts=[{"item_id": "a", "title": "apricot"}])
-    assert state.apply(_items())["title"].to_pylist()[-1] == "apricot"
-    assert "a" not in state.changed(deleted=["a"]).apply(_items())["item_id"].to_pylist()
+    assert _served(state)["title"].to_pylist()[-1] == "apricot"
+    assert "a" not in _served(state.changed(deleted=["a"]))["item_id"].to_pylist()
 
 
 def test_saved_state_round_trips_and_changed_leaves_the_original(tmp_path):
@@ -94,3 +94,9 @@ def test_a_disk_that_refuses_the_write_leaves_both_generations_as_they_were(tmp_
     monkeypatch.undo()
     assert path.read_bytes() == before and not previous_generation(path).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def _served(state: ServiceState) -> pa.Table:
+    """The catalog ``state`` serves over ``_items()``."""
+    change, tail = state.split(_items())
+    return change.table(_items(), tail)

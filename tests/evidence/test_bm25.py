@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.items import RowChange
 from onesearch.evidence.tokenize import Tokenizer
 
 DOCS = [
@@ -52,3 +53,29 @@ def test_top_positive_keeps_only_matches_best_first():
     scores = np.array([0.0, 2.0, 0.5, 3.0, 0.0, 2.0], dtype=np.float32)
     assert top_positive(scores, 10).tolist() == [3, 1, 5, 2]
     assert top_positive(scores, 2).tolist() == [3, 1]
+
+
+def test_a_changed_index_scores_the_tail_with_the_base_statistics_and_drops_removed_rows():
+    tokenizer = Tokenizer("en")
+    base = Bm25Index.build(DOCS, tokenizer)
+    change = RowChange(np.array([0, 2, 3, 4]), 2)  # row 1 leaves; it comes back as the tail's first row
+    changed = base.changed(change, [DOCS[1], "acme cordless drill"], DOCS)
+    scores, before = changed.scores("drill bits wood"), base.scores("drill bits wood")
+    assert changed.size == len(scores) == 6
+    np.testing.assert_allclose(scores[:4], before[[0, 2, 3, 4]])
+    np.testing.assert_allclose(scores[4], before[1], rtol=1e-6)  # the same text, the same statistics, the same score
+    assert changed.scores("acme")[5] > 0 and not changed.scores("acme")[:5].any()  # a term only the tail has
+    assert len(base.scores("drill")) == 5  # the base is untouched
+    with pytest.raises(ValueError):
+        changed.changed(change, [], DOCS)
+
+
+def test_the_mean_length_round_trips_or_is_read_from_the_texts(tmp_path):
+    tokenizer = Tokenizer("en")
+    base = Bm25Index.build(DOCS, tokenizer)
+    base.save(tmp_path)
+    assert Bm25Index.load(tmp_path).mean_length == pytest.approx(base.mean_length)
+    loaded = Bm25Index.load(tmp_path)
+    loaded.mean_length = None
+    change = RowChange(np.arange(5), 1)
+    np.testing.assert_allclose(loaded.changed(change, ["garden hose"], DOCS).scores("hose"), base.changed(change, ["garden hose"], DOCS).scores("hose"))

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from onesearch.evidence.bm25 import Bm25Index
-from onesearch.evidence.items import ItemTable
+from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import EVIDENCE, Planner
 from onesearch.evidence.tokenize import Tokenizer
 from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
@@ -74,3 +74,22 @@ def test_extra_rows_join_the_plan_with_the_same_evidence(planner):
     assert set(plan.rows.tolist()) == {0, 1, 3}
     assert _column(plan, "user_leaf_share")[0] == 1.0  # item 0 shares the clicked item's leaf category
     assert _column(plan, "term_coverage")[0] == 0.0 and _column(plan, "term_coverage")[3] == 1.0
+
+
+def test_a_changed_planner_plans_as_a_rebuilt_one_when_the_tail_restores_the_same_texts(planner):
+    """Rows 1 and 3 leave and come back (as new ids) in the tail: the catalog's statistics are
+    the base's again, so the derived planner must plan exactly like one built from scratch."""
+    base = planner.items
+    change = RowChange(np.array([0, 2, 4]), 2)
+    tail = pa.table({"item_id": ["n1", "n3"], "title": [TITLES[1], TITLES[3]], "brand": ["b", None], "category": [["top", "shirts"], ["hats"]]})
+    items = base.changed(change, tail, planner.bm25.tokenizer)
+    popularity = np.array([0, 0, 0, 3, 1], dtype=np.float32)
+    derived = planner.changed(items, change, popularity, None)
+    rebuilt = Planner(items, Bm25Index.build(items.texts, planner.bm25.tokenizer), popularity, depth=10, ngrams=Bm25Index.build(items.texts, Tokenizer("ngram")))
+    assert items.ids == ["i0", "i2", "i4", "n1", "n3"] and items.brand[3] == base.brand[1]
+    for query in ("red shirt", "cotton shirt", "wool hat", "leathr bag"):
+        got, want = derived.plan(SearchRequest(query)), rebuilt.plan(SearchRequest(query))
+        np.testing.assert_array_equal(got.rows, want.rows)
+        np.testing.assert_allclose(got.features, want.features, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(derived.static(), rebuilt.static())
+    assert planner.items is base and len(planner.bm25.scores("red")) == 5  # the base is untouched

@@ -2,6 +2,7 @@ import random
 
 import numpy as np
 
+from onesearch.evidence.items import RowChange
 from onesearch.evidence.postings import Postings
 
 
@@ -21,3 +22,17 @@ def test_a_repeated_key_counts_once_and_no_rows_give_an_empty_array():
     postings = Postings.build([["x", "x", "y"], ["y"], []])
     assert postings.count(["x", "x"], np.array([0, 1, 2])).tolist() == [1.0, 0.0, 0.0]
     assert postings.count(["x"], np.array([], dtype=np.int64)).shape == (0,)
+
+
+def test_changed_postings_count_like_postings_built_over_the_changed_rows():
+    rng = random.Random(5)
+    vocabulary = [f"w{i}" for i in range(20)]
+    rows = [frozenset(rng.sample(vocabulary, rng.randrange(0, 6))) for _ in range(60)]
+    tail = [frozenset(rng.sample([*vocabulary, "new"], 3)) for _ in range(7)]
+    change = RowChange(np.array(sorted(rng.sample(range(60), 45))), len(tail))
+    changed = Postings.build(rows).changed(change, tail)
+    rebuilt = Postings.build(change.rows(rows, tail))
+    for _ in range(10):
+        keys = rng.sample([*vocabulary, "new"], 4)
+        every = np.arange(len(change))
+        assert changed.count(keys, every).tolist() == rebuilt.count(keys, every).tolist()

@@ -30,3 +30,11 @@ def test_long_words_allow_two_edits_and_the_most_frequent_neighbour_wins():
     assert speller.correct("strandd coper") == "stranded copper"
     assert speller.correct("stradned") == "stranded"  # 8 letters: a swap
     assert speller.correct("toilit") == "toilet"
+
+
+def test_an_extended_speller_knows_the_new_words_and_keeps_the_old():
+    speller = Speller.from_texts(TEXTS)
+    extended = speller.extended(["Acme kimono robe", "Outdoor tile"])
+    assert extended.correct("kimomo") == "kimono" and speller.correct("kimomo") == "kimomo"
+    assert extended.correct("ourdoor patio tiel") == "outdoor patio tile"
+    assert "acme" in extended.vocabulary and "acme" not in speller.vocabulary

@@ -5,21 +5,24 @@ Contract: ``Cascade`` owns the indexes and models of one catalog and answers bat
 user's own past items, fused by reciprocal rank; ``prerank`` keeps the best ``prerank_keep`` by a
 small LambdaMART over cheap features; ``rank`` re-orders those with the full LambdaMART and
 appends the remaining candidates in pre-rank order, so deep cutoffs still see recall's reach.
-``with_items(items)`` is the same cascade over a changed catalog (items added, edited or
-removed): rows, BM25 and the dense index are rebuilt in memory, unchanged texts keep their
-vectors, new ones are encoded; the trained rankers and train popularity (by item id) carry over.
+``changed(change, tail_items, known)`` is the same cascade over a changed catalog (items added,
+edited or removed; ``RowChange``): rows and BM25 are derived from this base cascade's
+(``Bm25Index.changed``), not rebuilt, the kept rows keep their vectors and the tail's texts are
+encoded unless ``known`` has them (``tail_vectors`` of the previous change); the trained rankers
+and train popularity (by item id) carry over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 
 from onesearch.evidence.bm25 import Bm25Index, top_positive
-from onesearch.evidence.items import ItemTable
+from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.cascade.dense import DenseIndex
 from onesearch.cascade.features import FEATURES, PRERANK_FEATURES, Channels, candidate_features
 from onesearch.evidence.profile import UserProfile
@@ -54,22 +57,26 @@ class Cascade:
     config: CascadeConfig
     prerank_model: object | None = None
     rank_model: object | None = None
+    tail_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # a changed cascade's tail texts -> their vectors
 
     def encode_queries(self, requests: Sequence[SearchRequest]) -> np.ndarray:
         """Unit query vectors, one row per request."""
         return self.encoder.encode([r.query for r in requests], "query")
 
-    def with_items(self, items: pa.Table) -> Cascade:
-        """This cascade over the catalog ``items`` (see module docstring); ``self`` is unchanged."""
-        table = ItemTable.from_items(items, self.bm25.tokenizer)
-        known = {text: row for row, text in enumerate(self.items.texts)}
-        new = sorted({text for text in table.texts if text not in known})
-        fresh = self.encoder.encode(new, "item") if new else np.zeros((0, self.dense.vectors.shape[1]), dtype=np.float32)
-        fresh_row = {text: row for row, text in enumerate(new)}
-        vectors = np.stack([self.dense.vectors[known[t]] if t in known else fresh[fresh_row[t]] for t in table.texts]) if len(table) else self.dense.vectors[:0]
-        popularity = np.array([self.popularity[self.items.row_of[i]] if i in self.items.row_of else 0.0 for i in table.ids], dtype=np.float32)
-        bm25 = Bm25Index.build(table.texts, self.bm25.tokenizer)
-        return replace(self, items=table, bm25=bm25, dense=DenseIndex(vectors), popularity=popularity)
+    def changed(self, change: RowChange, tail_items: pa.Table, known: Mapping[str, np.ndarray] | None = None) -> Cascade:
+        """This (base) cascade over its catalog changed by ``change``, whose tail rows are
+        ``tail_items`` (see module docstring); ``self`` is unchanged."""
+        table = self.items.changed(change, tail_items, self.bm25.tokenizer)
+        tail = table.texts[len(change.kept) :]
+        tail_ids = table.ids[len(change.kept) :]
+        known = {**{self.items.texts[self.items.row_of[i]]: self.dense.vectors[self.items.row_of[i]] for i in tail_ids if i in self.items.row_of}, **(known or {})}
+        missing = sorted({text for text in tail if text not in known})
+        fresh = dict(zip(missing, self.encoder.encode(missing, "item"))) if missing else {}
+        vectors = {text: known[text] if text in known else fresh[text] for text in tail}
+        tail_rows = np.stack([vectors[text] for text in tail]) if tail else np.zeros((0, self.dense.vectors.shape[1]), dtype=np.float32)
+        popularity = np.array([self.popularity[self.items.row_of[i]] if i in self.items.row_of else 0.0 for i in tail_ids], dtype=np.float32)
+        return replace(self, items=table, bm25=self.bm25.changed(change, tail, self.items.texts), dense=DenseIndex(change.combine(self.dense.vectors, tail_rows)),
+                       popularity=change.combine(self.popularity, popularity), tail_vectors=vectors)
 
     def recall(self, requests: Sequence[SearchRequest], query_vectors: np.ndarray | None = None, history: bool = True) -> list[Channels]:
         """Candidates with channel evidence for each request."""

@@ -8,10 +8,14 @@ swaps it in when the call returns), then stores the state; a change that fails r
 ``DataError`` and changes nothing, on disk or in memory. Calls must not overlap (the service
 holds a lock).
 
-Catalog changes: upserted and deleted items leave or enter the cascade's rows, BM25 and dense
-index (``Cascade.with_items``) and the generative model, which writes every item: a new one is
-coded through the codebook's encode path and anchored on its text vector, and the lexical
-indexes are rebuilt (``PlannedModel.searcher(changed=True)``). A reload verifies the new model folder (manifest, weights, codebook) and
+Catalog changes: the served catalog is the bundle's items with the state's deletions and
+upserts applied, as the bundle's rows kept plus a tail of upserted rows (``ServiceState.split``).
+Every index of a changed catalog is derived from the bundle catalog's own (its base) rather than
+rebuilt, so a change costs about the size of the tail, not of the catalog: the cascade's rows,
+BM25 and dense index (``Cascade.changed``), the generative model, which writes every item (a
+new one is coded through the codebook's encode path and anchored on its text vector; its
+lexical indexes derived, ``PlannedModel.changed_searcher``), the shared query understanding
+(``QueryUnderstanding.extended``) and the item records. A reload verifies the new model folder (manifest, weights, codebook) and
 answers one search with it before it is used.
 
 Replicas: several processes may serve one bundle over the same stored state. A change takes an
@@ -63,20 +67,20 @@ class _PlannedModel:
     beam: int
     last: tuple[Any, PlannedSearcher] | None = None  # the latest catalog's content and its searcher
 
-    def over(self, items: pa.Table) -> tuple[PlannedSearcher, dict[str, tuple[int, ...]]]:
-        """The searcher over the catalog ``items`` and each item's full code."""
-        content = items.select(["item_id", "title", "brand", "category"]).to_pydict()
-        if self.last is None or self.last[0] != content:
-            self.last = (content, self.model.searcher(items, self.beam, changed=True))
+    def over(self, base_items: pa.Table, state: ServiceState) -> tuple[PlannedSearcher, dict[str, tuple[int, ...]]]:
+        """The searcher over the catalog ``base_items`` changed by ``state``, and each item's full code."""
+        key = (state.upserts, state.deleted)
+        if self.last is None or self.last[0] != key:
+            self.last = ((dict(state.upserts), set(state.deleted)), self.model.changed_searcher(base_items, *state.split(base_items), beam=self.beam))
         searcher = self.last[1]
         return searcher, searcher.code_of
 
 
-def _load_model(path: str, beam: int, encoder: str | None, items: pa.Table) -> _PlannedModel:
+def _load_model(path: str, beam: int, encoder: str | None, base_items: pa.Table, state: ServiceState) -> _PlannedModel:
     """Load and verify a model folder: manifest, weights, codebook, one search."""
     try:
         loaded = _PlannedModel(path, PlannedModel(Path(path), encoder), beam)
-        searcher = loaded.over(items)[0]
+        searcher = loaded.over(base_items, state)[0]
         searcher.search([SearchRequest("test", UserContext(None))], 1)
     except DataError:
         raise
@@ -91,13 +95,15 @@ class Deployment:
     def __init__(self, spec: Bundle, items: pa.Table, cascade: Cascade, resolver: ContextResolver, state: ServiceState) -> None:
         self.spec = spec
         self.base_items = items
-        self.cascade = cascade
+        self.base_cascade = self.cascade = cascade
         self.cascade_changes: tuple[dict, set] = ({}, set())  # the upserts and deletions self.cascade holds
+        self.base_understand = QueryUnderstanding.for_items(items, spec.spelling)
+        self._records: tuple[object, list[ItemRecord]] = (object(), [])  # (the model whose trained codes they show, the bundle catalog's records)
         self.resolver = resolver
         self.users = resolver.active_users(SAMPLE_USERS)
         self.state = state
         model = state.model or spec.model
-        self.model = _load_model(model, spec.beam, spec.model_encoder, state.apply(items)) if model else None
+        self.model = _load_model(model, spec.beam, spec.model_encoder, items, state) if model else None
         self.engine, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
@@ -134,7 +140,7 @@ class Deployment:
             path = model or (self.model.path if self.model else self.spec.model)
             if not path:
                 raise DataError("this bundle serves no generative model: name one to load")
-            loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.state.apply(self.base_items))
+            loaded = _load_model(path, self.spec.beam, self.spec.model_encoder, self.base_items, self.state)
             return self._change(self.state.changed(model=path), loaded)
 
     def stale(self) -> bool:
@@ -169,7 +175,7 @@ class Deployment:
         path = stored.model or self.spec.model
         model = self.model
         if path and (model is None or model.path != path):
-            model = _load_model(path, self.spec.beam, self.spec.model_encoder, stored.apply(self.base_items))
+            model = _load_model(path, self.spec.beam, self.spec.model_encoder, self.base_items, stored)
         self._use(stored, model, self._engine(stored, model))
 
     def _change(self, state: ServiceState, model: _PlannedModel | None) -> Engine:
@@ -185,20 +191,29 @@ class Deployment:
         return self.engine
 
     def _engine(self, state: ServiceState, model: _PlannedModel | None) -> tuple[Engine, Cascade]:
-        """The engine of ``state`` and ``model``, and the cascade (the current one when the catalog is unchanged, e.g. a reload; else rebuilt from it,
-        so only texts it never saw are encoded)."""
-        items = state.apply(self.base_items)
-        if not len(items):
+        """The engine of ``state`` and ``model``, and the cascade (the current one when the catalog is unchanged, e.g. a reload; else derived
+        from the base cascade, so only texts it never saw are encoded)."""
+        change, tail = state.split(self.base_items)
+        if not len(change):
             raise DataError("the change would leave the catalog empty")
-        cascade = self.cascade if (state.upserts, state.deleted) == self.cascade_changes else self.cascade.with_items(items)
+        same = (state.upserts, state.deleted) == self.cascade_changes
+        cascade = self.cascade if same else self.base_cascade.changed(change, tail, self.cascade.tail_vectors)
         searchers: dict[str, Searcher] = {name: make_searcher(name, cascade) for name in ("bm25", "cascade")}
         codes: dict[str, tuple[int, ...]] = {}
         if model is not None:
-            generative, codes = model.over(items)
+            generative, codes = model.over(self.base_items, state)
             searchers["generative"] = generative
             searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
-        understand = QueryUnderstanding.for_items(items, self.spec.spelling).requests
-        return Engine(searchers, _records(items, codes, state), self.resolver.user, self.users, understand), cascade
+        records = change.rows(self._base_records(model, codes), _records(tail, codes, state))
+        return Engine(searchers, records, self.resolver.user, self.users, self.base_understand.extended(tail).requests), cascade
+
+    def _base_records(self, model: _PlannedModel | None, codes: dict[str, tuple[int, ...]]) -> list[ItemRecord]:
+        """The bundle catalog's item records with their codes, made once per model that keeps its
+        trained codes for them (or once without a model; else every time)."""
+        key = None if model is None else model.model if model.model.trained_on(self.base_items) else object()
+        if self._records[0] is not key:
+            self._records = (key, _records(self.base_items, codes, ServiceState()))
+        return self._records[1]
 
 
 def _stamp(path: Path | None) -> tuple[int, int, int] | None:

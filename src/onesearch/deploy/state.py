@@ -1,9 +1,11 @@
 """``ServiceState``: what a running service changed, kept on disk so a restart keeps it.
 
 Contract: the state is the catalog items upserted (full rows, by id), the ids deleted, and the
-model folder swapped in by a reload (None: the bundle's own). ``apply(items)`` gives the catalog
-as served: the bundle's items minus deleted and upserted ids, plus the upserted rows, in the
-items schema; ``in_stock`` of each item. ``save`` writes the whole state to a temp file and
+model folder swapped in by a reload (None: the bundle's own). ``split(items)`` gives the catalog
+as served: the bundle's items minus deleted and upserted ids (the rows kept), then the upserted
+rows in the items schema (the tail), as an ``evidence.items.RowChange`` of the bundle's catalog,
+so indexes can be derived rather than rebuilt (``RowChange.table`` makes it one table);
+``in_stock`` of each item. ``save`` writes the whole state to a temp file and
 renames it over the old one, so a crash leaves either the old or the new state, never half;
 the state it replaces is kept as the previous generation (``<state>.prev``). A disk that cannot
 take the write (full, read-only) raises ``OSError`` and leaves both files as they were. ``load``
@@ -22,11 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from onesearch.catalog.schema import ITEMS, build_table
 from onesearch.errors import DataError
+from onesearch.evidence.items import RowChange
 
 __all__ = ["ItemRow", "ServiceState", "previous_generation"]
 
@@ -83,14 +87,14 @@ class ServiceState:
             new.deleted.add(item_id)
         return new
 
-    def apply(self, items: pa.Table) -> pa.Table:
-        """The catalog as served (see module docstring)."""
+    def split(self, items: pa.Table) -> tuple[RowChange, pa.Table]:
+        """The catalog as served, as ``items``' rows kept and the tail of upserted rows (items schema)."""
         drop = pa.array(sorted(self.deleted | set(self.upserts)), type=pa.string())
-        kept = items.filter(pc.invert(pc.is_in(items["item_id"], value_set=drop))).select(list(ITEMS.names)).cast(ITEMS)
+        kept = np.flatnonzero(pc.invert(pc.is_in(items["item_id"], value_set=drop)).to_numpy(zero_copy_only=False)).astype(np.int64)
         rows = list(self.upserts.values())
         columns: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in COLUMNS}
         columns["attributes"] = [sorted((row.get("attributes") or {}).items()) for row in rows]
-        return pa.concat_tables([kept, build_table(ITEMS, columns)])
+        return RowChange(kept, len(rows)), build_table(ITEMS, columns)
 
     def in_stock(self, item_id: str) -> bool:
         """False only for items upserted with ``in_stock`` false."""

@@ -8,18 +8,21 @@ the user's last items — and one row of ``EVIDENCE`` features for each. Every o
 request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
 item (train popularity, text length); its ``exclude`` drops one train example's own targets from popularity
 (leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
-about [0, 1] (logs of counts), so a model can read them raw.
+about [0, 1] (logs of counts), so a model can read them raw. ``changed(items, change, popularity,
+transitions)`` is the planner of a changed catalog (``RowChange``), its lexical indexes derived
+from this one's rather than rebuilt.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 
 from onesearch.evidence.bm25 import Bm25Index, top_positive
-from onesearch.evidence.items import ItemTable
+from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.postings import Postings
 from onesearch.evidence.history import recent_rows
 from onesearch.evidence.profile import UserProfile, lookup, lookup_pairs
@@ -56,13 +59,31 @@ class Planner:
         self.transitions = transitions
         self.bm25 = bm25
         self.ngrams = ngrams
-        self.popularity = np.asarray(popularity, dtype=np.float32)
         self.depth = depth
         self._terms = Postings.build(items.terms)
         self._bigrams = Postings.build([_bigrams(bm25.tokenizer(text)) for text in items.texts])
         self._lowered = [text.lower() for text in items.texts]
+        self._statics(popularity)
+
+    def changed(self, items: ItemTable, change: RowChange, popularity: np.ndarray, transitions: Transitions | None) -> Planner:
+        """This (base) planner over ``items``, its catalog changed by ``change``, with the changed
+        catalog's ``popularity`` and ``transitions`` (module docstring)."""
+        tail = items.texts[len(change.kept) :]
+        planner = copy.copy(self)
+        planner.items, planner.transitions = items, transitions
+        planner.bm25 = self.bm25.changed(change, tail, self.items.texts)
+        planner.ngrams = self.ngrams.changed(change, tail, self.items.texts) if self.ngrams is not None else None
+        planner._terms = self._terms.changed(change, items.terms[len(change.kept) :])
+        planner._bigrams = self._bigrams.changed(change, [_bigrams(self.bm25.tokenizer(text)) for text in tail])
+        planner._lowered = change.rows(self._lowered, [text.lower() for text in tail])
+        planner._statics(popularity)
+        return planner
+
+    def _statics(self, popularity: np.ndarray) -> None:
+        """Popularity and the item-length scale of this planner's items."""
+        self.popularity = np.asarray(popularity, dtype=np.float32)
         self._log_max = float(np.log1p(self.popularity.max())) if len(self.popularity) and self.popularity.max() > 0 else 1.0
-        lengths = np.log1p(np.array([len(t) for t in items.terms], dtype=np.float32))
+        lengths = np.log1p(np.array([len(t) for t in self.items.terms], dtype=np.float32))
         self._length = lengths / max(float(lengths.max()), 1.0) if len(lengths) else lengths
 
     def static(self, rows: np.ndarray | None = None, exclude: frozenset[int] = frozenset()) -> np.ndarray:

@@ -34,10 +34,11 @@ class QueryUnderstanding:
     @classmethod
     def for_items(cls, items: pa.Table, spelling: bool = True) -> QueryUnderstanding:
         """The step for the catalog ``items`` (``spelling=False``: cleaning only)."""
-        if not spelling:
-            return cls(None)
-        columns = items.select(["title", "brand", "category"]).to_pydict()
-        return cls(Speller.from_texts(map(item_text, columns["title"], columns["brand"], columns["category"])))
+        return cls(Speller.from_texts(_texts(items))) if spelling else cls(None)
+
+    def extended(self, items: pa.Table) -> QueryUnderstanding:
+        """This step with the words of ``items`` (new or edited ones) known too."""
+        return QueryUnderstanding(self.speller.extended(_texts(items))) if self.speller is not None and len(items) else self
 
     @property
     def spelling(self) -> bool:
@@ -50,6 +51,11 @@ class QueryUnderstanding:
     def requests(self, requests: Sequence[SearchRequest]) -> list[SearchRequest]:
         """``requests`` with their queries understood."""
         return [replace(r, query=self(r.query)) for r in requests]
+
+
+def _texts(items: pa.Table) -> list[str]:
+    columns = items.select(["title", "brand", "category"]).to_pydict()
+    return list(map(item_text, columns["title"], columns["brand"], columns["category"]))
 
 
 class Understood:

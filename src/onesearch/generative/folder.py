@@ -16,6 +16,7 @@ design's code decoder (kind ``generative-decoder``, retired) is refused with one
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from onesearch.decoding.tree import CodeTree
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
 from onesearch.evidence.bm25 import Bm25Index
-from onesearch.evidence.items import ItemTable
+from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import Planner
 from onesearch.evidence.transitions import Transitions
 from onesearch.generative.parts import LEXICAL_RANK, SearchParts, node_vectors
@@ -115,6 +116,10 @@ class PlannedModel:
         self._encoder: Any = None
         self._query_encoder: Any = None
         self._coder: TextCoder | None = None
+        self._codebook: SemanticIdCodebook | None = None
+        self._trained: tuple[pa.Table, tuple[ItemTable, Planner]] | None = None  # (catalog table, its rows and planner)
+        self._vectors: np.ndarray | None = None
+        self._fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # new item text -> (vector, code without suffix)
 
     @property
     def text_encoder(self) -> Any:
@@ -130,6 +135,12 @@ class PlannedModel:
         return self._query_encoder
 
     @property
+    def codebook(self) -> SemanticIdCodebook:
+        if self._codebook is None:
+            self._codebook = SemanticIdCodebook.load(self.index)
+        return self._codebook
+
+    @property
     def coder(self) -> TextCoder:
         """The codebook's coder of new item texts (its keyword pool embedded once, on first use)."""
         if self._coder is None:
@@ -138,55 +149,99 @@ class PlannedModel:
 
     def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
-        items = ItemTable.from_items(items_table, self.bm25.tokenizer)
-        if items.ids == self.ids:
+        base = self._base(items_table)
+        if base is not None:
             model = AnchoredDecoder(self.config)
             model.load_state_dict(self.weights)
-            planner = Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)
-            codes = self.codes
-        elif not changed:
+            return self._searcher(model, self.codes, base[1], beam, exhaustive)
+        if not changed:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
-        else:
-            model, codes, planner = self._changed(items)
-        parts = SearchParts(items, codes, CodeTree(codes), planner, self.recipe)
-        return PlannedSearcher(model, items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
+        items = ItemTable.from_items(items_table, self.bm25.tokenizer)
+
+        def planner(popularity: np.ndarray, transitions: Transitions | None) -> Planner:
+            ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
+            return Planner(items, Bm25Index.build(items.texts, self.bm25.tokenizer), popularity, self.recipe.plan_depth, ngrams, transitions)
+
+        old_row = {item: row for row, item in enumerate(self.ids)}
+        return self._searcher(*self._changed(items, [old_row.get(item, -1) for item in items.ids], planner), beam, exhaustive)
+
+    def changed_searcher(self, base_items: pa.Table, change: RowChange, tail_items: pa.Table, beam: int | None = None) -> PlannedSearcher:
+        """The searcher over the catalog ``base_items`` changed by ``change`` (tail rows
+        ``tail_items``, ``ServiceState.split``). When ``base_items`` is this model's own catalog,
+        the changed catalog's rows and lexical indexes are derived from the trained ones
+        (``Planner.changed``), so a change costs about its own size; otherwise they are rebuilt."""
+        base = self._base(base_items)
+        if base is None:
+            return self.searcher(change.table(base_items, tail_items), beam, changed=True)
+        table, planner = base
+        items = table.changed(change, tail_items, self.bm25.tokenizer)
+        old_row = {item: row for row, item in enumerate(self.ids)}
+        known = change.rows(list(range(len(self.ids))), [old_row.get(item, -1) for item in items.ids[len(change.kept) :]])
+        return self._searcher(*self._changed(items, known, lambda popularity, transitions: planner.changed(items, change, popularity, transitions)), beam)
+
+    def trained_on(self, items_table: pa.Table) -> bool:
+        """True when ``items_table`` is this model's own catalog (rows in its order)."""
+        return self._base(items_table) is not None
+
+    def _base(self, items_table: pa.Table) -> tuple[ItemTable, Planner] | None:
+        """This model's own catalog's rows and planner, built once; None when ``items_table`` is another catalog."""
+        if self._trained is None or self._trained[0] is not items_table:
+            items = ItemTable.from_items(items_table, self.bm25.tokenizer)
+            if items.ids != self.ids:
+                return None
+            self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)))
+        return self._trained[1]
+
+    def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
+        parts = SearchParts(planner.items, codes, CodeTree(codes), planner, self.recipe)
+        return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query)  # no rewrite: the shared step corrects in front
 
-    def _changed(self, items: ItemTable) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
-        """Model, full codes and planner over a changed catalog."""
+    def _changed(self, items: ItemTable, known: list[int], planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
+        """Model, full codes and planner over a changed catalog whose row r is trained row
+        ``known[r]`` (-1: an item the model never saw, coded and anchored now); ``planner`` makes
+        the planner from the changed popularity and next-item counts."""
         if self.config.learn_nodes or not self.config.anchored:
             raise DataError("this model learned its own item vectors, so it cannot take a changed catalog (retrain it)", path=self.directory)
-        old_row = {item: row for row, item in enumerate(self.ids)}
-        known = [old_row.get(item, -1) for item in items.ids]
-        new = [row for row, old in enumerate(known) if old < 0]
-        trained_vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[CodeTree(self.codes).paths[:, -1]]
+        known_rows = np.asarray(known, dtype=np.int64)
+        kept, new = np.flatnonzero(known_rows >= 0), np.flatnonzero(known_rows < 0)
+        trained_vectors = self._trained_vectors()
         vectors = np.zeros((len(items), trained_vectors.shape[1]), dtype=np.float32)
         codes = np.zeros((len(items), self.codes.shape[1]), dtype=np.int64)
-        kept = np.array([row for row, old in enumerate(known) if old >= 0], dtype=np.int64)
-        vectors[kept], codes[kept] = trained_vectors[[known[r] for r in kept]], self.codes[[known[r] for r in kept]]
-        if new:
-            texts = [items.texts[row] for row in new]
-            fresh = np.asarray(self.text_encoder.encode(texts, "item"), dtype=np.float32)
-            coder = self.coder
-            taken = {tuple(code) for code in codes[kept].tolist()}
-            full = free_full_codes(coder.codes(texts, fresh), taken, len(self.ids) + len(new) + 1)
-            vectors[new], codes[new] = fresh, np.array(full, dtype=np.int64)
+        vectors[kept], codes[kept] = trained_vectors[known_rows[kept]], self.codes[known_rows[kept]]
+        if len(new):
+            fresh, prefixes = self._coded([items.texts[row] for row in new])
+            taken = set(map(tuple, codes[kept].tolist()))
+            vectors[new], codes[new] = fresh, np.array(free_full_codes(prefixes, taken, len(self.ids) + len(new) + 1), dtype=np.int64)
         tree = CodeTree(codes)
-        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(SemanticIdCodebook.load(self.index), codes, vectors, tree)])
+        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(self.codebook, codes, vectors, tree)])
         model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
-        popularity = np.array([self.popularity[old] if old >= 0 else 0.0 for old in known], dtype=np.float32)
-        bm25 = Bm25Index.build(items.texts, self.bm25.tokenizer)
-        ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
-        return model, codes, Planner(items, bm25, popularity, self.recipe.plan_depth, ngrams, self._transitions(known))
+        popularity = np.where(known_rows >= 0, self.popularity[np.maximum(known_rows, 0)], 0.0).astype(np.float32)
+        return model, codes, planner(popularity, self._transitions(known_rows))
 
-    def _transitions(self, known: list[int]) -> Transitions | None:
+    def _trained_vectors(self) -> np.ndarray:
+        """The trained items' own (last-depth) node vectors, by trained row."""
+        if self._vectors is None:
+            self._vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[CodeTree(self.codes).paths[:, -1]]
+        return self._vectors
+
+    def _coded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors and codebook codes (no suffix) of new item texts, each text encoded once per loaded model."""
+        missing = sorted({text for text in texts if text not in self._fresh})
+        if missing:
+            vectors = np.asarray(self.text_encoder.encode(missing, "item"), dtype=np.float32)
+            self._fresh.update(zip(missing, zip(vectors, self.coder.codes(missing, vectors))))
+        return np.stack([self._fresh[text][0] for text in texts]), np.stack([self._fresh[text][1] for text in texts])
+
+    def _transitions(self, known: np.ndarray) -> Transitions | None:
         """The next-item counts with trained rows mapped to the changed catalog's rows."""
         if self.transitions is None:
             return None
-        row = {old: new for new, old in enumerate(known) if old >= 0}
+        row = np.full(len(self.ids), -1, dtype=np.int64)
+        row[known[known >= 0]] = np.flatnonzero(known >= 0)
         pairs = self.transitions.to_array()
-        kept = [(row[p], row[n], c) for p, n, c in pairs.tolist() if p in row and n in row]
-        return Transitions.from_array(np.array(kept, dtype=np.int64).reshape(len(kept), 3))
+        mapped = np.stack([row[pairs[:, 0]], row[pairs[:, 1]], pairs[:, 2]], axis=1) if len(pairs) else pairs.reshape(0, 3)
+        return Transitions.from_array(mapped[(mapped[:, 0] >= 0) & (mapped[:, 1] >= 0)].astype(np.int64))
 
 
 def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
