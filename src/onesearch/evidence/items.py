@@ -63,6 +63,7 @@ class ItemTable:
     row_of: dict[str, int]
     leaf_codes: dict[str, int] = field(default_factory=dict)  # leaf category -> its code in ``leaf``
     brand_codes: dict[str, int] = field(default_factory=dict)  # lower-cased brand -> its code in ``brand``
+    derived: dict[object, object] = field(default_factory=dict, repr=False, compare=False)  # structures built from these rows once (e.g. the planner's postings)
 
     @classmethod
     def from_items(cls, items: pa.Table, tokenizer: Tokenizer, leaf_codes: dict[str, int] | None = None, brand_codes: dict[str, int] | None = None) -> ItemTable:

@@ -60,9 +60,7 @@ class Planner:
         self.bm25 = bm25
         self.ngrams = ngrams
         self.depth = depth
-        self._terms = Postings.build(items.terms)
-        self._bigrams = Postings.build([_bigrams(bm25.tokenizer(text)) for text in items.texts])
-        self._lowered = [text.lower() for text in items.texts]
+        self._terms, self._bigrams, self._lowered = _lexicon(items, bm25)
         self._statics(popularity)
 
     def changed(self, items: ItemTable, change: RowChange, popularity: np.ndarray, transitions: Transitions | None) -> Planner:
@@ -162,6 +160,15 @@ class Planner:
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
+
+
+def _lexicon(items: ItemTable, bm25: Bm25Index) -> tuple[Postings, Postings, list[str]]:
+    """The items' term and word-pair postings and lower-cased texts, built once per item table
+    and analyser language (another model over the same rows shares them)."""
+    key = ("lexicon", bm25.tokenizer.language)
+    if key not in items.derived:
+        items.derived[key] = (Postings.build(items.terms), Postings.build([_bigrams(bm25.tokenizer(text)) for text in items.texts]), [text.lower() for text in items.texts])
+    return items.derived[key]  # type: ignore[return-value]
 
 
 def _bigrams(tokens: list[str]) -> frozenset[tuple[str, str]]:

@@ -34,6 +34,7 @@ from onesearch.errors import DataError
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import Planner
+from onesearch.evidence.tokenize import Tokenizer
 from onesearch.evidence.transitions import Transitions
 from onesearch.generative.parts import LEXICAL_RANK, SearchParts, node_vectors
 from onesearch.generative.recipe import AnchoredRecipe, evidence_columns, evidence_width
@@ -186,7 +187,7 @@ class PlannedModel:
     def _base(self, items_table: pa.Table) -> tuple[ItemTable, Planner] | None:
         """This model's own catalog's rows and planner, built once; None when ``items_table`` is another catalog."""
         if self._trained is None or self._trained[0] is not items_table:
-            items = ItemTable.from_items(items_table, self.bm25.tokenizer)
+            items = _item_table(items_table, self.bm25.tokenizer)
             if items.ids != self.ids:
                 return None
             self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)))
@@ -242,6 +243,20 @@ class PlannedModel:
         pairs = self.transitions.to_array()
         mapped = np.stack([row[pairs[:, 0]], row[pairs[:, 1]], pairs[:, 2]], axis=1) if len(pairs) else pairs.reshape(0, 3)
         return Transitions.from_array(mapped[(mapped[:, 0] >= 0) & (mapped[:, 1] >= 0)].astype(np.int64))
+
+
+_TABLES: dict[tuple[int, str], tuple[pa.Table, ItemTable]] = {}  # (id of a catalog table, analyser language) -> its rows
+
+
+def _item_table(items_table: pa.Table, tokenizer: Tokenizer) -> ItemTable:
+    """The rows of ``items_table``, analysed once per process and language: models loaded over
+    one catalog (a reload, a replaced model) share them and what is derived from them."""
+    key = (id(items_table), tokenizer.language)
+    if key not in _TABLES or _TABLES[key][0] is not items_table:
+        if len(_TABLES) >= 4:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = (items_table, ItemTable.from_items(items_table, tokenizer))
+    return _TABLES[key][1]
 
 
 def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
