@@ -178,13 +178,14 @@ class PlannedSearcher:
         rewrite: Callable[[str], str] | None = None,
         columns: np.ndarray | None = None,
         behaviour_query: bool = False,
+        tree: CodeTree | None = None,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
         self.row_of = {item: row for row, item in enumerate(self.item_ids)}
         self._ids = np.array(self.item_ids, dtype=object)
         self.code_of = {item: tuple(code) for item, code in zip(self.item_ids, np.asarray(full_codes).tolist())}
-        self.tree = CodeTree(full_codes)
+        self.tree = tree if tree is not None else CodeTree(full_codes)  # ``tree``: the codes' trie, when the caller has it
         self.query_vectors = query_vectors
         self.planner = planner
         self.static_nodes = [self.tree.pool_all(np.asarray(static, dtype=np.float32), d) for d in range(self.tree.depth)]

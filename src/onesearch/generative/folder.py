@@ -120,6 +120,7 @@ class PlannedModel:
         self._codebook: SemanticIdCodebook | None = None
         self._trained: tuple[pa.Table, tuple[ItemTable, Planner]] | None = None  # (catalog table, its rows and planner)
         self._vectors: np.ndarray | None = None
+        self._codes_tree: CodeTree | None = None
         self._fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # new item text -> (vector, code without suffix)
 
     @property
@@ -154,7 +155,7 @@ class PlannedModel:
         if base is not None:
             model = AnchoredDecoder(self.config)
             model.load_state_dict(self.weights)
-            return self._searcher(model, self.codes, base[1], beam, exhaustive)
+            return self._searcher(model, self.codes, self._tree(), base[1], beam, exhaustive)
         if not changed:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
         items = ItemTable.from_items(items_table, self.bm25.tokenizer)
@@ -193,13 +194,13 @@ class PlannedModel:
             self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions)))
         return self._trained[1]
 
-    def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
-        parts = SearchParts(planner.items, codes, CodeTree(codes), planner, self.recipe)
+    def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, tree: CodeTree, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
+        parts = SearchParts(planner.items, codes, tree, planner, self.recipe)
         return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
-                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query)  # no rewrite: the shared step corrects in front
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree)  # no rewrite: the shared step corrects in front
 
-    def _changed(self, items: ItemTable, known: list[int], planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, Planner]:
-        """Model, full codes and planner over a changed catalog whose row r is trained row
+    def _changed(self, items: ItemTable, known: list[int], planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
+        """Model, full codes, their trie and planner over a changed catalog whose row r is trained row
         ``known[r]`` (-1: an item the model never saw, coded and anchored now); ``planner`` makes
         the planner from the changed popularity and next-item counts."""
         if self.config.learn_nodes or not self.config.anchored:
@@ -218,12 +219,18 @@ class PlannedModel:
         model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(self.codebook, codes, vectors, tree)])
         model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
         popularity = np.where(known_rows >= 0, self.popularity[np.maximum(known_rows, 0)], 0.0).astype(np.float32)
-        return model, codes, planner(popularity, self._transitions(known_rows))
+        return model, codes, tree, planner(popularity, self._transitions(known_rows))
+
+    def _tree(self) -> CodeTree:
+        """The trie of the trained catalog's codes (built once)."""
+        if self._codes_tree is None:
+            self._codes_tree = CodeTree(self.codes)
+        return self._codes_tree
 
     def _trained_vectors(self) -> np.ndarray:
         """The trained items' own (last-depth) node vectors, by trained row."""
         if self._vectors is None:
-            self._vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[CodeTree(self.codes).paths[:, -1]]
+            self._vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[self._tree().paths[:, -1]]
         return self._vectors
 
     def _coded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
