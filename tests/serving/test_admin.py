@@ -4,12 +4,14 @@ and a search already running finishes on the engine it started with."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import httpx
 from fastapi.testclient import TestClient
 
 from onesearch.errors import DataError
+from onesearch.serving.admin import BUILDER_NICE, Live
 from onesearch.serving.app import create_app
 from onesearch.serving.engine import Engine
 from onesearch.types import Hit
@@ -144,3 +146,12 @@ def test_catalog_changes_during_a_live_build_are_queued_and_applied_when_it_ends
         assert client.post("/search", json={"query": "x", "searcher": "bm25"}).json()["items"][0]["item_id"] == "i3"
         assert client.get("/healthz").json()["queued_changes"] == 0
         assert client.post("/admin/items", json={"items": [item]}, headers=AUTH).status_code == 200  # now applied at once
+
+
+def test_changes_are_built_on_one_thread_that_yields_the_cores_to_searches(catalog):
+    live = Live(Engine({}, []))
+    thread, niceness = live.builder.submit(lambda: (threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))).result()
+    assert thread.startswith("onesearch-builder")
+    assert niceness >= os.getpriority(os.PRIO_PROCESS, 0)
+    if os.getpriority(os.PRIO_PROCESS, 0) < BUILDER_NICE:
+        assert niceness == BUILDER_NICE  # Linux: the builder thread alone runs at the lower priority

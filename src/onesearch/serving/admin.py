@@ -6,8 +6,9 @@ Contract: every admin call needs ``Authorization: Bearer <key>`` (401 without or
 one; 403 when the service was started with no key: admin disabled). While a live build has not
 yet made the service's ``Admin``, a reload answers 503 and a catalog change 202: it is queued and
 applied, in order, when the build publishes its ``Admin`` (``Live.publish``). The key is compared in
-constant time and never logged or echoed. Calls run one at a time in a worker thread, so
-searches go on meanwhile; the ``Admin`` builds a complete new ``Engine`` and only then is it
+constant time and never logged or echoed. Calls run one at a time on the builder: one worker
+thread of its own, at a lower CPU priority than the threads that answer searches (``BUILDER_NICE``,
+where the system allows it), so searches go on meanwhile and keep the cores first; the ``Admin`` builds a complete new ``Engine`` and only then is it
 swapped in (one reference assignment): searches already queued finish on the engine they
 started with. Replicas of one service share the stored state: each applies the others'
 changes before it answers (``Live.refresh``), so a search answered by any replica after an
@@ -22,7 +23,9 @@ import asyncio
 import ctypes
 import gc
 import hmac
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -36,6 +39,7 @@ from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 
 __all__ = ["ADMIN_ERRORS", "Admin", "Live", "add_admin_routes", "key_check"]
 
+BUILDER_NICE = 10  # the builder thread's niceness above the searches' (Linux: per thread)
 BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 413, 422, 503)}
 
@@ -72,6 +76,7 @@ class Live:
         self.pending: list[tuple[str, Any]] = []  # catalog changes posted during a live build, in order
         self.refused: list[str] = []  # queued changes the finished build refused (why)
         self._pending_lock = threading.Lock()
+        self.builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onesearch-builder", initializer=_lower_priority)
 
     def publish(self, engine: Engine, admin: Admin | None = None) -> None:
         """Serve ``engine`` from now on (one reference assignment; searches already queued finish
@@ -112,7 +117,7 @@ class Live:
         """Run ``change(*args)`` in a worker thread and serve the engine it returns."""
         async with self.lock:
             try:
-                engine = await asyncio.to_thread(change, *args)
+                engine = await asyncio.get_running_loop().run_in_executor(self.builder, change, *args)
             except DataError as error:
                 raise HTTPException(400, f"refused, still serving the previous state: {error}") from None
             except LookupError as error:
@@ -122,8 +127,17 @@ class Live:
                                          "the previous state keeps serving; searches go on") from None
             self.engine = engine
             self.generation += 1
-        await asyncio.to_thread(release_memory)  # the replaced engine's memory goes back to the system
+        await asyncio.get_running_loop().run_in_executor(self.builder, release_memory)  # the replaced engine's memory goes back to the system
         return engine
+
+
+def _lower_priority() -> None:
+    """Make the calling thread yield the cores to the search threads (Linux niceness is per thread;
+    elsewhere, or where not permitted, nothing changes)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILDER_NICE)
+    except (OSError, AttributeError):
+        pass
 
 
 def release_memory() -> None:
