@@ -29,6 +29,7 @@ from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.orders.model import load_diagnoser
+from onesearch.serving.admin import settle_heap
 from onesearch.serving.app import Settings, create_app
 from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog
@@ -97,6 +98,7 @@ def replica_app() -> Any:
     events = event_log(spec)
     orders = load_diagnoser(raw["orders"]) if raw.get("orders") else None
     ingest = IngestKeys(**raw["ingest"]) if raw.get("ingest") else None
+    settle_heap()
     return create_app(deployment.engine, events, Settings(**raw["settings"]), admin=deployment, admin_key=raw["key"], orders=orders, ingest=ingest)
 
 
@@ -110,6 +112,7 @@ def serve(deployment: Deployment, host: str, port: int, settings: Settings, key:
     orders = load_diagnoser(orders_model) if orders_model is not None else None
     app = create_app(deployment.engine, events, settings, admin=deployment, admin_key=key, orders=orders, ingest=ingest)
     engine = deployment.engine
+    settle_heap()
     console.print(f"serving {', '.join(sorted(engine.searchers))} over {len(engine.items):,} items on http://{host}:{port} "
                   f"(docs: /docs; admin API {'on' if key else 'off'}; event ingest {'on' if ingest else 'off'})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -137,6 +140,7 @@ def serve_live(build: LiveBuild, host: str, port: int, settings: Settings, key: 
         deployment = build.run(publish)
         first.set()
         if deployment is not None:
+            settle_heap()
             built(deployment)
 
     threading.Thread(target=work, name="live-build", daemon=True).start()

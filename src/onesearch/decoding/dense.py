@@ -7,7 +7,9 @@ rows 8-bit scalar-quantized (a quarter of float32's bytes; FAISS ``SQ8``), proje
 the fewest principal axes (a multiple of 16) that hold ``VARIANCE`` of the rows' variance when those are at most
 three quarters of the dimensions (``PCA,SQ8``), and the ``refine`` x ``k`` best of them are
 re-scored exactly (``IndexRefineFlat``): the returned rows and their order are exact up to rows
-the cheap scan placed below that depth. Smaller matrices are scanned exactly.
+the cheap scan placed below that depth. Smaller matrices are scanned exactly. ``like(vectors)``
+scans another matrix of the same kind (a changed catalog's) with this one's trained projection
+and quantizer instead of training them again.
 """
 
 from __future__ import annotations
@@ -24,17 +26,25 @@ VARIANCE = 0.95  # share of the rows' variance the projected scan keeps
 class DenseTop:
     """Approximate-then-exact top-k inner-product search over fixed rows (see module docstring)."""
 
-    def __init__(self, vectors: np.ndarray, refine: int = 2) -> None:
+    def __init__(self, vectors: np.ndarray, refine: int = 2, trained: faiss.Index | None = None) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.rows, dim = vectors.shape
-        if self.rows < EXACT_BELOW:
-            self._index = faiss.IndexFlatIP(dim)
+        if trained is not None:
+            self._empty = trained
+        elif self.rows < EXACT_BELOW:
+            self._empty = faiss.IndexFlatIP(dim)
         else:
             scan = faiss.index_factory(dim, _scan_factory(vectors), faiss.METRIC_INNER_PRODUCT)
-            self._index = faiss.IndexRefineFlat(scan)
-            self._index.k_factor = float(refine)
-            self._index.train(vectors)
+            self._empty = faiss.IndexRefineFlat(scan)
+            self._empty.k_factor = float(refine)
+            self._empty.train(vectors)
+        self._index = faiss.clone_index(self._empty)
         self._index.add(vectors)
+
+    def like(self, vectors: np.ndarray) -> DenseTop:
+        """A scan of ``vectors`` (the same width) reusing this one's trained projection and
+        quantizer (an exact scan stays exact)."""
+        return DenseTop(vectors, trained=self._empty)
 
     def top(self, queries: np.ndarray, k: int) -> np.ndarray:
         """Row ids ``B x min(k, n)`` of each query's best rows, best first."""

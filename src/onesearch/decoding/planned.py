@@ -179,6 +179,7 @@ class PlannedSearcher:
         columns: np.ndarray | None = None,
         behaviour_query: bool = False,
         tree: CodeTree | None = None,
+        dense_scan: DenseTop | None = None,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
@@ -197,7 +198,8 @@ class PlannedSearcher:
         self.columns = columns
         self.behaviour_query = behaviour_query
         self.allowed: list[np.ndarray] | None = None
-        self._dense = DenseTop(model.item_vectors().numpy()) if dense_depth else None  # the base vectors training never changes
+        vectors = model.item_vectors().numpy()  # the base vectors training never changes; ``dense_scan``: a trained scan of such vectors to reuse
+        self._dense = (dense_scan.like(vectors) if dense_scan is not None else DenseTop(vectors)) if dense_depth else None
         self.codewords = [None, *(_shared_codewords(model, self.tree, np.asarray(full_codes), d) for d in range(1, self.tree.depth))]
         self.sync()
 

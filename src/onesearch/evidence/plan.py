@@ -69,8 +69,8 @@ class Planner:
         tail = items.texts[len(change.kept) :]
         planner = copy.copy(self)
         planner.items, planner.transitions = items, transitions
-        planner.bm25 = self.bm25.changed(change, tail, self.items.texts)
-        planner.ngrams = self.ngrams.changed(change, tail, self.items.texts) if self.ngrams is not None else None
+        planner.bm25 = _with_mean_length(self.bm25, self.items).changed(change, tail, self.items.texts)
+        planner.ngrams = _with_mean_length(self.ngrams, self.items).changed(change, tail, self.items.texts) if self.ngrams is not None else None
         planner._terms = self._terms.changed(change, items.terms[len(change.kept) :])
         planner._bigrams = self._bigrams.changed(change, [_bigrams(self.bm25.tokenizer(text)) for text in tail])
         planner._lowered = change.rows(self._lowered, [text.lower() for text in tail])
@@ -160,6 +160,17 @@ class Planner:
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
+
+
+def _with_mean_length(index: Bm25Index, items: ItemTable) -> Bm25Index:
+    """``index`` knowing its documents' mean length: an index saved without it (an older model
+    folder) measures it over ``items`` once per item table and language."""
+    if index.mean_length is None:
+        key = ("mean_length", index.tokenizer.language)
+        if key not in items.derived:
+            items.derived[key] = float(np.mean([len(index.tokenizer(text) or [""]) for text in items.texts])) if len(items) else 1.0
+        index.mean_length = items.derived[key]  # type: ignore[assignment]
+    return index
 
 
 def _lexicon(items: ItemTable, bm25: Bm25Index) -> tuple[Postings, Postings, list[str]]:

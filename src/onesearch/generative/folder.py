@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
+from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
 from onesearch.embedding.encoder import load_encoder
@@ -36,7 +37,7 @@ from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import Planner
 from onesearch.evidence.tokenize import Tokenizer
 from onesearch.evidence.transitions import Transitions
-from onesearch.generative.parts import LEXICAL_RANK, SearchParts, node_vectors
+from onesearch.generative.parts import LEXICAL_RANK, SearchParts
 from onesearch.generative.recipe import AnchoredRecipe, evidence_columns, evidence_width
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook, free_full_codes
@@ -114,20 +115,16 @@ class PlannedModel:
         self.index = Path(manifest["index"])
         self.encoder_spec = encoder or manifest["encoder"]
         self.query_spec = encoder or manifest.get("query_encoder") or manifest["encoder"]
-        self._encoder: Any = None
+        self._new = _new_items(self.encoder_spec, self.index)
         self._query_encoder: Any = None
-        self._coder: TextCoder | None = None
-        self._codebook: SemanticIdCodebook | None = None
         self._trained: tuple[pa.Table, tuple[ItemTable, Planner]] | None = None  # (catalog table, its rows and planner)
         self._vectors: np.ndarray | None = None
         self._codes_tree: CodeTree | None = None
-        self._fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # new item text -> (vector, code without suffix)
+        self._dense: DenseTop | None = None
 
     @property
     def text_encoder(self) -> Any:
-        if self._encoder is None:
-            self._encoder = load_encoder(self.encoder_spec)
-        return self._encoder
+        return self._new.encoder
 
     @property
     def query_encoder(self) -> Any:
@@ -135,19 +132,6 @@ class PlannedModel:
         if self._query_encoder is None:
             self._query_encoder = self.text_encoder if self.query_spec == self.encoder_spec else load_encoder(self.query_spec)
         return self._query_encoder
-
-    @property
-    def codebook(self) -> SemanticIdCodebook:
-        if self._codebook is None:
-            self._codebook = SemanticIdCodebook.load(self.index)
-        return self._codebook
-
-    @property
-    def coder(self) -> TextCoder:
-        """The codebook's coder of new item texts (its keyword pool embedded once, on first use)."""
-        if self._coder is None:
-            self._coder = TextCoder.load(self.index, lambda words: self.text_encoder.encode(words, "item"))
-        return self._coder
 
     def searcher(self, items_table: pa.Table, beam: int | None = None, exhaustive: bool | None = None, changed: bool = False) -> PlannedSearcher:
         """The searcher over ``items_table`` (see class docstring)."""
@@ -197,7 +181,8 @@ class PlannedModel:
     def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, tree: CodeTree, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
         parts = SearchParts(planner.items, codes, tree, planner, self.recipe)
         return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
-                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree)  # no rewrite: the shared step corrects in front
+                               exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree,
+                               self._scan())  # no rewrite: the shared step corrects in front
 
     def _changed(self, items: ItemTable, known: list[int], planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
         """Model, full codes, their trie and planner over a changed catalog whose row r is trained row
@@ -212,14 +197,42 @@ class PlannedModel:
         codes = np.zeros((len(items), self.codes.shape[1]), dtype=np.int64)
         vectors[kept], codes[kept] = trained_vectors[known_rows[kept]], self.codes[known_rows[kept]]
         if len(new):
-            fresh, prefixes = self._coded([items.texts[row] for row in new])
+            fresh, prefixes = self._new.coded([items.texts[row] for row in new])
             taken = set(map(tuple, codes[kept].tolist()))
             vectors[new], codes[new] = fresh, np.array(free_full_codes(prefixes, taken, len(self.ids) + len(new) + 1), dtype=np.int64)
         tree = CodeTree(codes)
-        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in node_vectors(self.codebook, codes, vectors, tree)])
+        model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in self._node_vectors(codes, vectors, tree, known_rows)])
         model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
         popularity = np.where(known_rows >= 0, self.popularity[np.maximum(known_rows, 0)], 0.0).astype(np.float32)
         return model, codes, tree, planner(popularity, self._transitions(known_rows))
+
+    def _node_vectors(self, codes: np.ndarray, vectors: np.ndarray, tree: CodeTree, known: np.ndarray) -> list[np.ndarray]:
+        """Per depth, the changed tree's node vectors (``parts.node_vectors``): a node the trained
+        tree has keeps its trained vector, only the new items' prefixes are reconstructed from
+        the codebook, and the last depth holds the items' own ``vectors``."""
+        kept, new = np.flatnonzero(known >= 0), np.flatnonzero(known < 0)
+        fresh = self._new.codebook.prefix_reconstructions(codes[new, :-1]) if len(new) else []
+        trained_paths = self._tree().paths[known[kept]]
+        out = []
+        for depth in range(tree.depth - 1):
+            nodes = np.zeros((tree.counts[depth], vectors.shape[1]), dtype=np.float32)
+            if len(new):
+                nodes[tree.paths[new, depth]] = fresh[depth]
+            old_of_node = np.full(tree.counts[depth], -1, dtype=np.int64)
+            old_of_node[tree.paths[kept, depth]] = trained_paths[:, depth]
+            has = np.flatnonzero(old_of_node >= 0)
+            nodes[has] = self.weights[f"base{depth}"].numpy()[old_of_node[has]]
+            out.append(nodes)
+        last = np.zeros((tree.counts[-1], vectors.shape[1]), dtype=np.float32)
+        last[tree.paths[:, -1]] = vectors
+        return [*out, last]
+
+    def _scan(self) -> DenseTop | None:
+        """The dense plan's scan trained once on the trained items' vectors, reused by every
+        searcher of this model (None when the recipe plans no dense items)."""
+        if self._dense is None and self.recipe.dense_plan:
+            self._dense = DenseTop(self.weights[f"base{len(self.config.nodes) - 1}"].numpy())
+        return self._dense
 
     def _tree(self) -> CodeTree:
         """The trie of the trained catalog's codes (built once)."""
@@ -233,14 +246,6 @@ class PlannedModel:
             self._vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[self._tree().paths[:, -1]]
         return self._vectors
 
-    def _coded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors and codebook codes (no suffix) of new item texts, each text encoded once per loaded model."""
-        missing = sorted({text for text in texts if text not in self._fresh})
-        if missing:
-            vectors = np.asarray(self.text_encoder.encode(missing, "item"), dtype=np.float32)
-            self._fresh.update(zip(missing, zip(vectors, self.coder.codes(missing, vectors))))
-        return np.stack([self._fresh[text][0] for text in texts]), np.stack([self._fresh[text][1] for text in texts])
-
     def _transitions(self, known: np.ndarray) -> Transitions | None:
         """The next-item counts with trained rows mapped to the changed catalog's rows."""
         if self.transitions is None:
@@ -250,6 +255,64 @@ class PlannedModel:
         pairs = self.transitions.to_array()
         mapped = np.stack([row[pairs[:, 0]], row[pairs[:, 1]], pairs[:, 2]], axis=1) if len(pairs) else pairs.reshape(0, 3)
         return Transitions.from_array(mapped[(mapped[:, 0] >= 0) & (mapped[:, 1] >= 0)].astype(np.int64))
+
+
+class _NewItems:
+    """What writes new item texts into a codebook: the item encoder, the codebook, its keyword
+    coder (the keyword pool embedded once, on first use) and the texts coded so far. One per
+    encoder and codebook in a process, shared by every model folder loaded with them (a reload
+    pays none of it again)."""
+
+    def __init__(self, encoder_spec: str, index: Path) -> None:
+        self.encoder_spec, self.index = encoder_spec, index
+        self._encoder: Any = None
+        self._codebook: SemanticIdCodebook | None = None
+        self._coder: TextCoder | None = None
+        self._fresh: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text -> (vector, code without suffix)
+
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.encoder_spec)
+        return self._encoder
+
+    @property
+    def codebook(self) -> SemanticIdCodebook:
+        if self._codebook is None:
+            self._codebook = SemanticIdCodebook.load(self.index)
+        return self._codebook
+
+    def coded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors and codebook codes (no suffix) of new item texts, each text encoded once."""
+        missing = sorted({text for text in texts if text not in self._fresh})
+        if missing:
+            if self._coder is None:
+                self._coder = TextCoder.load(self.index, lambda words: self.encoder.encode(words, "item"))
+            vectors = np.asarray(self.encoder.encode(missing, "item"), dtype=np.float32)
+            self._fresh.update(zip(missing, zip(vectors, self._coder.codes(missing, vectors))))
+        return np.stack([self._fresh[text][0] for text in texts]), np.stack([self._fresh[text][1] for text in texts])
+
+
+_NEW_ITEMS: dict[tuple[str, str, tuple[int, int] | None, tuple[int, int] | None], _NewItems] = {}
+
+
+def _new_items(encoder_spec: str, index: Path) -> _NewItems:
+    """The process's ``_NewItems`` of an encoder and a codebook folder (a new one when either was rewritten)."""
+    key = (encoder_spec, str(index), _stamp(Path(encoder_spec) / "model.safetensors"), _stamp(index / "manifest.json"))
+    if key not in _NEW_ITEMS:
+        if len(_NEW_ITEMS) >= 4:
+            _NEW_ITEMS.pop(next(iter(_NEW_ITEMS)))
+        _NEW_ITEMS[key] = _NewItems(encoder_spec, index)
+    return _NEW_ITEMS[key]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime, size) of a file; None when there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 _TABLES: dict[tuple[int, str], tuple[pa.Table, ItemTable]] = {}  # (id of a catalog table, analyser language) -> its rows

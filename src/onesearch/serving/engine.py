@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from onesearch.types import HistoryEvent, Hit, InteractionType, SearchRequest, Searcher, UserContext
 
@@ -67,8 +67,8 @@ class Engine:
         self.items = {item.item_id: item for item in items}
         self._users = users or (lambda _: None)
         self.sample_users = list(sample_users)
-        self._allowed = lru_cache(maxsize=64)(self._allowed_ids)
-        self._restricted = lru_cache(maxsize=16)(self._restricted_searcher)
+        self._allowed = lru_cache(maxsize=64)(partial(_allowed_ids, self.items))  # no cache refers back to the engine, so a replaced
+        self._restricted = lru_cache(maxsize=16)(partial(_restricted_searcher, self.searchers, self._allowed))  # engine is freed at once
         present = {"brand": any(i.brand for i in items), "category": any(i.category for i in items), "price": any(i.price is not None for i in items)}
         self.filters = [name for name, has in present.items() if has]
 
@@ -96,11 +96,13 @@ class Engine:
         found = searcher.search(requests, min(MAX_FETCH, k * OVERFETCH))
         return [[hit for hit in hits if hit.item_id in allowed][:k] for hits in found]
 
-    def _allowed_ids(self, key: FilterKey) -> frozenset[str]:
-        return frozenset(item_id for item_id, item in self.items.items() if item.passes(key))
 
-    def _restricted_searcher(self, name: str, key: FilterKey) -> Searcher:
-        return self.searchers[name].restricted(self._allowed(key))  # type: ignore[attr-defined]
+def _allowed_ids(items: Mapping[str, ItemRecord], key: FilterKey) -> frozenset[str]:
+    return frozenset(item_id for item_id, item in items.items() if item.passes(key))
+
+
+def _restricted_searcher(searchers: Mapping[str, Searcher], allowed: Callable[[FilterKey], frozenset[str]], name: str, key: FilterKey) -> Searcher:
+    return searchers[name].restricted(allowed(key))  # type: ignore[attr-defined]
 
 
 def history_event(kind: str, item_id: str | None, query: str | None) -> HistoryEvent:
