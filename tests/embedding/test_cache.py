@@ -32,3 +32,15 @@ def test_query_and_item_vectors_are_cached_apart(tmp_path):
     query = encode_cached(encoder, ["ab"], "query", tmp_path)
     assert not np.allclose(item, query)
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_a_read_only_lookup_encodes_what_is_missing_and_stores_nothing(tmp_path):
+    encoder = CountingEncoder()
+    encode_cached(encoder, ["ab"], "item", tmp_path)
+    stored = sorted(p.stat().st_mtime_ns for p in tmp_path.iterdir())
+    vectors = encode_cached(encoder, ["ab", "new"], "item", tmp_path, keep=False)
+    assert encoder.seen == ["ab", "new"]
+    np.testing.assert_allclose(vectors, encoder.encode(["ab", "new"], "item"))
+    assert sorted(p.stat().st_mtime_ns for p in tmp_path.iterdir()) == stored
+    encode_cached(encoder, ["new"], "item", tmp_path, keep=False)
+    assert encoder.seen.count("new") == 4  # never stored, so encoded each time

@@ -17,6 +17,8 @@ its best item) and the last depth's items leave in score order — no stage afte
 ``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates);
 by default (None) catalogs of at most ``EXHAUSTIVE_ITEMS`` items are, where one product over
 every item costs less than the beam's depth-by-depth walk.
+A caller that has the codes' trie (``tree``) or a trained dense scan of such vectors
+(``dense_scan``, ``DenseTop.like``) hands them in instead of having them built again.
 Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a

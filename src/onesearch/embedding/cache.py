@@ -29,8 +29,10 @@ def encode_cached(
     kind: Kind,
     directory: Path,
     advance: Callable[[int], None] | None = None,
+    keep: bool = True,
 ) -> np.ndarray:
-    """Vectors for ``texts`` (one row each), encoding and storing only the missing ones."""
+    """Vectors for ``texts`` (one row each), encoding and storing only the missing ones
+    (``keep=False``: the cache is only read; what it lacks is encoded and not stored)."""
     view = CacheView(encoder.key, encoder.dim, directory)
     vectors, found = view.lookup(texts, kind)
     missing = list(dict.fromkeys(text for text, hit in zip(texts, found) if not hit))
@@ -41,6 +43,9 @@ def encode_cached(
             new.append(encoder.encode(chunk, kind))
             if advance is not None:
                 advance(len(chunk))
+        if not keep:
+            encoded = dict(zip(missing, np.concatenate(new)))
+            return np.stack([encoded[text] if not hit else vector for text, hit, vector in zip(texts, found, vectors)]).astype(np.float32)
         store(encoder.key, encoder.dim, missing, kind, np.concatenate(new), directory)
         vectors, _ = CacheView(encoder.key, encoder.dim, directory).lookup(texts, kind)
     return vectors

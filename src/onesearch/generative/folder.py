@@ -9,6 +9,8 @@ split has histories) + ``bm25/`` and ``ngrams/`` (the plan's indexes).
 Contract: ``save_model`` writes a folder atomically; ``PlannedModel(folder)`` verifies it (kind,
 weights hash, recipe fields, evidence width) and ``.searcher(items)`` assembles the searcher over
 the catalog table it was trained on (or, with ``changed=True``, a changed one);
+``.changed_searcher(base, change, tail)`` the one over its catalog changed by a ``RowChange``,
+derived from the trained indexes (what a service does on every catalog change);
 ``Loader(items, ...)(folder)`` does both with shared search settings. A folder of the first
 design's code decoder (kind ``generative-decoder``, retired) is refused with one line.
 """
@@ -30,6 +32,7 @@ from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, wr
 from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
+from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
 from onesearch.evidence.bm25 import Bm25Index
@@ -287,10 +290,15 @@ class _NewItems:
         missing = sorted({text for text in texts if text not in self._fresh})
         if missing:
             if self._coder is None:
-                self._coder = TextCoder.load(self.index, lambda words: self.encoder.encode(words, "item"))
+                self._coder = TextCoder.load(self.index, self._keyword_vectors)
             vectors = np.asarray(self.encoder.encode(missing, "item"), dtype=np.float32)
             self._fresh.update(zip(missing, zip(vectors, self._coder.codes(missing, vectors))))
         return np.stack([self._fresh[text][0] for text in texts]), np.stack([self._fresh[text][1] for text in texts])
+
+    def _keyword_vectors(self, words: list[str]) -> np.ndarray:
+        """The keyword pool's vectors: read from the embedding cache the codebook was built from
+        (beside its folder) where it has them, encoded otherwise (the cache is not written)."""
+        return encode_cached(self.encoder, words, "item", self.index.parent / "embeddings", keep=False)
 
 
 _NEW_ITEMS: dict[tuple[str, str, tuple[int, int] | None, tuple[int, int] | None], _NewItems] = {}
