@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
@@ -104,6 +105,8 @@ class Deployment:
         self.state = state
         model = state.model or spec.model
         self.model = _load_model(model, spec.beam, spec.model_encoder, items, state) if model else None
+        if self.model is not None:
+            self.model.model.prepare_changes()  # the first catalog change costs what every later one does
         self.engine, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = _stamp(state.path)
@@ -208,10 +211,11 @@ class Deployment:
         return Engine(searchers, records, self.resolver.user, self.users, self.base_understand.extended(tail).requests), cascade
 
     def _base_records(self, model: _PlannedModel | None, codes: dict[str, tuple[int, ...]]) -> list[ItemRecord]:
-        """The bundle catalog's item records with their codes, made once per model that keeps its
-        trained codes for them (or once without a model; else every time)."""
-        key = None if model is None else model.model if model.model.trained_on(self.base_items) else object()
-        if self._records[0] is not key:
+        """The bundle catalog's item records with their codes, made once per set of trained codes
+        (a reloaded model with the same codes keeps them; once without a model; else every time)."""
+        key = None if model is None else model.model.codes if model.model.trained_on(self.base_items) else object()
+        held = self._records[0]
+        if not (held is key or (isinstance(held, np.ndarray) and isinstance(key, np.ndarray) and np.array_equal(held, key))):
             self._records = (key, _records(self.base_items, codes, ServiceState()))
         return self._records[1]
 

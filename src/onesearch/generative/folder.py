@@ -163,10 +163,23 @@ class PlannedModel:
         if base is None:
             return self.searcher(change.table(base_items, tail_items), beam, changed=True)
         table, planner = base
+        if not change.tail and len(change.kept) == len(table):
+            return self.searcher(base_items, beam)
         items = table.changed(change, tail_items, self.bm25.tokenizer)
         old_row = {item: row for row, item in enumerate(self.ids)}
         known = change.rows(list(range(len(self.ids))), [old_row.get(item, -1) for item in items.ids[len(change.kept) :]])
         return self._searcher(*self._changed(items, known, lambda popularity, transitions: planner.changed(items, change, popularity, transitions)), beam)
+
+    @property
+    def takes_changes(self) -> bool:
+        """True when a changed catalog can be served (the nodes are anchored on item vectors, not learned)."""
+        return self.config.anchored and not self.config.learn_nodes
+
+    def prepare_changes(self) -> None:
+        """Load now what the first catalog change would (the item encoder, the codebook and its
+        keyword coder), so that no change pays for it (nothing for a model that takes no changes)."""
+        if self.takes_changes:
+            self._new.prepare()
 
     def trained_on(self, items_table: pa.Table) -> bool:
         """True when ``items_table`` is this model's own catalog (rows in its order)."""
@@ -191,7 +204,7 @@ class PlannedModel:
         """Model, full codes, their trie and planner over a changed catalog whose row r is trained row
         ``known[r]`` (-1: an item the model never saw, coded and anchored now); ``planner`` makes
         the planner from the changed popularity and next-item counts."""
-        if self.config.learn_nodes or not self.config.anchored:
+        if not self.takes_changes:
             raise DataError("this model learned its own item vectors, so it cannot take a changed catalog (retrain it)", path=self.directory)
         known_rows = np.asarray(known, dtype=np.int64)
         kept, new = np.flatnonzero(known_rows >= 0), np.flatnonzero(known_rows < 0)
@@ -289,11 +302,15 @@ class _NewItems:
         """Vectors and codebook codes (no suffix) of new item texts, each text encoded once."""
         missing = sorted({text for text in texts if text not in self._fresh})
         if missing:
-            if self._coder is None:
-                self._coder = TextCoder.load(self.index, self._keyword_vectors)
+            self.prepare()
             vectors = np.asarray(self.encoder.encode(missing, "item"), dtype=np.float32)
-            self._fresh.update(zip(missing, zip(vectors, self._coder.codes(missing, vectors))))
+            self._fresh.update(zip(missing, zip(vectors, self._coder.codes(missing, vectors))))  # type: ignore[union-attr]
         return np.stack([self._fresh[text][0] for text in texts]), np.stack([self._fresh[text][1] for text in texts])
+
+    def prepare(self) -> None:
+        """Load the item encoder, the codebook and its keyword coder now (once)."""
+        if self._coder is None:
+            self._coder = TextCoder.load(self.index, self._keyword_vectors)
 
     def _keyword_vectors(self, words: list[str]) -> np.ndarray:
         """The keyword pool's vectors: read from the embedding cache the codebook was built from
