@@ -6,7 +6,7 @@ how many train examples judged each item relevant — the only popularity a sear
 valid and test labels never leak into features.
 
 A served catalog that changed since its indexes were built is a ``RowChange`` of that base: the
-base rows it keeps, in base order, then a tail of new or edited items (``ServiceState.apply``'s
+base rows it keeps, in base order, then a tail of new or edited items (``ServiceState.split``'s
 layout). ``ItemTable.changed(change, tail_items, tokenizer)`` is the changed table, built from the
 base's rows without re-analysing them, so every index can be derived the same way: its base
 answer for the kept rows, then the tail's (``RowChange.combine``).
