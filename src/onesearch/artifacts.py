@@ -23,7 +23,7 @@ from typing import Any
 
 from onesearch.errors import DataError
 
-__all__ = ["MANIFEST", "atomic_directory", "write_text_atomic", "file_sha256", "read_manifest", "write_manifest"]
+__all__ = ["MANIFEST", "atomic_directory", "file_stamp", "write_text_atomic", "file_sha256", "read_manifest", "write_manifest"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -65,6 +65,18 @@ def _replace_directory(new: Path, out: Path) -> None:
         os.rename(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def file_stamp(path: Path | None) -> tuple[int, int, int] | None:
+    """Identity of a file as written last (inode, size, mtime): it changes when the file is
+    rewritten or replaced; None when there is no file."""
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def file_sha256(path: str | Path) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from onesearch.artifacts import file_stamp
 from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import FusedSearcher
@@ -99,7 +100,7 @@ class Deployment:
         self.base_cascade = self.cascade = cascade
         self.cascade_changes: tuple[dict, set] = ({}, set())  # the upserts and deletions self.cascade holds
         self.base_understand = QueryUnderstanding.for_items(items, spec.spelling)
-        self._records: tuple[object, list[ItemRecord]] = (object(), [])  # (the model whose trained codes they show, the bundle catalog's records)
+        self._records: tuple[np.ndarray | None, list[ItemRecord] | None] = (None, None)  # (the trained codes they show, the bundle catalog's records)
         self.resolver = resolver
         self.users = resolver.active_users(SAMPLE_USERS)
         self.state = state
@@ -109,7 +110,7 @@ class Deployment:
             self.model.model.prepare_changes()  # the first catalog change costs what every later one does
         self.engine, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
-        self.stamp = _stamp(state.path)
+        self.stamp = file_stamp(state.path)
 
     @classmethod
     def open(cls, spec: Bundle, data_root: Path, log: Log = print, state_fallback: bool = False) -> Deployment:
@@ -148,7 +149,7 @@ class Deployment:
 
     def stale(self) -> bool:
         """True when the stored state changed since this deployment last read or wrote it."""
-        return _stamp(self.state.path) != self.stamp
+        return file_stamp(self.state.path) != self.stamp
 
     def sync(self) -> Engine:
         """The engine of the stored state (another replica's changes applied); the current one
@@ -190,7 +191,7 @@ class Deployment:
         self.state, self.model = state, model
         self.engine, self.cascade = built
         self.cascade_changes = (state.upserts, state.deleted)
-        self.stamp = _stamp(state.path)
+        self.stamp = file_stamp(state.path)
         return self.engine
 
     def _engine(self, state: ServiceState, model: _PlannedModel | None) -> tuple[Engine, Cascade]:
@@ -213,22 +214,13 @@ class Deployment:
     def _base_records(self, model: _PlannedModel | None, codes: dict[str, tuple[int, ...]]) -> list[ItemRecord]:
         """The bundle catalog's item records with their codes, made once per set of trained codes
         (a reloaded model with the same codes keeps them; once without a model; else every time)."""
-        key = None if model is None else model.model.codes if model.model.trained_on(self.base_items) else object()
-        held = self._records[0]
-        if not (held is key or (isinstance(held, np.ndarray) and isinstance(key, np.ndarray) and np.array_equal(held, key))):
+        if model is not None and not model.model.trained_on(self.base_items):
+            return _records(self.base_items, codes, ServiceState())  # the model coded this catalog itself: its codes may differ each time
+        key = None if model is None else model.model.codes
+        held, records = self._records
+        if records is None or not (held is key or (held is not None and key is not None and np.array_equal(held, key))):
             self._records = (key, _records(self.base_items, codes, ServiceState()))
-        return self._records[1]
-
-
-def _stamp(path: Path | None) -> tuple[int, int, int] | None:
-    """Identity of the stored state file as written last (inode, size, mtime); None when absent."""
-    if path is None:
-        return None
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+        return self._records[1]  # type: ignore[return-value]
 
 
 def partial_engine(items: pa.Table, resolver: ContextResolver, searchers: dict[str, Searcher], understand: QueryUnderstanding) -> Engine:

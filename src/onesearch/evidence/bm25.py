@@ -52,10 +52,11 @@ class Bm25Index:
         """Index ``texts`` (document i = row i)."""
         import bm25s
 
-        documents = [tokenizer(text) or [""] for text in texts]
         retriever = bm25s.BM25(k1=k1, b=b)
-        retriever.index(documents, show_progress=False)
-        return cls(retriever, tokenizer, float(np.mean([len(d) for d in documents])) if documents else 1.0)
+        retriever.index([tokenizer(text) or [""] for text in texts], show_progress=False)
+        index = cls(retriever, tokenizer)
+        index.mean_length = index.measure_mean_length(texts)  # the analysed texts are cached by the tokenizer
+        return index
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for ``query``."""
@@ -80,7 +81,7 @@ class Bm25Index:
         if self._tail is not None:
             raise ValueError("derive a changed index from its base index")
         if self.mean_length is None:
-            self.mean_length = float(np.mean([len(self.tokenizer(text) or [""]) for text in base_texts])) if len(base_texts) else 1.0
+            self.mean_length = self.measure_mean_length(base_texts)
         documents = [Counter(self.tokenizer(text) or [""]) for text in tail_texts]
         tail_frequency = Counter(term for document in documents for term in document)
         indptr, total = self._retriever.scores["indptr"], int(self._retriever.scores["num_docs"])
@@ -96,6 +97,11 @@ class Bm25Index:
                 postings[term][1].append(idf * tf / (tf + norm))
         arrays = {term: (np.array(rows, dtype=np.int64), np.array(weights, dtype=np.float32)) for term, (rows, weights) in postings.items()}
         return Bm25Index(self._retriever, self.tokenizer, self.mean_length, _Tail(change, arrays))
+
+    def measure_mean_length(self, texts: Sequence[str]) -> float:
+        """The mean length in terms of the indexed ``texts`` (what ``build`` stores; an index saved
+        without it measures it so)."""
+        return float(np.mean([len(self.tokenizer(text) or [""]) for text in texts])) if len(texts) else 1.0
 
     def save(self, directory: Path) -> None:
         """Write the index files, the analyser language and the mean document length into ``directory``."""

@@ -168,7 +168,7 @@ def _with_mean_length(index: Bm25Index, items: ItemTable) -> Bm25Index:
     if index.mean_length is None:
         key = ("mean_length", index.tokenizer.language)
         if key not in items.derived:
-            items.derived[key] = float(np.mean([len(index.tokenizer(text) or [""]) for text in items.texts])) if len(items) else 1.0
+            items.derived[key] = index.measure_mean_length(items.texts)
         index.mean_length = items.derived[key]  # type: ignore[assignment]
     return index
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import torch
 from safetensors.torch import load_file, save_file
 
-from onesearch.artifacts import atomic_directory, file_sha256, read_manifest, write_manifest
+from onesearch.artifacts import atomic_directory, file_sha256, file_stamp, read_manifest, write_manifest
 from onesearch.decoding.dense import DenseTop
 from onesearch.decoding.planned import PlannedSearcher
 from onesearch.decoding.tree import CodeTree
@@ -166,8 +166,8 @@ class PlannedModel:
         if not change.tail and len(change.kept) == len(table):
             return self.searcher(base_items, beam)
         items = table.changed(change, tail_items, self.bm25.tokenizer)
-        old_row = {item: row for row, item in enumerate(self.ids)}
-        known = change.rows(list(range(len(self.ids))), [old_row.get(item, -1) for item in items.ids[len(change.kept) :]])
+        tail_known = [table.row_of.get(item, -1) for item in items.ids[len(change.kept) :]]  # the base table's rows are the trained rows
+        known = np.concatenate([change.kept, np.array(tail_known, dtype=np.int64)])
         return self._searcher(*self._changed(items, known, lambda popularity, transitions: planner.changed(items, change, popularity, transitions)), beam)
 
     @property
@@ -200,7 +200,7 @@ class PlannedModel:
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree,
                                self._scan())  # no rewrite: the shared step corrects in front
 
-    def _changed(self, items: ItemTable, known: list[int], planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
+    def _changed(self, items: ItemTable, known: list[int] | np.ndarray, planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
         """Model, full codes, their trie and planner over a changed catalog whose row r is trained row
         ``known[r]`` (-1: an item the model never saw, coded and anchored now); ``planner`` makes
         the planner from the changed popularity and next-item counts."""
@@ -321,37 +321,33 @@ class _NewItems:
 _NEW_ITEMS: dict[tuple[str, str, tuple[int, int] | None, tuple[int, int] | None], _NewItems] = {}
 
 
+_SHARED: dict[tuple, Any] = {}  # what models loaded in one process share, by key (a few at most)
+SHARED_KEPT = 8
+
+
+def _shared(key: tuple, make: Callable[[], Any]) -> Any:
+    """The value kept under ``key``, made now when there is none (the oldest is dropped past ``SHARED_KEPT``)."""
+    if key not in _SHARED:
+        if len(_SHARED) >= SHARED_KEPT:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = make()
+    return _SHARED[key]
+
+
 def _new_items(encoder_spec: str, index: Path) -> _NewItems:
     """The process's ``_NewItems`` of an encoder and a codebook folder (a new one when either was rewritten)."""
-    key = (encoder_spec, str(index), _stamp(Path(encoder_spec) / "model.safetensors"), _stamp(index / "manifest.json"))
-    if key not in _NEW_ITEMS:
-        if len(_NEW_ITEMS) >= 4:
-            _NEW_ITEMS.pop(next(iter(_NEW_ITEMS)))
-        _NEW_ITEMS[key] = _NewItems(encoder_spec, index)
-    return _NEW_ITEMS[key]
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """(mtime, size) of a file; None when there is none."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
-_TABLES: dict[tuple[int, str], tuple[pa.Table, ItemTable]] = {}  # (id of a catalog table, analyser language) -> its rows
+    key = ("new items", encoder_spec, str(index), file_stamp(Path(encoder_spec) / "model.safetensors"), file_stamp(index / "manifest.json"))
+    return _shared(key, lambda: _NewItems(encoder_spec, index))
 
 
 def _item_table(items_table: pa.Table, tokenizer: Tokenizer) -> ItemTable:
     """The rows of ``items_table``, analysed once per process and language: models loaded over
     one catalog (a reload, a replaced model) share them and what is derived from them."""
-    key = (id(items_table), tokenizer.language)
-    if key not in _TABLES or _TABLES[key][0] is not items_table:
-        if len(_TABLES) >= 4:
-            _TABLES.pop(next(iter(_TABLES)))
-        _TABLES[key] = (items_table, ItemTable.from_items(items_table, tokenizer))
-    return _TABLES[key][1]
+    held, table = _shared(("item table", id(items_table), tokenizer.language), lambda: (items_table, ItemTable.from_items(items_table, tokenizer)))
+    if held is not items_table:  # another table now has that id
+        _SHARED.pop(("item table", id(items_table), tokenizer.language))
+        return _item_table(items_table, tokenizer)
+    return table
 
 
 def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
