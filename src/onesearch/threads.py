@@ -8,7 +8,9 @@ the products are too small to split (FAISS splits a search by query, so a second
 waits), and a waiting thread burns CPU too. The environment variable ``ONESEARCH_BATCH1_THREADS``
 set to ``keep`` turns the policy off (the libraries' own thread counts), e.g. to measure it.
 Service threads may enter at once: PyTorch's count is the process's, so the first to enter saves
-it and the last to leave restores it; FAISS's (OpenMP's) is each thread's own.
+it and the last to leave restores it; FAISS's (OpenMP's) is each thread's own. ``builder()`` is the
+policy of a service's catalog changes, built beside the searches: one thread in every library
+(numpy's BLAS included), so a change never takes the cores from the requests.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-__all__ = ["for_batch", "one_thread"]
+__all__ = ["builder", "for_batch", "one_thread"]
 
 _lock = threading.Lock()
 _inside = 0  # threads inside one_thread now
@@ -53,3 +55,13 @@ def one_thread() -> Iterator[None]:
             _inside -= 1
             if _inside == 0:
                 torch.set_num_threads(_saved)
+
+
+@contextmanager
+def builder() -> Iterator[None]:
+    """Run the block with one thread in PyTorch, FAISS and numpy's BLAS (whose count is the
+    process's: searches inside the block's time get one too, as they would at batch 1)."""
+    from threadpoolctl import threadpool_limits
+
+    with one_thread(), threadpool_limits(limits=1, user_api="blas"):
+        yield

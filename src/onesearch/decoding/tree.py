@@ -27,11 +27,13 @@ class CodeTree:
         self.paths = np.zeros(codes.shape, dtype=np.int64)
         parent_of: list[np.ndarray] = []
         previous = np.zeros(len(codes), dtype=np.int64)
+        low, radix = int(codes.min()), int(codes.max() - codes.min()) + 1
         for d in range(self.depth):
-            keys = np.stack([previous, codes[:, d]], axis=1)
-            unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+            # (parent, code) as one integer in the same sorted order: a 1-d sort, several times faster than
+            # np.unique(axis=0), which sorts rows as opaque records and holds the GIL throughout
+            unique, inverse = np.unique(previous * radix + (codes[:, d] - low), return_inverse=True)
             self.paths[:, d] = inverse.reshape(-1)
-            parent_of.append(unique[:, 0])
+            parent_of.append(unique // radix)
             previous = self.paths[:, d]
         if len(np.unique(self.paths[:, -1])) != len(codes):
             raise ValueError("two rows share one full code")

@@ -51,6 +51,7 @@ from onesearch.errors import DataError
 from onesearch.generative.folder import PlannedModel
 from onesearch.evidence.understanding import QueryUnderstanding
 from onesearch.serving.engine import Engine, ItemRecord
+from onesearch.threads import builder
 from onesearch.types import SearchRequest, Searcher, UserContext
 
 __all__ = ["Deployment", "partial_engine"]
@@ -159,18 +160,21 @@ class Deployment:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the state's inter-process lock, with the stored state applied first."""
+        """Hold the state's inter-process lock, with the stored state applied first; the block
+        (a change) runs with one thread per library (``threads.builder``), beside the searches."""
         path = self.state.path
         if path is None:
-            yield
+            with builder():
+                yield
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name(path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                if self.stale():
-                    self._adopt(ServiceState.load(path))
-                yield
+                with builder():
+                    if self.stale():
+                        self._adopt(ServiceState.load(path))
+                    yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 

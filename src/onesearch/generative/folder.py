@@ -97,7 +97,8 @@ class PlannedModel:
     def __init__(self, directory: Path, encoder: str | None = None) -> None:
         self.directory = directory = Path(directory)
         manifest = verified_manifest(directory)
-        if file_sha256(directory / WEIGHTS) != manifest["weights_sha256"]:
+        self.weights_sha256: str = manifest["weights_sha256"]
+        if file_sha256(directory / WEIGHTS) != self.weights_sha256:
             raise DataError("the weights file does not match the manifest's hash (damaged or replaced)", path=directory / WEIGHTS)
         saved = manifest["config"]["recipe"]
         unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
@@ -245,9 +246,11 @@ class PlannedModel:
 
     def _scan(self) -> DenseTop | None:
         """The dense plan's scan trained once on the trained items' vectors, reused by every
-        searcher of this model (None when the recipe plans no dense items)."""
+        searcher of this model and of any model loaded with the same weights in this process
+        (None when the recipe plans no dense items)."""
         if self._dense is None and self.recipe.dense_plan:
-            self._dense = DenseTop(self.weights[f"base{len(self.config.nodes) - 1}"].numpy())
+            vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()
+            self._dense = _shared(("dense scan", self.weights_sha256), lambda: DenseTop(vectors))  # a reload of the same weights trains none
         return self._dense
 
     def _tree(self) -> CodeTree:
