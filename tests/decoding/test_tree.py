@@ -63,3 +63,11 @@ def test_members_are_the_rows_through_a_node(codes):
     for depth in range(3):
         for node in range(tree.counts[depth]):
             assert sorted(tree.members(node, depth).tolist()) == np.flatnonzero(tree.paths[:, depth] == node).tolist()
+
+
+def test_nodes_are_numbered_in_sorted_prefix_order_whatever_the_code_values():
+    codes = np.array([[5, -2, 900], [5, -2, 3], [-1, 7, 0], [5, 40, 1]])
+    tree = CodeTree(codes)
+    for depth in range(3):
+        prefixes = sorted({tuple(c[: depth + 1]) for c in codes.tolist()})
+        assert [prefixes.index(tuple(c[: depth + 1])) for c in codes.tolist()] == tree.paths[:, depth].tolist()

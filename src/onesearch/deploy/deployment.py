@@ -80,9 +80,10 @@ class _PlannedModel:
 
 
 def _load_model(path: str, beam: int, encoder: str | None, base_items: pa.Table, state: ServiceState) -> _PlannedModel:
-    """Load and verify a model folder: manifest, weights, codebook, one search."""
+    """Load and verify a model folder: manifest, weights, codebook, one search; what a catalog change needs is loaded too."""
     try:
         loaded = _PlannedModel(path, PlannedModel(Path(path), encoder), beam)
+        loaded.model.prepare_changes(base_items)  # the first catalog change costs what every later one does
         searcher = loaded.over(base_items, state)[0]
         searcher.search([SearchRequest("test", UserContext(None))], 1)
     except DataError:
@@ -107,8 +108,6 @@ class Deployment:
         self.state = state
         model = state.model or spec.model
         self.model = _load_model(model, spec.beam, spec.model_encoder, items, state) if model else None
-        if self.model is not None:
-            self.model.model.prepare_changes()  # the first catalog change costs what every later one does
         self.engine, self.cascade = self._engine(state, self.model)
         self.cascade_changes = (state.upserts, state.deleted)
         self.stamp = file_stamp(state.path)

@@ -63,6 +63,13 @@ class Planner:
         self._terms, self._bigrams, self._lowered = _lexicon(items, bm25)
         self._statics(popularity)
 
+    def prepare_changes(self) -> None:
+        """Measure now what the first ``changed`` would: the lexical indexes' mean document
+        lengths, where an older model folder lacks them."""
+        _with_mean_length(self.bm25, self.items)
+        if self.ngrams is not None:
+            _with_mean_length(self.ngrams, self.items)
+
     def changed(self, items: ItemTable, change: RowChange, popularity: np.ndarray, transitions: Transitions | None) -> Planner:
         """This (base) planner over ``items``, its catalog changed by ``change``, with the changed
         catalog's ``popularity`` and ``transitions`` (module docstring)."""

@@ -176,11 +176,14 @@ class PlannedModel:
         """True when a changed catalog can be served (the nodes are anchored on item vectors, not learned)."""
         return self.config.anchored and not self.config.learn_nodes
 
-    def prepare_changes(self) -> None:
-        """Load now what the first catalog change would (the item encoder, the codebook and its
-        keyword coder), so that no change pays for it (nothing for a model that takes no changes)."""
-        if self.takes_changes:
+    def prepare_changes(self, items_table: pa.Table) -> None:
+        """Load now what the first change of the catalog ``items_table`` would (the item encoder,
+        the codebook and its keyword coder; an older folder's lexical mean lengths), so that no
+        change pays for it (nothing for a model that takes no changes or another catalog)."""
+        base = self._base(items_table)
+        if self.takes_changes and base is not None:
             self._new.prepare()
+            base[1].prepare_changes()
 
     def trained_on(self, items_table: pa.Table) -> bool:
         """True when ``items_table`` is this model's own catalog (rows in its order)."""
@@ -215,7 +218,7 @@ class PlannedModel:
         vectors[kept], codes[kept] = trained_vectors[known_rows[kept]], self.codes[known_rows[kept]]
         if len(new):
             fresh, prefixes = self._new.coded([items.texts[row] for row in new])
-            taken = set(map(tuple, codes[kept].tolist()))
+            taken = _taken(codes[kept], prefixes)
             vectors[new], codes[new] = fresh, np.array(free_full_codes(prefixes, taken, len(self.ids) + len(new) + 1), dtype=np.int64)
         tree = CodeTree(codes)
         model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in self._node_vectors(codes, vectors, tree, known_rows)])
@@ -314,6 +317,7 @@ class _NewItems:
         """Load the item encoder, the codebook and its keyword coder now (once)."""
         if self._coder is None:
             self._coder = TextCoder.load(self.index, self._keyword_vectors)
+        _ = self.codebook
 
     def _keyword_vectors(self, words: list[str]) -> np.ndarray:
         """The keyword pool's vectors: read from the embedding cache the codebook was built from
@@ -341,6 +345,18 @@ def _new_items(encoder_spec: str, index: Path) -> _NewItems:
     """The process's ``_NewItems`` of an encoder and a codebook folder (a new one when either was rewritten)."""
     key = ("new items", encoder_spec, str(index), file_stamp(Path(encoder_spec) / "model.safetensors"), file_stamp(index / "manifest.json"))
     return _shared(key, lambda: _NewItems(encoder_spec, index))
+
+
+def _taken(codes: np.ndarray, prefixes: np.ndarray) -> set[tuple[int, ...]]:
+    """The full codes among ``codes`` whose code without suffix is one of ``prefixes``: the only
+    ones a new item's suffix can collide with (a column-wise filter first, so only a few rows
+    become Python tuples: a whole catalog's would hold the GIL for a tenth of a second or more)."""
+    width = prefixes.shape[1]
+    near = np.ones(len(codes), dtype=bool)
+    for column in range(width):
+        near &= np.isin(codes[:, column], prefixes[:, column])
+    wanted = set(map(tuple, np.asarray(prefixes).tolist()))
+    return {code for code in map(tuple, codes[near].tolist()) if code[:width] in wanted}
 
 
 def _item_table(items_table: pa.Table, tokenizer: Tokenizer) -> ItemTable:
