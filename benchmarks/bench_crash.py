@@ -11,7 +11,9 @@ SIGKILL at a random moment (0.2-2 s in). The next start must succeed on whatever
 (a failed start is counted, and the trial stops); then every acknowledged upsert must be served
 with its exact title, every acknowledged delete must be gone, every acknowledged event must be
 in the log, and every log line must parse. A change in flight at the kill may be there or not,
-but whole: an upserted item that is served has its exact title. The last line is JSON.
+but whole: an upserted item that is served has its exact title, and an item whose delete was in
+flight is either served with its exact title or gone (and counted as such from then on). The last
+line is JSON.
 ``tests/cli/test_crash.py`` runs three trials in CI.
 """
 
@@ -46,6 +48,7 @@ class Ledger:
     deleted: set[str] = field(default_factory=set)
     events: set[str] = field(default_factory=set)  # user ids of acknowledged events (one per event)
     in_flight: dict[str, str] = field(default_factory=dict)
+    deleting: dict[str, str] = field(default_factory=dict)  # upserted items whose delete was in flight at a kill: there or gone
     operations: int = 0
 
 
@@ -99,9 +102,12 @@ def _stream(url: str, ledger: Ledger, trial: int, rng: random.Random, has_model:
                     ledger.in_flight.pop(item, None)
                 elif kind == "delete":
                     item = rng.choice(sorted(ledger.upserted))
+                    ledger.deleting[item] = ledger.upserted.pop(item)
                     if client.delete(f"/admin/items/{item}", headers=admin).status_code == 200:
-                        ledger.upserted.pop(item)
                         ledger.deleted.add(item)
+                    else:
+                        ledger.upserted[item] = ledger.deleting[item]
+                    ledger.deleting.pop(item)
                 elif kind == "event":
                     user, item = f"crash-{trial}-{number}", _any_item(client, ledger, rng)
                     if item and client.post("/events", json={"type": "click", "item_id": item, "user_id": user}, headers=ingest).status_code == 202:
@@ -139,6 +145,15 @@ def check(url: str, ledger: Ledger, events: Path) -> list[str]:
             found = client.get(f"/items/{item}")
             if found.status_code == 200 and found.json()["title"] != title:
                 problems.append(f"in-flight upsert {item} half-applied")
+        for item, title in ledger.deleting.items():  # the delete was applied or not: either way, from now on it is known
+            found = client.get(f"/items/{item}")
+            if found.status_code == 200 and found.json()["title"] == title:
+                ledger.upserted[item] = title
+            elif found.status_code == 404:
+                ledger.deleted.add(item)
+            else:
+                problems.append(f"in-flight delete of {item} half-applied ({found.status_code})")
+        ledger.deleting.clear()
     logged = set()
     for number, line in enumerate(events.read_text(encoding="utf-8").splitlines() if events.exists() else [], start=1):
         try:
