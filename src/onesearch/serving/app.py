@@ -33,6 +33,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 
@@ -103,15 +104,7 @@ def create_app(engine: Engine, events: EventLog | None = None, settings: Setting
     add_admin_routes(app, live, admin_key)
     add_order_routes(app, orders, admin_key)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        await live.refresh()
-        response = await call_next(request)
-        response.headers["X-Onesearch-Replica"] = str(os.getpid())
-        route = request.scope.get("route")
-        metrics.observe(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(_Observed, live=live, metrics=metrics)  # outermost: 413s are named and counted too
 
     @app.post("/search", response_model=SearchResponse, responses=ERRORS)
     async def search(body: SearchBody) -> SearchResponse:
@@ -271,6 +264,35 @@ def _errors(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(Exception)
     async def failed(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"error": f"internal error: {type(error).__name__}"}, status_code=500)
+
+
+class _Observed:
+    """ASGI middleware around every HTTP request: other replicas' changes applied first, the
+    replica named in ``X-Onesearch-Replica``, the request counted by route and status (a plain
+    ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs a task and a body stream per request)."""
+
+    def __init__(self, app: ASGIApp, live: Live, metrics: _Metrics) -> None:
+        self.app, self.live, self.metrics = app, live, metrics
+        self.replica = (b"x-onesearch-replica", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500  # 500 unless a response starts
+
+        async def named(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), self.replica]
+            await send(message)
+
+        await self.live.refresh()
+        try:
+            await self.app(scope, receive, named)
+        finally:
+            self.metrics.observe(getattr(scope.get("route"), "path", "unmatched"), status, time.perf_counter() - started)
 
 
 class _Metrics:
