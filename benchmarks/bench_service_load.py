@@ -4,7 +4,9 @@ for the generative and cascade searchers, then a reload-under-load run that coun
 Starts the service as its own process over a bundle (default: the Home Depot bundle), with the
 events log and service state in a temporary folder so the bundle's own files are untouched. Each
 load step is a closed loop: N clients send searches back to back (distinct valid-split queries,
-cycled) for a fixed time; each figure is the median over repeats. Under load, the reload run
+cycled) for a fixed time; each figure is the median over repeats, beside the server process's CPU
+time per answered search and the cores it used (Linux ``/proc``; the load generator shares the
+machine, so a server that stays near one core is bound by the GIL). Under load, the reload run
 calls ``POST /admin/reload`` (the same model folder, loaded and verified again), upserts one new
 item, then a batch of 100, deletes one, reloads again, and counts every search that did not answer
 200 (it must be 0).
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,10 +148,28 @@ def _queries(bundle: Bundle, data: Path | None, count: int) -> list[str]:
     return list(seen)[:count]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(pid: int, step: Callable[[], dict]) -> dict:
+    """``step``'s load figures with the server's CPU ms per answered search and its cores in use."""
+    cpu, began = _cpu_seconds(pid), time.monotonic()
+    result = step()
+    used = _cpu_seconds(pid) - cpu
+    return {**result, "server_cpu_ms": 1000 * used / max(1, result["ok"]), "server_cores": used / (time.monotonic() - began)}
+
+
 def _table(rows: list[dict]) -> str:
-    lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed |", "|---|---|---|---|---|---|"]
+    lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed | server CPU ms/search | server cores |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['searcher']} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['failed']} |")
+        lines.append(f"| {r['searcher']} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['failed']} | "
+                     f"{r['server_cpu_ms']:.2f} | {r['server_cores']:.2f} |")
     return "\n".join(lines)
 
 
@@ -180,10 +201,10 @@ def main() -> None:
             rows = []
             for searcher in args.searchers:
                 for clients in args.concurrency:
-                    runs = [asyncio.run(_load(url, searcher, queries, clients, args.seconds)) for _ in range(args.repeats)]
+                    runs = [_measured(server.pid, lambda: asyncio.run(_load(url, searcher, queries, clients, args.seconds))) for _ in range(args.repeats)]
                     failed = sum(sum(r["failed"].values()) for r in runs)
                     rows.append({"searcher": searcher, "clients": clients, "failed": failed,
-                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms")}})
+                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms", "server_cores")}})
                     print(_table(rows[-1:]).splitlines()[-1], flush=True)
             reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model))) if args.reload_seconds else None
             steady = next((r for r in rows if r["searcher"] == "generative" and r["clients"] == max(args.concurrency)), None)

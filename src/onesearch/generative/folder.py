@@ -317,7 +317,7 @@ class _NewItems:
         """Load the item encoder, the codebook and its keyword coder now (once)."""
         if self._coder is None:
             self._coder = TextCoder.load(self.index, self._keyword_vectors)
-        _ = self.codebook
+        _ = self.codebook  # the property loads it once
 
     def _keyword_vectors(self, words: list[str]) -> np.ndarray:
         """The keyword pool's vectors: read from the embedding cache the codebook was built from
