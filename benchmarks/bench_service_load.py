@@ -15,6 +15,7 @@ item, then a batch of 100, deletes one, reloads again, and counts every search t
         [--concurrency 1 4 16] [--seconds 15] [--repeats 3] [--out runs/bench/service-load.json]
         [--model DIR --beam 0]   # serve another model folder (e.g. the task's default) with its own beam
         [--reload-seconds 0]     # skip the reload-under-load run
+        [--workers 2]            # serve with replica processes (each its own interpreter and GIL)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 from _machine import machine
@@ -82,31 +84,37 @@ async def _load(url: str, searcher: str, queries: list[str], clients: int, secon
     """N clients, back to back, for ``seconds``: latencies of 200s and counts of the rest."""
     latencies: list[float] = []
     failed: dict[str, int] = {}
+    replicas: dict[str, int] = {}  # answers per replica (X-Onesearch-Replica)
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(start: int) -> None:
         n = start
-        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(url, timeout=timeout, connector=aiohttp.TCPConnector(limit=1)) as http:  # one keep-alive connection each
             while time.monotonic() < stop:
                 body = {"query": queries[n % len(queries)], "k": 10, "searcher": searcher}
                 n += clients
                 began = time.perf_counter()
                 try:
-                    status = (await http.post("/search", json=body)).status_code
-                except httpx.HTTPError as error:
+                    async with http.post("/search", json=body) as answer:
+                        await answer.read()
+                        status = answer.status
+                        replica = answer.headers.get("X-Onesearch-Replica", "")
+                        replicas[replica] = replicas.get(replica, 0) + 1
+                except (aiohttp.ClientError, TimeoutError) as error:
                     status = type(error).__name__
                 if status == 200:
                     latencies.append(time.perf_counter() - began)
                 else:
                     failed[str(status)] = failed.get(str(status), 0) + 1
 
-    began = time.monotonic()
+    began, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(*(client(i) for i in range(clients)))
-    elapsed = time.monotonic() - began
+    elapsed, cpu = time.monotonic() - began, time.process_time() - cpu
     ordered = sorted(latencies)
     return {
-        "ok": len(ordered), "failed": failed, "throughput": len(ordered) / elapsed,
+        "ok": len(ordered), "failed": failed, "throughput": len(ordered) / elapsed, "replicas": sorted(replicas.values(), reverse=True),
+        "client_cpu_ms": 1000 * cpu / max(1, len(ordered)),
         "p50_ms": 1000 * ordered[len(ordered) // 2] if ordered else None,
         "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else None,
     }
@@ -149,12 +157,17 @@ def _queries(bundle: Bundle, data: Path | None, count: int) -> list[str]:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of process ``pid`` and of its live children (the
+    replicas; Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _measured(pid: int, step: Callable[[], dict]) -> dict:
@@ -166,10 +179,11 @@ def _measured(pid: int, step: Callable[[], dict]) -> dict:
 
 
 def _table(rows: list[dict]) -> str:
-    lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed | server CPU ms/search | server cores |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed | server CPU ms/search | server cores | load generator CPU ms/search |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['searcher']} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['failed']} | "
-                     f"{r['server_cpu_ms']:.2f} | {r['server_cores']:.2f} |")
+                     f"{r['server_cpu_ms']:.2f} | {r['server_cores']:.2f} | {r['client_cpu_ms']:.2f} |")
     return "\n".join(lines)
 
 
@@ -182,6 +196,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reload-seconds", type=float, default=60.0)
     parser.add_argument("--max-queue", type=int, default=256)
+    parser.add_argument("--workers", type=int, default=1, help="replica processes of the service (onesearch serve --workers)")
     parser.add_argument("--model", type=Path, default=None, help="generative model folder to serve instead of the bundle's (e.g. the task's default model)")
     parser.add_argument("--beam", type=int, default=None, help="beam instead of the bundle's (0: the model's own)")
     parser.add_argument("--data", type=Path, default=None)
@@ -195,7 +210,7 @@ def main() -> None:
     queries = _queries(bundle, args.data, 500)
     key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
-        server, url = _start(bundle, Path(tmp), key, args.max_queue)
+        server, url = _start(bundle, Path(tmp), key, args.max_queue, args.workers)
         try:
             asyncio.run(_load(url, args.searchers[0], queries, 1, 3.0))  # warm-up
             rows = []
@@ -203,8 +218,8 @@ def main() -> None:
                 for clients in args.concurrency:
                     runs = [_measured(server.pid, lambda: asyncio.run(_load(url, searcher, queries, clients, args.seconds))) for _ in range(args.repeats)]
                     failed = sum(sum(r["failed"].values()) for r in runs)
-                    rows.append({"searcher": searcher, "clients": clients, "failed": failed,
-                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms", "server_cores")}})
+                    rows.append({"searcher": searcher, "clients": clients, "failed": failed, "replicas": [r["replicas"] for r in runs],
+                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms", "server_cores", "client_cpu_ms")}})
                     print(_table(rows[-1:]).splitlines()[-1], flush=True)
             reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model))) if args.reload_seconds else None
             steady = next((r for r in rows if r["searcher"] == "generative" and r["clients"] == max(args.concurrency)), None)
@@ -213,7 +228,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    report = {"machine": machine(), "bundle": str(args.bundle), "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"machine: {machine()}\n\n{_table(rows)}\n\nreload under load: {json.dumps(reload)}")

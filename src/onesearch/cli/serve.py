@@ -5,8 +5,9 @@ The admin API (reload, item upsert and delete) is enabled by a key: the environm
 the named ingest keys of ``--ingest-keys-file`` (``NAME KEY`` lines) or ``ONESEARCH_INGEST_KEYS``
 (``NAME=KEY,...``), each rate-limited (``--ingest-rate``). Keys are never printed.
 
-``--workers N`` runs N replica processes on one port (uvicorn's process manager, which restarts
-a replica that dies). Each loads the bundle itself; they share the bundle's stored state, so an
+``--workers N`` runs N replica processes on one port (``serving.replicas``: each its own
+``SO_REUSEPORT`` socket, so the kernel spreads connections over them; a replica that dies is
+started again). Each loads the bundle itself; they share the bundle's stored state, so an
 admin change made through any of them is served by all (``deploy.Deployment``).
 """
 
@@ -34,8 +35,9 @@ from onesearch.serving.app import Settings, create_app
 from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog
 from onesearch.serving.keys import IngestKeys
+from onesearch.serving.replicas import serve_replicas
 
-__all__ = ["admin_key", "ingest_keys", "replica_app", "serve_command", "serve_live", "serve_replicas"]
+__all__ = ["admin_key", "ingest_keys", "replica_app", "serve_command", "serve_live", "serve_workers"]
 
 console = Console(stderr=True)
 KEY_VARIABLE = "ONESEARCH_ADMIN_KEY"
@@ -68,17 +70,15 @@ def serve_command(
     if orders_model is not None:
         load_diagnoser(orders_model)  # a broken folder stops here, before any replica starts
     if workers > 1:
-        serve_replicas(spec, data_root(data), host, port, settings, key, workers, orders_model, ingest, state_fallback)
+        serve_workers(spec, data_root(data), host, port, settings, key, workers, orders_model, ingest, state_fallback)
         return
     deployment = Deployment.open(spec, data_root(data), log=lambda m: console.print(m), state_fallback=state_fallback)
     serve(deployment, host, port, settings, key, orders_model, ingest)
 
 
-def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int,
+def serve_workers(spec: Bundle, root: Path, host: str, port: int, settings: Settings, key: str | None, workers: int,
                    orders_model: Path | None = None, ingest: IngestKeys | None = None, state_fallback: bool = False) -> None:
     """Run ``workers`` replica processes of ``spec`` on one port until interrupted."""
-    import uvicorn
-
     if not spec.state:
         raise DataError("replicas share the bundle's stored state: give the bundle a state file (state = \"...\")")
     os.environ[REPLICA_VARIABLE] = json.dumps({"bundle": asdict(spec), "data": str(root), "settings": asdict(settings), "key": key,
@@ -86,7 +86,7 @@ def serve_replicas(spec: Bundle, root: Path, host: str, port: int, settings: Set
                                                "ingest": None if ingest is None else {"keys": ingest.keys, "rate": ingest.rate, "burst": ingest.burst},
                                                "state_fallback": state_fallback})
     console.print(f"serving {workers} replicas on http://{host}:{port} (docs: /docs; admin API {'on' if key else 'off'})")
-    uvicorn.run("onesearch.cli.serve:replica_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
+    serve_replicas("onesearch.cli.serve:replica_app", host, port, workers)
 
 
 def replica_app() -> Any:
