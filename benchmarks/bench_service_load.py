@@ -4,9 +4,11 @@ for the generative and cascade searchers, then a reload-under-load run that coun
 Starts the service as its own process over a bundle (default: the Home Depot bundle), with the
 events log and service state in a temporary folder so the bundle's own files are untouched. Each
 load step is a closed loop: N clients send searches back to back (distinct valid-split queries,
-cycled) for a fixed time; each figure is the median over repeats, beside the server process's CPU
-time per answered search and the cores it used (Linux ``/proc``; the load generator shares the
-machine, so a server that stays near one core is bound by the GIL). Under load, the reload run
+cycled) for a fixed time, the searchers taking turns in each repeat round (so a slow spell of the
+machine falls on each alike); each figure is the median over repeats, beside the server's CPU time
+per answered search and the cores it used (Linux ``/proc``, replicas included; the load generator
+shares the machine and reports its own CPU per search), and the first searcher's req/s over each
+other's is the median of the rounds' paired ratios. Under load, the reload run
 calls ``POST /admin/reload`` (the same model folder, loaded and verified again), upserts one new
 item, then a batch of 100, deletes one, reloads again, and counts every search that did not answer
 200 (it must be 0).
@@ -178,6 +180,20 @@ def _measured(pid: int, step: Callable[[], dict]) -> dict:
     return {**result, "server_cpu_ms": 1000 * used / max(1, result["ok"]), "server_cores": used / (time.monotonic() - began)}
 
 
+def _row(searcher: str, clients: int, runs: list[dict]) -> dict:
+    """One table row: medians over the repeats, failures summed."""
+    return {"searcher": searcher, "clients": clients, "failed": sum(sum(r["failed"].values()) for r in runs), "replicas": [r["replicas"] for r in runs],
+            **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms", "server_cores", "client_cpu_ms")}}
+
+
+def _ratios(runs: dict[tuple[str, int], list[dict]], searchers: list[str], concurrency: list[int]) -> dict[str, dict[int, float]]:
+    """Per other searcher and client count: the median over repeat rounds of the first
+    searcher's req/s over the other's in the same round (paired, so a slow spell cancels)."""
+    first = searchers[0]
+    return {other: {clients: round(statistics.median(a["throughput"] / b["throughput"] for a, b in zip(runs[first, clients], runs[other, clients])), 2)
+                    for clients in concurrency} for other in searchers[1:]}
+
+
 def _table(rows: list[dict]) -> str:
     lines = ["| searcher | clients | req/s | p50 ms | p99 ms | failed | server CPU ms/search | server cores | load generator CPU ms/search |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -212,15 +228,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
         server, url = _start(bundle, Path(tmp), key, args.max_queue, args.workers)
         try:
-            asyncio.run(_load(url, args.searchers[0], queries, 1, 3.0))  # warm-up
-            rows = []
             for searcher in args.searchers:
-                for clients in args.concurrency:
-                    runs = [_measured(server.pid, lambda: asyncio.run(_load(url, searcher, queries, clients, args.seconds))) for _ in range(args.repeats)]
-                    failed = sum(sum(r["failed"].values()) for r in runs)
-                    rows.append({"searcher": searcher, "clients": clients, "failed": failed, "replicas": [r["replicas"] for r in runs],
-                                 **{m: statistics.median(r[m] for r in runs) for m in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms", "server_cores", "client_cpu_ms")}})
-                    print(_table(rows[-1:]).splitlines()[-1], flush=True)
+                asyncio.run(_load(url, searcher, queries, 1, 3.0))  # warm-up (lazy loads, caches)
+            runs: dict[tuple[str, int], list[dict]] = {(s, c): [] for s in args.searchers for c in args.concurrency}
+            for clients in args.concurrency:
+                for _ in range(args.repeats):  # searchers interleaved, so the machine's slow spells fall on each alike
+                    for searcher in args.searchers:
+                        runs[searcher, clients].append(_measured(server.pid, lambda: asyncio.run(_load(url, searcher, queries, clients, args.seconds))))
+                        print(f"{searcher} {clients} clients: {runs[searcher, clients][-1]['throughput']:.1f} req/s", flush=True)
+            rows = [_row(searcher, clients, runs[searcher, clients]) for searcher in args.searchers for clients in args.concurrency]
+            ratios = _ratios(runs, args.searchers, args.concurrency)
             reload = asyncio.run(_reload_under_load(url, key, queries, max(args.concurrency), args.reload_seconds, str(bundle.model))) if args.reload_seconds else None
             steady = next((r for r in rows if r["searcher"] == "generative" and r["clients"] == max(args.concurrency)), None)
             if reload is not None and steady is not None and reload["p99_ms"]:
@@ -228,10 +245,11 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "ratios": ratios, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    print(f"machine: {machine()}\n\n{_table(rows)}\n\nreload under load: {json.dumps(reload)}")
+    print(f"machine: {machine()}\n\n{_table(rows)}\n\nreq/s of the first searcher over each other's, median of the rounds' ratios: {json.dumps(ratios)}"
+          f"\n\nreload under load: {json.dumps(reload)}")
 
 
 if __name__ == "__main__":
