@@ -11,8 +11,9 @@ of connections. Measured with 16 keep-alive clients and 2 replicas: every answer
 A replica binds only once its app has loaded, so no connection waits on a loading replica. A
 replica that dies is started again; its socket closes with it, and the others take new
 connections meanwhile (the connections it held, and those that reached its socket in the
-instant it died, are reset, as they are when any server process crashes). A replica that exits before it ever served stops the service, and
-``ReplicaError`` names its exit code: a broken bundle would fail the same way on every restart.
+instant it died, are reset, as they are when any server process crashes). A replica that exits
+before it ever served stops the service, and ``ReplicaError`` names its exit code: a broken bundle
+would fail the same way on every restart.
 """
 
 from __future__ import annotations
@@ -83,12 +84,16 @@ def _replica(factory: str, host: str, port: int, log_level: str, served: Event) 
     """One replica: load the app, bind a ``SO_REUSEPORT`` socket, serve until SIGTERM."""
     import uvicorn
 
+    class Replica(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # serving: from now on a death is restarted, not fatal
+                served.set()
+
     config = uvicorn.Config(factory, factory=True, host=host, port=port, log_level=log_level)
     config.load()  # exits the process with an error logged when the factory fails
-    server = uvicorn.Server(config)
-    listener = _listener(host, port, config.backlog)
-    served.set()
-    server.run(sockets=[listener])
+    server = Replica(config)
+    server.run(sockets=[_listener(host, port, config.backlog)])
     if not server.started:
         sys.exit(3)
 
