@@ -24,30 +24,23 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _replicas_seen(client: httpx.Client, query: str, wanted: int, tries: int = 200) -> dict[str, list[str]]:
-    """Top items by replica process id, until ``wanted`` replicas have answered."""
+def _replicas_seen(client: httpx.Client, query: str, wanted: int, tries: int = 200, resets_until: float = 0.0) -> dict[str, list[str]]:
+    """Top items by replica process id, until ``wanted`` replicas have answered; a connection
+    reset is retried only before ``resets_until`` (a time)."""
     seen: dict[str, list[str]] = {}
     for _ in range(tries):
-        with httpx.Client(base_url=str(client.base_url), timeout=30) as fresh:  # a new connection may land on another replica
-            response = fresh.post("/search", json={"query": query, "k": 5, "searcher": "bm25"})
+        try:
+            with httpx.Client(base_url=str(client.base_url), timeout=30) as fresh:  # a new connection may land on another replica
+                response = fresh.post("/search", json={"query": query, "k": 5, "searcher": "bm25"})
+        except httpx.TransportError:
+            if time.time() < resets_until:
+                continue
+            raise
         assert response.status_code == 200, response.text
         seen[response.headers["X-Onesearch-Replica"]] = [hit["item_id"] for hit in response.json()["items"]]
         if len(seen) >= wanted:
             break
     return seen
-
-
-def _wait_gone(pid: int, seconds: float = 30.0) -> None:
-    """Until process ``pid`` has exited (gone, or a zombie whose sockets are closed)."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
-                return
-        except OSError:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} did not exit")
 
 
 @pytest.mark.slow
@@ -80,8 +73,9 @@ def test_two_replicas_serve_an_upsert_made_through_either_and_survive_a_restart(
             assert len(seen) == 2 and all(top[0] == "new-1" for top in seen.values()), seen
             killed = int(next(iter(seen)))
             os.kill(killed, signal.SIGKILL)
-            _wait_gone(killed)  # connections that reached its socket in the instant it died are reset, as with any crash
-            seen_after = _replicas_seen(client, "violet silk kimono", 2, tries=600)
+            # connections that reach its socket while it dies are reset, as with any crashed server
+            # (clients and load balancers retry those); after a moment the survivor takes them all
+            seen_after = _replicas_seen(client, "violet silk kimono", 2, tries=600, resets_until=time.time() + 2.0)
             assert len(seen_after) == 2 and all(top[0] == "new-1" for top in seen_after.values()), seen_after
     finally:
         os.killpg(server.pid, signal.SIGTERM)
