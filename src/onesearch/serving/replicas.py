@@ -26,6 +26,9 @@ import threading
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 
+import uvicorn
+from uvicorn.main import STARTUP_FAILURE
+
 from onesearch.errors import DataError
 
 __all__ = ["ReplicaError", "serve_replicas"]
@@ -80,22 +83,28 @@ def _stop_all(processes: list[BaseProcess], grace: float = 30.0) -> None:
             process.join()
 
 
+class _Replica(uvicorn.Server):
+    """uvicorn's server that sets ``served`` once its startup is done: a death after that is
+    restarted, one before it is fatal."""
+
+    def __init__(self, config: uvicorn.Config, served: Event) -> None:
+        super().__init__(config)
+        self.served = served
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.served.set()
+
+
 def _replica(factory: str, host: str, port: int, log_level: str, served: Event) -> None:
     """One replica: load the app, bind a ``SO_REUSEPORT`` socket, serve until SIGTERM."""
-    import uvicorn
-
-    class Replica(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if self.started:  # serving: from now on a death is restarted, not fatal
-                served.set()
-
     config = uvicorn.Config(factory, factory=True, host=host, port=port, log_level=log_level)
     config.load()  # exits the process with an error logged when the factory fails
-    server = Replica(config)
+    server = _Replica(config, served)
     server.run(sockets=[_listener(host, port, config.backlog)])
     if not server.started:
-        sys.exit(3)
+        sys.exit(STARTUP_FAILURE)
 
 
 def _listener(host: str, port: int, backlog: int) -> socket.socket:
