@@ -45,6 +45,10 @@ def test_codebook_depths_factorize_and_score_as_the_direct_products(catalog):
         owners, children = tree.children(parents, depth)
         direct = torch.from_numpy(nodes[depth][children]) @ state
         torch.testing.assert_close(shared.dense(state, parents, owners, children), direct, atol=1e-5, rtol=1e-5)
+        states = torch.from_numpy(np.random.default_rng(depth).normal(size=(3, DIM)).astype(np.float32))
+        request = np.sort(np.random.default_rng(depth).integers(0, 3, size=len(parents)))  # a batch: each parent asked by one of 3 states
+        batch = (torch.from_numpy(nodes[depth][children]) * states[request[owners]]).sum(1)
+        torch.testing.assert_close(shared.dense(states, parents, owners, children, request), batch, atol=1e-5, rtol=1e-5)
 
 
 def test_the_items_own_vectors_do_not_factorize(catalog):

@@ -151,3 +151,33 @@ def test_an_empty_query_of_a_known_user_takes_the_behaviour_vector_without_the_e
     off = _searcher(parts, exhaustive=exhaustive, beam=ITEMS)
     off.query_vectors = searcher.query_vectors
     assert [h.item_id for h in off.search([SearchRequest("", user)], 5)[0]] == ranked[1] and encoded[-1] == ""
+
+
+def _trained(searcher: PlannedSearcher) -> PlannedSearcher:
+    """``searcher`` with random evidence and state weights, so plans and users move the beam."""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for parameter in (*searcher.model.evidence.parameters(), *searcher.model.linear.parameters(), *searcher.model.query.parameters()):
+            parameter.normal_(0.0, 0.5)
+    searcher.sync()
+    return searcher
+
+
+@pytest.mark.parametrize("allowed", [None, {f"i{n}" for n in range(0, ITEMS, 3)}])
+def test_a_batch_walks_to_the_same_hits_as_each_request_alone(parts, allowed):
+    plans = {f"q{n}": _Plan(list(range(n * 40, n * 40 + 25)), 0.2 * (n + 1)) for n in range(5)}
+    searcher = _trained(_searcher(parts, plan=lambda r, extra: plans[r.query], beam=12, exhaustive=False))
+    searcher = searcher if allowed is None else searcher.restricted(allowed)
+    batch = searcher.search(_requests(), 15)
+    alone = [searcher.search([request], 15)[0] for request in _requests()]
+    assert [[h.item_id for h in hits] for hits in batch] == [[h.item_id for h in hits] for hits in alone]
+    assert np.allclose([[h.score for h in hits] for hits in batch], [[h.score for h in hits] for hits in alone], atol=1e-5)
+    assert len({tuple(h.item_id for h in hits) for hits in batch}) == 5
+
+
+def test_segment_top_keeps_each_groups_best_in_order():
+    scores = torch.tensor([0.1, 0.9, 0.5, 3.0, 2.0, 1.0, 4.0])
+    group = np.array([1, 1, 1, 3, 3, 3, 3])
+    top = planned.segment_top(scores, group, 4, 2)
+    assert top.tolist() == [1, 2, 6, 3]  # group 1: 0.9, 0.5; groups 0 and 2: none; group 3: 4.0, 3.0
+    assert planned.segment_top(scores[:3], group[:3] * 0, 1, 5).tolist() == [1, 2, 0]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from onesearch.model.anchored import rowwise_dense
+
 __all__ = ["TOLERANCE", "SharedCodewords"]
 
 TOLERANCE = 2e-3  # largest coordinate difference between a node's increment and its code value's (float16 storage rounds each vector by up to 5e-4)
@@ -45,7 +47,13 @@ class SharedCodewords:
                 return None
         return cls(parent_vectors, table, index)
 
-    def dense(self, state: torch.Tensor, parents: np.ndarray, owners: np.ndarray, nodes: np.ndarray) -> torch.Tensor:
-        """Inner products of ``state`` with the vectors of ``nodes``, node i a child of ``parents[owners[i]]``."""
-        parent = torch.from_numpy(np.take(self.parent_vectors, parents, axis=0)) @ state
-        return parent[torch.from_numpy(owners)] + (self.table @ state)[torch.from_numpy(self.index[nodes])]
+    def dense(self, state: torch.Tensor, parents: np.ndarray, owners: np.ndarray, nodes: np.ndarray, request: np.ndarray | None = None) -> torch.Tensor:
+        """Inner products with the vectors of ``nodes``, node i a child of ``parents[owners[i]]``: with
+        one ``state`` (``dim``), or, given ``request`` (sorted, one per parent), with row
+        ``request[p]`` of ``state`` (``B x dim``) for the children of parent p."""
+        rows = torch.from_numpy(np.take(self.parent_vectors, parents, axis=0))
+        child = torch.from_numpy(self.index[nodes])
+        if request is None:
+            return (rows @ state)[torch.from_numpy(owners)] + (self.table @ state)[child]
+        parent = rowwise_dense(rows, state, request)
+        return parent[torch.from_numpy(owners)] + (self.table @ state.T)[child, torch.from_numpy(request[owners])]

@@ -23,13 +23,16 @@ Every hit is a real item; at most ``beam`` items come back from the beam. The de
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
 small table instead of every child's vector; the batched products after the query encoder run
-under the shared batch-1 thread policy (``threads.for_batch``), and the walk, one request at a
-time whatever the batch, on one thread.
+under the shared batch-1 thread policy (``threads.for_batch``), and the walk on one thread: the
+plans are made request by request, then the beam walks the whole batch at once (its candidates
+scored together at each depth, each request keeping its own ``beam`` best), so a batch costs one
+set of products per depth, not one per request.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import replace
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
@@ -39,14 +42,14 @@ import torch
 
 from onesearch.decoding.codewords import SharedCodewords
 from onesearch.decoding.dense import DenseTop
-from onesearch.decoding.tree import CodeTree
+from onesearch.decoding.tree import CodeTree, pool_by
 from onesearch.evidence.history import recent_rows
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.threads import for_batch, one_thread
 from onesearch.types import Hit, SearchRequest
 
-__all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "selected", "stand_ins", "user_vectors"]
+__all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "BatchEvidence", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "segment_top", "selected", "stand_ins", "user_vectors"]
 
 RECENCY_DECAY = 0.85
 USER_WINDOW = 50
@@ -133,6 +136,45 @@ class NodeEvidence:
         index = np.minimum(np.searchsorted(known, nodes), len(known) - 1)
         positions = np.flatnonzero(known[index] == nodes)
         return positions, torch.from_numpy(values[index[positions]])
+
+
+class BatchEvidence:
+    """Request evidence of a batch's plans for the beam, pooled (max) per (request, node): one
+    pooling per depth for the whole batch instead of one per request."""
+
+    def __init__(self, tree: CodeTree, plans: Sequence[PlanLike]) -> None:
+        self.tree = tree
+        self.rows = np.concatenate([np.asarray(plan.rows, dtype=np.int64) for plan in plans])
+        self.request = np.repeat(np.arange(len(plans)), [len(plan.rows) for plan in plans])
+        self.features = np.concatenate([np.asarray(plan.features, dtype=np.float32) for plan in plans])
+
+    def sparse(self, depth: int, nodes: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """(positions i in ``nodes`` that request ``asked[i]`` planned, that request's evidence of them)."""
+        count = self.tree.counts[depth]
+        known, values = pool_by(self.request * count + self.tree.paths[self.rows, depth], self.features)
+        if not len(known):
+            return known, torch.from_numpy(values)
+        keys = asked * count + nodes
+        index = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        positions = np.flatnonzero(known[index] == keys)
+        return positions, torch.from_numpy(values[index[positions]])
+
+
+def segment_top(scores: torch.Tensor, group: np.ndarray, groups: int, keep: int) -> np.ndarray:
+    """Indices of the ``keep`` best ``scores`` of every group (``group``: sorted group ids in
+    ``range(groups)``), group by group, each group's best first."""
+    if groups == 1:
+        return torch.topk(scores, min(keep, len(scores))).indices.numpy()
+    sizes = np.bincount(group, minlength=groups)
+    width = int(sizes.max(initial=0))
+    if not width:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    padded = torch.full((groups, width), -math.inf)
+    padded[torch.from_numpy(group), torch.from_numpy(np.arange(len(group)) - starts[group])] = scores
+    kept = min(keep, width)
+    top = torch.topk(padded, kept, dim=1).indices.numpy()
+    return (starts[:, None] + top)[np.arange(kept) < np.minimum(sizes, keep)[:, None]]
 
 
 def stand_ins(texts: Sequence[str], user: torch.Tensor | None) -> list[int]:
@@ -229,17 +271,17 @@ class PlannedSearcher:
                 return self._generate(requests, states, dense, k)
 
     def _generate(self, requests: Sequence[SearchRequest], states: torch.Tensor, dense: np.ndarray | None, k: int) -> list[list[Hit]]:
-        """Hits of the requests from their model states and dense top rows: plan, pooled
-        evidence, then the beam (or exhaustive scoring), one request at a time."""
-        out = []
+        """Hits of the requests from their model states and dense top rows: each request's plan,
+        then one beam walk for the whole batch (or each request's exhaustive scoring)."""
+        plans = []
         for i, request in enumerate(requests):
             plan = self.planner(request, None if dense is None else dense[i])
-            if dense is not None:
-                plan = dense_plan(plan, dense[i], self.lexical_rank)
-            evidence = NodeEvidence(self.tree, self.static_nodes, selected(plan, self.columns))
-            rows, scores = self._exhaustive(states[i], evidence, k) if self.exhaustive else self._beam(states[i], evidence, k)
-            out.append(list(map(Hit, self._ids[rows].tolist(), scores.tolist())))
-        return out
+            plans.append(selected(plan if dense is None else dense_plan(plan, dense[i], self.lexical_rank), self.columns))
+        if self.exhaustive:
+            found = [self._exhaustive(states[i], NodeEvidence(self.tree, self.static_nodes, plan), k) for i, plan in enumerate(plans)]
+        else:
+            found = self._beams(states, BatchEvidence(self.tree, plans), k)
+        return [list(map(Hit, self._ids[rows].tolist(), scores.tolist())) for rows, scores in found]
 
     def users(self, requests: Sequence[SearchRequest]) -> torch.Tensor | None:
         """Behaviour vectors ``B x dim`` of the requests' users (None when the model reads none and
@@ -278,21 +320,26 @@ class PlannedSearcher:
         clone.allowed = [self.tree.pool_all(allowed[:, None], d)[:, 0] > 0 for d in range(self.tree.depth)]
         return clone
 
-    def _beam(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
-        nodes = np.zeros(1, dtype=np.int64)
+    def _beams(self, states: torch.Tensor, evidence: BatchEvidence, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every request's (item rows, scores), best first, from one beam walk over the batch: at
+        each depth the candidates of all requests are scored together (one product per table for
+        the batch), and each request keeps its ``beam`` best."""
+        count = len(states)
+        nodes, request = np.zeros(count, dtype=np.int64), np.arange(count)
         scores = torch.zeros(0)
         for depth in range(self.tree.depth):
             owners, children = self.tree.children(nodes, depth)
             if self.allowed is not None:
                 kept = self.allowed[depth][children]
                 owners, children = owners[kept], children[kept]
-            shared = self.codewords[depth]
-            dense = self.model.node_dense(state[depth], depth, children) if shared is None else shared.dense(state[depth], nodes, owners, children)
-            scores = self._scorers[depth].scores(dense, children, *evidence.sparse(depth, children))
-            keep = min(len(children), max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
-            top = torch.topk(scores, keep).indices.numpy()
-            nodes, scores = children[top], scores[top]
-        return self.tree.item_of_leaf[nodes][:k], scores.numpy()[:k]
+            asked, shared, level = request[owners], self.codewords[depth], states[:, depth]
+            dense = self.model.node_dense(level, depth, children, asked) if shared is None else shared.dense(level, nodes, owners, children, request)
+            scores = self._scorers[depth].scores(dense, children, *evidence.sparse(depth, children, asked))
+            top = segment_top(scores, asked, count, max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
+            nodes, request, scores = children[top], asked[top], scores[top]
+        bounds = np.searchsorted(request, np.arange(count + 1)).tolist()
+        items, values = self.tree.item_of_leaf[nodes], scores.numpy()
+        return [(items[start:end][:k], values[start:end][:k]) for start, end in zip(bounds[:-1], bounds[1:])]
 
     def _exhaustive(self, state: torch.Tensor, evidence: NodeEvidence, k: int) -> tuple[np.ndarray, np.ndarray]:
         depth = self.tree.depth - 1

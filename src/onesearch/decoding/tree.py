@@ -6,14 +6,15 @@ prefix order; ``paths[i, d]`` is row i's node at depth d, so the last depth's no
 items themselves (``item_of_leaf`` maps back). ``children(nodes, depth)`` lists the depth-
 ``depth`` children of depth-``depth - 1`` nodes (of the root when ``depth`` is 0) as (index into
 ``nodes``, child node) pairs; ``pool_max(rows, values, depth)`` max-pools row values up to their
-depth-``depth`` nodes. Everything is vectorized (no loop over items).
+depth-``depth`` nodes (``pool_by``: the same over any integer keys, e.g. (request, node) pairs of
+a batch). Everything is vectorized (no loop over items).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CodeTree"]
+__all__ = ["CodeTree", "pool_by"]
 
 
 class CodeTree:
@@ -61,17 +62,21 @@ class CodeTree:
 
     def pool_max(self, rows: np.ndarray, values: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(sorted distinct depth-``depth`` nodes of ``rows``, column-wise max of ``values`` per node)."""
-        node = self.paths[np.asarray(rows, dtype=np.int64), depth]
-        if not len(node):
-            return node, np.zeros((0, values.shape[1]), dtype=np.float32)
-        order = np.argsort(node, kind="stable")
-        node = node[order]
-        starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
-        return node[starts], _segment_max(values, order, starts)
+        return pool_by(self.paths[np.asarray(rows, dtype=np.int64), depth], values)
 
     def pool_all(self, values: np.ndarray, depth: int) -> np.ndarray:
         """Column-wise max of every row's ``values`` per depth-``depth`` node (``counts[depth] x c``)."""
         return _segment_max(values, self._member_order[depth], self._member_starts[depth][:-1])
+
+
+def pool_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct ``keys``, column-wise max of the ``values`` rows of each key)."""
+    if not len(keys):
+        return keys, np.zeros((0, values.shape[1]), dtype=np.float32)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], _segment_max(values, order, starts)
 
 
 def _segment_max(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:

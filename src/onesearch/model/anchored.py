@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["AnchoredConfig", "AnchoredDecoder", "DepthScorer"]
+__all__ = ["AnchoredConfig", "AnchoredDecoder", "DepthScorer", "rowwise_dense"]
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,23 @@ class AnchoredDecoder(nn.Module):
         ``B x dim`` with pooled ``evidence`` (``B x K x evidence``)."""
         return self._combine(depth, torch.einsum("bd,bkd->bk", state, self.node_vectors(depth, nodes)), evidence)
 
-    def node_dense(self, state: torch.Tensor, depth: int, nodes: np.ndarray) -> torch.Tensor:
-        """Inner products of one state (``dim``) with the (corrected) vectors of ``nodes`` at
-        ``depth``, without gradients: the search-time path. Rows are gathered in numpy (several
-        times cheaper than torch indexing; the product stays in torch, whose threads would fight
-        BLAS's), and when ``nodes`` hold half the nodes of the depth or more, no rows are
-        gathered: every node is scored and the candidates picked."""
+    def node_dense(self, state: torch.Tensor, depth: int, nodes: np.ndarray, asked: np.ndarray | None = None) -> torch.Tensor:
+        """Inner products of the (corrected) vectors of ``nodes`` at ``depth`` with one ``state``
+        (``dim``), or, given ``asked`` (sorted, one per node), of node i with row ``asked[i]`` of
+        ``state`` (``B x dim``, a batch's states), without gradients: the search-time path. Rows
+        are gathered in numpy (several times cheaper than torch indexing; the product stays in
+        torch, whose threads would fight BLAS's), and when ``nodes`` hold half the nodes of the
+        depth or more, no rows are gathered: every node is scored (one product for the batch) and
+        the candidates picked."""
+        states, asked = (state[None], np.zeros(len(nodes), dtype=np.int64)) if asked is None else (state, asked)
         if len(self.delta[depth]):
-            return self.node_vectors(depth, torch.from_numpy(nodes)) @ state
+            return rowwise_dense(self.node_vectors(depth, torch.from_numpy(nodes)), states, asked)
         base: torch.Tensor = getattr(self, f"base{depth}")
-        return (base @ state)[nodes] if 2 * len(nodes) >= len(base) else torch.from_numpy(np.take(base.numpy(), nodes, axis=0)) @ state
+        if 2 * len(nodes) < len(base):
+            return rowwise_dense(torch.from_numpy(np.take(base.numpy(), nodes, axis=0)), states, asked)
+        if len(states) == 1:
+            return (base @ states[0])[nodes]
+        return (base @ states.T)[torch.from_numpy(nodes), torch.from_numpy(asked)]
 
     def score_all(self, state: torch.Tensor, depth: int, evidence: torch.Tensor) -> torch.Tensor:
         """Scores ``B x nodes[depth]`` of every node at ``depth`` (exhaustive scoring)."""
@@ -134,6 +141,19 @@ class AnchoredDecoder(nn.Module):
             features = torch.cat([evidence, dense.unsqueeze(-1)], dim=-1)
             out = out + self.evidence[depth](features).squeeze(-1) + self.linear[depth](features).squeeze(-1)
         return out
+
+
+def rowwise_dense(rows: torch.Tensor, states: torch.Tensor, asked: np.ndarray) -> torch.Tensor:
+    """``<rows[i], states[asked[i]]>`` for every row, ``asked`` sorted (the rows grouped by state):
+    one matrix-vector product per state, not a gathered copy of the states."""
+    if len(states) == 1:
+        return rows @ states[0]
+    bounds = np.searchsorted(asked, np.arange(len(states) + 1)).tolist()
+    out = torch.empty(len(rows))
+    for state, start, end in zip(states, bounds[:-1], bounds[1:]):
+        if end > start:
+            torch.mv(rows[start:end], state, out=out[start:end])
+    return out
 
 
 def _zero_linear(inputs: int, outputs: int, bias: bool = True) -> nn.Linear:
