@@ -6,12 +6,14 @@ examples of a split at batch 1 with each beam size and with exhaustive scoring o
 code path: NDCG@10, Recall@350, and per-query wall and CPU milliseconds as medians over
 ``--repeats`` runs. The cascade is timed on the same queries in the same run, so the CPU ratio is
 side by side; so is the cascade with the static query encoder (``embedding.static``) in place of
-its MiniLM query tower, so a saving is not credited to the encoder alone. A second table splits
+its MiniLM query tower, so a saving is not credited to the encoder alone. ``--batches 1 8`` adds
+the cascade and the default generative searcher at batch 8 (as the service batches concurrent
+searches), each compared with the cascade at the same batch. A second table splits
 each searcher's CPU per query by stage (query understanding, encoder, plan, dense top, scoring;
 the cascade's recall, features, pre-rank and rank), timed in one more pass with each stage's
 calls wrapped. Usage:
 
-    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--encoder dual]
+    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--batches 1 8] [--encoder dual]
 """
 
 from __future__ import annotations
@@ -45,14 +47,15 @@ from onesearch.generative.folder import load_planned
 from onesearch.types import Searcher
 
 
-def _measure(searcher: Searcher, examples: list, requests: list, repeats: int) -> dict[str, float]:
-    runs = [run_searcher(searcher, requests, 350) for _ in range(repeats)]
+def _measure(searcher: Searcher, examples: list, requests: list, repeats: int, batch: int = 1) -> dict[str, float]:
+    runs = [run_searcher(searcher, requests, 350, batch) for _ in range(repeats)]
     scored = [m for e, hits in zip(examples, runs[0].hits) if (m := score_ranking([h.item_id for h in hits], e.targets, (10, 350))) is not None]
     return {
         "ndcg@10": round(float(np.mean([m["ndcg@10"] for m in scored])), 4),
         "recall@350": round(float(np.mean([m["recall@350"] for m in scored])), 4),
         "p50_ms": round(statistics.median(float(np.median(r.wall_ms)) for r in runs), 2),
         "cpu_ms": round(statistics.median(float(np.mean(r.cpu_ms)) for r in runs), 2),
+        "batch": batch,
     }
 
 
@@ -89,7 +92,7 @@ CASCADE_STAGES = {"encode_queries": "encoder", "recall": "recall (BM25, dense, h
 
 def generative_stages(searcher: PlannedSearcher) -> dict[str, str]:
     """The generative searcher's stage names by the attribute each is called through."""
-    scoring = "_exhaustive" if searcher.exhaustive else "_beam"
+    scoring = "_exhaustive" if searcher.exhaustive else "_beams"
     return {"query_vectors": "encoder", "users": "user vector", "planner": "plan (BM25, n-grams, behaviour)", "dense_top": "dense top",
             scoring: f"scoring ({scoring.strip('_')})"}
 
@@ -111,6 +114,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--beams", type=int, nargs="+", default=[10, 50, 100, 200, 400])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1], help="batch sizes of the cascade and default-generative rows (the service batches concurrent searches)")
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: the task's default model, trained if missing)")
     parser.add_argument("--encoder", default="dual", help="the cascade's dense encoder (as `onesearch eval --encoder`; amazon-industrial's runs use minilm)")
     parser.add_argument("--cache", type=Path, default=Path("runs/cache"))
@@ -125,8 +129,8 @@ def main() -> None:
     cascade = build_cascade(dataset, cascade_directory(args.cache, args.task, fingerprint), BuildSettings(encoder=args.encoder))
     understand = QueryUnderstanding.for_items(dataset.items)  # the shared step in front of every searcher, as in eval
 
-    def measure(searcher: Searcher) -> dict[str, float]:
-        return _measure(Understood(searcher, understand), examples, requests, args.repeats)
+    def measure(searcher: Searcher, batch: int = 1) -> dict[str, float]:
+        return _measure(Understood(searcher, understand), examples, requests, args.repeats, batch)
 
     static = load_encoder(str(ensure_static_encoder(dataset, cascade_directory(args.cache, args.task, fingerprint), None if args.encoder == "dual" else args.encoder)))
     cheap = replace(cascade, encoder=static)
@@ -135,16 +139,19 @@ def main() -> None:
         rows[f"generative, beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
     rows["generative, exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
     rows["generative, default"] = measure(load_planned(model, dataset.items))
+    for batch in (b for b in args.batches if b > 1):
+        rows[f"cascade, batch {batch}"] = measure(make_searcher("cascade", cascade), batch)
+        rows[f"generative, default, batch {batch}"] = measure(load_planned(model, dataset.items), batch)
     stages = {}
     for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):
         stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests)
     generative = load_planned(model, dataset.items)
     stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests)
-    print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1, medians of {args.repeats} runs; model {model}; {machine()}")
+    print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1 unless named, medians of {args.repeats} runs; model {model}; {machine()}")
     print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
-        ratio = row["cpu_ms"] / rows["cascade"]["cpu_ms"]
+        ratio = row["cpu_ms"] / rows["cascade" if row["batch"] == 1 else f"cascade, batch {row['batch']}"]["cpu_ms"]  # the cascade at the same batch
         print(f"| {name} | {row['ndcg@10']:.4f} | {row['recall@350']:.4f} | {row['p50_ms']:.1f} | {row['cpu_ms']:.1f} | {ratio:.2f} |")
     print("\nCPU ms per query by stage (one pass, calls wrapped; a stage includes the stages it calls):")
     for name, row in stages.items():
