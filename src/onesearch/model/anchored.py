@@ -113,13 +113,13 @@ class AnchoredDecoder(nn.Module):
         torch, whose threads would fight BLAS's), and when ``nodes`` hold half the nodes of the
         depth or more, no rows are gathered: every node is scored (one product for the batch) and
         the candidates picked."""
-        states, asked = (state[None], np.zeros(len(nodes), dtype=np.int64)) if asked is None else (state, asked)
+        states = state[None] if asked is None else state  # one state: ``asked`` is never read
         if len(self.delta[depth]):
             return rowwise_dense(self.node_vectors(depth, torch.from_numpy(nodes)), states, asked)
         base: torch.Tensor = getattr(self, f"base{depth}")
         if 2 * len(nodes) < len(base):
             return rowwise_dense(torch.from_numpy(np.take(base.numpy(), nodes, axis=0)), states, asked)
-        if len(states) == 1:
+        if asked is None or len(states) == 1:
             return (base @ states[0])[nodes]
         return (base @ states.T)[torch.from_numpy(nodes), torch.from_numpy(asked)]
 
@@ -143,10 +143,10 @@ class AnchoredDecoder(nn.Module):
         return out
 
 
-def rowwise_dense(rows: torch.Tensor, states: torch.Tensor, asked: np.ndarray) -> torch.Tensor:
-    """``<rows[i], states[asked[i]]>`` for every row, ``asked`` sorted (the rows grouped by state):
-    one matrix-vector product per state, not a gathered copy of the states."""
-    if len(states) == 1:
+def rowwise_dense(rows: torch.Tensor, states: torch.Tensor, asked: np.ndarray | None) -> torch.Tensor:
+    """``<rows[i], states[asked[i]]>`` for every row, ``asked`` sorted (the rows grouped by state;
+    None with one state): one matrix-vector product per state, not a gathered copy of the states."""
+    if asked is None or len(states) == 1:
         return rows @ states[0]
     bounds = np.searchsorted(asked, np.arange(len(states) + 1)).tolist()
     out = torch.empty(len(rows))
