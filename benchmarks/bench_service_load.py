@@ -18,6 +18,7 @@ item, then a batch of 100, deletes one, reloads again, and counts every search t
         [--model DIR --beam 0]   # serve another model folder (e.g. the task's default) with its own beam
         [--reload-seconds 0]     # skip the reload-under-load run
         [--workers 2]            # serve with replica processes (each its own interpreter and GIL)
+        [--batch-threads 1]      # batches each replica searches at once (default 2)
 """
 
 from __future__ import annotations
@@ -53,14 +54,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start(bundle: Bundle, work: Path, key: str, max_queue: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def _start(bundle: Bundle, work: Path, key: str, max_queue: int, workers: int = 1, batch_threads: int = 2) -> tuple[subprocess.Popen, str]:
     """The service in its own process (``workers`` replicas); returns once /healthz answers
     (from every replica: distinct ``X-Onesearch-Replica`` headers on fresh connections)."""
     spec = replace(bundle, events=str(work / "events.jsonl"), state=str(work / "state.json"))
     spec.write(work / "bundle.toml")
     (work / "key").write_text(key)
     port = _free_port()
-    command = [str(Path(sys.executable).with_name("onesearch")), "serve", str(work), "--port", str(port), "--admin-key-file", str(work / "key"), "--max-queue", str(max_queue), "--workers", str(workers)]
+    command = [str(Path(sys.executable).with_name("onesearch")), "serve", str(work), "--port", str(port), "--admin-key-file", str(work / "key"), "--max-queue", str(max_queue), "--workers", str(workers),
+               "--batch-threads", str(batch_threads)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 900
@@ -213,6 +215,7 @@ def main() -> None:
     parser.add_argument("--reload-seconds", type=float, default=60.0)
     parser.add_argument("--max-queue", type=int, default=256)
     parser.add_argument("--workers", type=int, default=1, help="replica processes of the service (onesearch serve --workers)")
+    parser.add_argument("--batch-threads", type=int, default=2, help="batches each replica searches at once (onesearch serve --batch-threads)")
     parser.add_argument("--model", type=Path, default=None, help="generative model folder to serve instead of the bundle's (e.g. the task's default model)")
     parser.add_argument("--beam", type=int, default=None, help="beam instead of the bundle's (0: the model's own)")
     parser.add_argument("--data", type=Path, default=None)
@@ -226,7 +229,7 @@ def main() -> None:
     queries = _queries(bundle, args.data, 500)
     key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
-        server, url = _start(bundle, Path(tmp), key, args.max_queue, args.workers)
+        server, url = _start(bundle, Path(tmp), key, args.max_queue, args.workers, args.batch_threads)
         try:
             for searcher in args.searchers:
                 asyncio.run(_load(url, searcher, queries, 1, 3.0))  # warm-up (lazy loads, caches)
@@ -245,7 +248,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "ratios": ratios, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "batch_threads": args.batch_threads, "ratios": ratios, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"machine: {machine()}\n\n{_table(rows)}\n\nreq/s of the first searcher over each other's, median of the rounds' ratios: {json.dumps(ratios)}"

@@ -56,6 +56,7 @@ def serve_command(
     max_batch_body_mb: Annotated[int, typer.Option("--max-batch-body-mb", min=1, help="Largest admin or order-diagnosis body (MB).")] = 8,
     admin_key_file: Annotated[Path | None, typer.Option("--admin-key-file", help=f"File holding the admin API key (else ${KEY_VARIABLE}; neither: admin off).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Replica processes on the port, sharing the bundle's stored state.")] = 1,
+    batch_threads: Annotated[int, typer.Option("--batch-threads", min=1, help="Batches each replica searches at once (threads); fewer threads make bigger batches.")] = 2,
     ingest_keys_file: Annotated[Path | None, typer.Option("--ingest-keys-file", help=f"File of 'NAME KEY' lines: the keys POST /events takes (else ${INGEST_VARIABLE} as NAME=KEY,...; neither: ingest off).")] = None,
     ingest_rate: Annotated[float, typer.Option("--ingest-rate", min=0.1, help="Events per second each ingest key may post (bursts of 5 seconds' worth).")] = 20.0,
     state_fallback: Annotated[bool, typer.Option("--state-fallback", help="Start from the previous generation of a corrupt or unreadable state file (else the start stops, naming it).")] = False,
@@ -66,7 +67,7 @@ def serve_command(
     key = admin_key(admin_key_file)
     ingest = ingest_keys(ingest_keys_file, ingest_rate)
     spec = Bundle.read(bundle)
-    settings = Settings(max_batch=max_batch, max_queue=max_queue, timeout=timeout, max_body=max_body_kb * 1024, max_large_body=max_batch_body_mb * 1024 * 1024)
+    settings = Settings(max_batch=max_batch, max_queue=max_queue, timeout=timeout, max_body=max_body_kb * 1024, max_large_body=max_batch_body_mb * 1024 * 1024, workers=batch_threads)
     if orders_model is not None:
         load_diagnoser(orders_model)  # a broken folder stops here, before any replica starts
     if workers > 1:
