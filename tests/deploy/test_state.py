@@ -79,7 +79,6 @@ def test_a_corrupt_state_stops_the_start_naming_it_unless_told_to_fall_back(tmp_
 
 def test_a_disk_that_refuses_the_write_leaves_both_generations_as_they_were(tmp_path, monkeypatch):
     import errno
-    import os
 
     path = tmp_path / "s.json"
     ServiceState(path).changed(deleted=["a"]).save()
