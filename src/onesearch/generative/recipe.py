@@ -24,7 +24,7 @@ from onesearch.evidence.plan import EVIDENCE, LOG_RANKS, PAIRS, STATIC
 PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields start so
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -50,6 +50,8 @@ class AnchoredRecipe:
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
+    weight_decay: float = 0.0  # AdamW's decoupled decay, towards the anchored start (every learned map starts at zero)
+    ema: float = 0.0  # decay per step of an exponential moving average of the weights, which valid scores and the model keeps (0: off)
     hidden: int = 32
     temperature: float = 0.05
     examples_per_epoch: int = 8_000

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
@@ -166,10 +167,13 @@ def _preference(items: ItemTable, train: list[Example], resolver: ContextResolve
 def _fit(model: AnchoredDecoder, train_set: list[PlannedExample], parts: SearchParts, item_vectors: np.ndarray, searcher: PlannedSearcher,
          valid: list[Example], valid_requests: list[SearchRequest], log: Log, work: Progress | None, run: _Run, epochs: int) -> list[dict[str, float]]:
     """``epochs`` of listwise (or, in a DPO preference stage, list-wise DPO) training; the state
-    of the best valid epoch (epoch 0 = the starting model) is kept."""
+    of the best valid epoch (epoch 0 = the starting model) is kept. With ``ema`` in the recipe, valid
+    scores (and the model keeps) the moving average of the weights, while training goes on from
+    the trained weights."""
     recipe, world = parts.recipe, run.world
     rng = random.Random(recipe.seed + 7919 * world.rank)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=recipe.learning_rate, weight_decay=0.0, foreach=True)
+    optimizer = _optimizer(model, recipe)
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema)) if recipe.ema else None
     static_nodes = [parts.tree.pool_all(parts.static(), d) for d in range(parts.tree.depth)]
     vectors = torch.from_numpy(np.asarray(item_vectors, dtype=np.float32))
     if recipe.preference and recipe.preference_loss == "dpo":
@@ -177,7 +181,7 @@ def _fit(model: AnchoredDecoder, train_set: list[PlannedExample], parts: SearchP
         loss_of = world.wrap(DpoLoss(model, reference, parts, static_nodes, vectors))
     else:
         loss_of = world.wrap(RankingLoss(model, parts, static_nodes, vectors))
-    done, best, best_state, history = _restored(run, model, optimizer, recipe, log)
+    done, best, best_state, history = _restored(run, model, optimizer, averaged, recipe, log)
     if done == 0:
         best = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history = [{"epoch": 0, "loss": float("nan"), "valid_ndcg@10": best}]
@@ -195,21 +199,44 @@ def _fit(model: AnchoredDecoder, train_set: list[PlannedExample], parts: SearchP
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             losses.append(float(loss.detach()))
             if work is not None:
                 work.step()
         model.eval()
+        trained = _swap_in(model, averaged)
         ndcg = world.broadcast(_valid_ndcg(searcher, valid, valid_requests) if world.main else 0.0)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), "valid_ndcg@10": ndcg})
         log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(losses) * recipe.batch_size / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
         if ndcg > best:
             best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(trained)
         if world.main:
             _checkpoint(run, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best": best, "best_state": best_state,
-                              "history": history, "recipe": recipe.fingerprint(), "workers": world.size})
+                              "history": history, "recipe": recipe.fingerprint(), "workers": world.size,
+                              "averaged": None if averaged is None else averaged.state_dict()})
     model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _optimizer(model: AnchoredDecoder, recipe: AnchoredRecipe) -> torch.optim.Optimizer:
+    """AdamW over the trainable weights; ``weight_decay`` acts on the matrices only (the maps and
+    the MLPs' weights), never on the per-depth score scales or the biases."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if p.dim() >= 2], "weight_decay": recipe.weight_decay},
+              {"params": [p for p in trainable if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=recipe.learning_rate, foreach=True)
+
+
+def _swap_in(model: AnchoredDecoder, averaged: AveragedModel | None) -> dict[str, torch.Tensor]:
+    """Load the averaged weights into ``model`` (when averaging) and return a copy of the trained
+    weights they replace, which the caller loads back before training on."""
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    if averaged is not None:
+        model.load_state_dict(averaged.module.state_dict())
+    return trained
 
 
 def _epoch_batches(order: list[int], recipe: AnchoredRecipe, run: _Run) -> list[list[int]]:
@@ -232,7 +259,7 @@ def _checkpoint(run: _Run, state: dict[str, Any]) -> None:
     os.replace(tmp, run.checkpoint)
 
 
-def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimizer, recipe: AnchoredRecipe,
+def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimizer, averaged: AveragedModel | None, recipe: AnchoredRecipe,
               log: Log) -> tuple[int, float, dict[str, torch.Tensor], list[dict[str, float]]]:
     """(epochs done, best valid score, best state, history) from the checkpoint when resuming;
     (0, ...) otherwise. A checkpoint of another recipe or world size is one clear error."""
@@ -246,6 +273,8 @@ def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimize
                         f"{recipe.fingerprint()} on {run.world.size}: resume with the same settings, or delete it", path=run.checkpoint)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    if averaged is not None:
+        averaged.load_state_dict(state["averaged"])
     log(f"resuming after epoch {state['epoch']} from {run.checkpoint}")
     return int(state["epoch"]), float(state["best"]), state["best_state"], list(state["history"])
 
