@@ -211,7 +211,8 @@ def _fit(model: AnchoredDecoder, train_set: list[PlannedExample], parts: SearchP
         log(f"epoch {epoch}: loss {np.mean(losses):.4f}, {len(losses) * recipe.batch_size / (time.perf_counter() - started):.0f} examples/s, valid NDCG@10 {ndcg:.4f}")
         if ndcg > best:
             best, best_state = ndcg, {k: v.clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(trained)
+        if trained is not None:
+            model.load_state_dict(trained)
         if world.main:
             _checkpoint(run, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "best": best, "best_state": best_state,
                               "history": history, "recipe": recipe.fingerprint(), "workers": world.size,
@@ -230,12 +231,13 @@ def _optimizer(model: AnchoredDecoder, recipe: AnchoredRecipe) -> torch.optim.Op
     return torch.optim.AdamW(groups, lr=recipe.learning_rate, foreach=True)
 
 
-def _swap_in(model: AnchoredDecoder, averaged: AveragedModel | None) -> dict[str, torch.Tensor]:
-    """Load the averaged weights into ``model`` (when averaging) and return a copy of the trained
-    weights they replace, which the caller loads back before training on."""
+def _swap_in(model: AnchoredDecoder, averaged: AveragedModel | None) -> dict[str, torch.Tensor] | None:
+    """Load the averaged weights into ``model`` and return a copy of the trained weights they
+    replace, which the caller loads back before training on; None (nothing copied) without averaging."""
+    if averaged is None:
+        return None
     trained = {k: v.clone() for k, v in model.state_dict().items()}
-    if averaged is not None:
-        model.load_state_dict(averaged.module.state_dict())
+    model.load_state_dict(averaged.module.state_dict())
     return trained
 
 
