@@ -114,9 +114,9 @@ def test_a_model_with_a_recipe_field_this_version_lacks_is_one_clear_error(ancho
     model = tmp_path / "future"
     shutil.copytree(tmp / "cache" / summary["model"].split("/cache/")[1], model)
     manifest = json.loads((model / "manifest.json").read_text())
-    manifest["config"]["recipe"]["ema"] = 0.99
+    manifest["config"]["recipe"]["future_switch"] = 0.99
     (model / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(DataError, match="recipe field\\(s\\) ema that this version lacks"):
+    with pytest.raises(DataError, match="recipe field\\(s\\) future_switch that this version lacks"):
         PlannedModel(model)
 
 
