@@ -27,7 +27,6 @@ from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 from onesearch.cli.train import default_model, task_recipe
 from onesearch.generative.folder import load_planned
-from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.reward.build import build_reward
 from onesearch.reward.searcher import RewardSearcher
 from onesearch.types import Searcher
@@ -57,7 +56,7 @@ def main() -> None:
     dataset = registry.load(args.task, data_root(args.data))
     directory = cascade_directory(args.cache, args.task, dataset.training_fingerprint())
     cascade = build_cascade(dataset, directory, BuildSettings())
-    model = args.model or default_model(args.cache, args.task, dataset.training_fingerprint(), task_recipe(AnchoredRecipe(), dataset))
+    model = args.model or default_model(args.cache, args.task, dataset.training_fingerprint(), task_recipe([], dataset))
     examples = [e for e in examples_of(dataset.examples) if e.split == "valid"][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
     searchers = {"cascade": make_searcher("cascade", cascade), "cascade+reward": RewardSearcher(build_reward(dataset, cascade, directory)),

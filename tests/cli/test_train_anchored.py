@@ -159,3 +159,14 @@ def test_the_default_model_encodes_queries_with_a_static_encoder_distilled_from_
     assert isinstance(served.query_encoder, StaticEncoder) and served.query_encoder is not served.text_encoder
     override = PlannedModel(model, "minilm")  # --model-encoder: one encoder for items and queries
     assert override.query_encoder is override.text_encoder
+
+
+def test_a_next_item_task_starts_from_the_next_item_settings_which_overrides_change(load_shared):
+    from onesearch.cli.train import task_recipe
+    from onesearch.generative.recipe import NEXT_ITEM, AnchoredRecipe
+
+    amazon, homedepot = load_shared("amazon-industrial"), load_shared("homedepot")
+    assert task_recipe([], amazon) == AnchoredRecipe.from_settings([*NEXT_ITEM, "query_encoder='full'"])
+    assert task_recipe([], amazon).ema > 0 and task_recipe([], amazon).transition_window > 1
+    assert task_recipe(["ema=0", "epochs=2"], amazon).ema == 0 and task_recipe(["ema=0", "epochs=2"], amazon).epochs == 2
+    assert task_recipe([], homedepot) == AnchoredRecipe()  # a task with train queries keeps the plain defaults

@@ -35,7 +35,6 @@ from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.serving.app import Settings
 from onesearch.serving.engine import Engine
-from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.types import SearchRequest, UserContext
 
 __all__ = ["demo_command"]
@@ -67,7 +66,7 @@ def demo_command(
         encoder = "minilm"
     fingerprint = dataset.training_fingerprint()
     home = out / f"{task}-{fingerprint}"
-    model = default_model(cache, task, fingerprint, task_recipe(AnchoredRecipe(), dataset), None if encoder == "dual" else encoder)
+    model = default_model(cache, task, fingerprint, task_recipe([], dataset), None if encoder == "dual" else encoder)
     bundle = Bundle(task=task, source=str(source) if source else None, model=str(model), encoder=encoder,
                     cache=str(cache), events=str(home / "events.jsonl"), state=str(home / "state.json"))
     bundle.write(home / "bundle.toml")

@@ -33,7 +33,7 @@ from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.static import StaticConfig, anchor_vectors, distil_static, distillation_texts
 from onesearch.semantic_ids.codebook import CodebookConfig
 from onesearch.errors import DataError
-from onesearch.generative.recipe import AnchoredRecipe
+from onesearch.generative.recipe import NEXT_ITEM, AnchoredRecipe
 from onesearch.training.anchored import train_anchored
 from onesearch.training.distributed import World, launch
 from onesearch.reward.build import build_reward
@@ -60,8 +60,8 @@ def train_command(
     source: SourceOption = None,
 ) -> None:
     """Train the generative searcher: the anchored, planned model of a task."""
-    anchored = AnchoredRecipe.from_settings(setting or [])
-    job = _Job(task, data_root(data), source, cache, out, anchored, Path(index) if index else None, encoder, resume)
+    AnchoredRecipe.from_settings(setting or [])  # a bad setting stops here, before any data is read
+    job = _Job(task, data_root(data), source, cache, out, tuple(setting or ()), Path(index) if index else None, encoder, resume)
     world = World.from_env()
     if world.size > 1 and workers > 1:
         raise typer.BadParameter("--workers launches its own processes: under torchrun leave it out")
@@ -79,7 +79,7 @@ class _Job:
     source: Path | None
     cache: Path
     out: Path | None
-    recipe: AnchoredRecipe
+    settings: tuple[str, ...]
     index: Path | None
     encoder: str | None
     resume: bool
@@ -88,7 +88,7 @@ class _Job:
         return registry.load(self.task, self.root, source=self.source)
 
     def model(self, dataset: Dataset) -> Path:
-        return self.out or default_model(self.cache, self.task, dataset.training_fingerprint(), task_recipe(self.recipe, dataset), self.encoder)
+        return self.out or default_model(self.cache, self.task, dataset.training_fingerprint(), task_recipe(self.settings, dataset), self.encoder)
 
 
 def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
@@ -103,14 +103,17 @@ def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
     world.barrier()
     index = index or ensure_codebook(dataset, directory, job.encoder, log)
     out = job.model(dataset)
-    return {"model": str(out), **train_planned(dataset, directory, out, task_recipe(job.recipe, dataset), index, job.encoder, log, world=world, resume=job.resume)}
+    return {"model": str(out), **train_planned(dataset, directory, out, task_recipe(job.settings, dataset), index, job.encoder, log, world=world, resume=job.resume)}
 
 
-def task_recipe(recipe: AnchoredRecipe, dataset: Dataset) -> AnchoredRecipe:
-    """``recipe`` as it applies to ``dataset``: a task without train queries (next-item tasks)
-    gives a static query encoder nothing to learn and its requests nothing to encode, so its
-    recipe keeps the full encoder (and so the models trained before the switch)."""
-    return recipe if has_query_logs(dataset) else replace(recipe, query_encoder="full")
+def task_recipe(settings: Sequence[str], dataset: Dataset) -> AnchoredRecipe:
+    """The recipe of ``settings`` (``--set`` overrides) as it applies to ``dataset``. A task
+    without train queries (next-item tasks) starts from ``NEXT_ITEM``'s settings, which the
+    overrides may change; it gives a static query encoder nothing to learn and its requests nothing
+    to encode, so its recipe keeps the full encoder (and so the models trained before the switch)."""
+    if has_query_logs(dataset):
+        return AnchoredRecipe.from_settings(settings)
+    return replace(AnchoredRecipe.from_settings([*NEXT_ITEM, *settings]), query_encoder="full")
 
 
 def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe, encoder: str | None = None) -> Path:
@@ -215,7 +218,7 @@ def ensure_model(dataset: Dataset, task: str, fingerprint: str, cache: Path, set
                  advance: Advance | None = None) -> Path:
     """The task's default anchored model for ``settings`` (and a shipped ``encoder`` instead of
     the fine-tuned one, if named), trained now unless cached."""
-    recipe = task_recipe(AnchoredRecipe.from_settings(settings), dataset)
+    recipe = task_recipe(settings, dataset)
     shipped = None if encoder == "dual" else encoder
     out = default_model(cache, task, fingerprint, recipe, shipped)
     if not (out / "manifest.json").is_file():
