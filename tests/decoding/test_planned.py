@@ -181,3 +181,14 @@ def test_segment_top_keeps_each_groups_best_in_order():
     top = planned.segment_top(scores, group, 4, 2)
     assert top.tolist() == [1, 2, 6, 3]  # group 1: 0.9, 0.5; groups 0 and 2: none; group 3: 4.0, 3.0
     assert planned.segment_top(scores[:3], group[:3] * 0, 1, 5).tolist() == [1, 2, 0]
+
+
+def test_the_behaviour_vector_weighs_history_steps_by_the_decay():
+    items = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    last_only = planned.user_vectors([[0, 1], []], items, 0.0)
+    assert torch.allclose(last_only[0], torch.tensor([0.0, 1.0])) and not last_only[1].any()
+    even = planned.user_vectors([[0, 1]], items, 1.0)
+    assert torch.allclose(even[0], torch.tensor([1.0, 1.0]) / 2**0.5)
+    halved = planned.user_vectors([[0, 1]], items, 0.5)[0]
+    assert torch.allclose(halved, torch.tensor([0.5, 1.0]) / 1.25**0.5)
+    assert planned.user_vectors([[], []], items, 0.5) is None

@@ -51,7 +51,6 @@ from onesearch.types import Hit, SearchRequest
 
 __all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "BatchEvidence", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "segment_top", "selected", "stand_ins", "user_vectors"]
 
-RECENCY_DECAY = 0.85
 USER_WINDOW = 50
 DENSE = ("dense_reciprocal_rank", "dense_log_rank", "fused_rank")  # evidence columns the dense plan appends
 RRF_K = 60.0
@@ -186,9 +185,10 @@ def stand_ins(texts: Sequence[str], user: torch.Tensor | None) -> list[int]:
     return [i for i, text in enumerate(texts) if not text.strip() and bool(user[i].any())]
 
 
-def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor) -> torch.Tensor | None:
+def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor, decay: float) -> torch.Tensor | None:
     """Recency-weighted mean item vector of each history (indices into ``item_vectors``, oldest
-    first), unit length; None when no history has an item."""
+    first; an item ``k`` steps before the last weighs ``decay**k``), unit length; None when no
+    history has an item."""
     if not any(histories):
         return None
     vectors = item_vectors.detach().numpy()
@@ -196,7 +196,7 @@ def user_vectors(histories: Sequence[Sequence[int]], item_vectors: torch.Tensor)
     for i, rows in enumerate(histories):
         rows = list(rows)[-USER_WINDOW:]
         if rows:  # an elementwise sum, not a BLAS product (numpy's BLAS threads would fight torch's)
-            weights = RECENCY_DECAY ** np.arange(len(rows) - 1, -1, -1, dtype=np.float32)
+            weights = decay ** np.arange(len(rows) - 1, -1, -1, dtype=np.float32)
             mean = (weights[:, None] * np.take(vectors, rows, axis=0)).sum(axis=0)
             out[i] = mean / max(float(np.sqrt(np.square(mean).sum())), 1e-6)
     return torch.from_numpy(out)
@@ -288,7 +288,8 @@ class PlannedSearcher:
         no empty query stands in for one, or no request has a known history item)."""
         if not (self.model.config.user or self.behaviour_query):
             return None
-        return user_vectors([self.tree.paths[recent_rows(r.user.history, self.row_of, USER_WINDOW), -1].tolist() for r in requests], self.model.item_vectors())
+        return user_vectors([self.tree.paths[recent_rows(r.user.history, self.row_of, USER_WINDOW), -1].tolist() for r in requests], self.model.item_vectors(),
+                            self.model.config.recency)
 
     def queries(self, texts: Sequence[str], user: torch.Tensor | None) -> torch.Tensor:
         """Query vectors ``B x dim``: the encoder's, except (with ``behaviour_query``) the user's

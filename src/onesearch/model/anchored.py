@@ -43,6 +43,7 @@ class AnchoredConfig:
     user: bool = True
     evidence_on: bool = True
     query_correction: bool = True
+    recency: float = 0.85  # the behaviour vector's weight decay per step back in the history (its searcher and loss read it)
 
 
 class AnchoredDecoder(nn.Module):

@@ -72,7 +72,7 @@ def training_set(parts: SearchParts, examples: list[Example], requests: list[Sea
     queries = query_of([r.query for r in requests])
     histories = [[parts.items.row_of[e.item_id] for e in r.user.history if e.item_id in parts.items.row_of] for r in requests]
     if recipe.behaviour_query:
-        users = user_vectors(histories, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)))
+        users = user_vectors(histories, torch.from_numpy(np.asarray(item_vectors, dtype=np.float32)), recipe.recency_decay)
         stand = stand_ins([r.query for r in requests], users)
         if stand:
             queries[stand] = users[stand].numpy()
