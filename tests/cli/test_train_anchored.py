@@ -170,3 +170,15 @@ def test_a_next_item_task_starts_from_the_next_item_settings_which_overrides_cha
     assert task_recipe([], amazon).ema > 0 and task_recipe([], amazon).transition_window > 1
     assert task_recipe(["ema=0", "epochs=2"], amazon).ema == 0 and task_recipe(["ema=0", "epochs=2"], amazon).epochs == 2
     assert task_recipe([], homedepot) == AnchoredRecipe()  # a task with train queries keeps the plain defaults
+
+
+def test_train_on_a_task_without_queries_uses_the_shipped_encoder(cli, monkeypatch, shared_data, tmp_path):
+    import onesearch.cli.train as train
+
+    seen = {}
+    monkeypatch.setattr(train, "ensure_codebook", lambda dataset, directory, encoder, log: seen.setdefault("codebook", encoder) and tmp_path)
+    monkeypatch.setattr(train, "train_planned", lambda *args, **kwargs: seen.update(model=args[5], recipe=args[3]) or {})
+    code, out, err = cli(["train", "--task", "amazon-industrial", "--data", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")])
+    assert code == 0, err
+    assert seen["codebook"] == seen["model"] == "minilm" and "using the shipped minilm encoder" in " ".join((out + err).split())
+    assert seen["recipe"].recency_decay == 0.5  # NEXT_ITEM

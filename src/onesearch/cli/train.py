@@ -97,6 +97,9 @@ def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
     dataset = job.dataset()
     directory = cascade_directory(job.cache, job.task, dataset.training_fingerprint())
     log = console.print if world.main else (lambda _: None)
+    if job.encoder is None and not has_query_logs(dataset):
+        log(f"{job.task} has no train queries to fine-tune the dual encoder on: using the shipped minilm encoder")
+        job = replace(job, encoder="minilm")
     index = job.index
     if world.main:
         index = index or ensure_codebook(dataset, directory, job.encoder, log)
