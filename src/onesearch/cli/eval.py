@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from onesearch.artifacts import atomic_directory
-from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory, has_query_logs
+from onesearch.cascade.build import BuildSettings, build_cascade, cascade_directory
 from onesearch.cascade.engine import Cascade
 from onesearch.cascade.fusion import FusedSearcher
 from onesearch.cascade.searchers import SEARCHERS, make_searcher
@@ -34,7 +34,7 @@ from onesearch.evidence.understanding import QueryUnderstanding, Understood
 from onesearch.evaluation.metrics import CUTOFFS
 from onesearch.evaluation.report import markdown_table, write_report
 from onesearch.evaluation.slices import Slicer
-from onesearch.cli.train import ensure_model
+from onesearch.cli.train import ensure_model, shipped_encoder
 from onesearch.recommenders.build import RECOMMENDERS, Recommenders
 from onesearch.generative.folder import Loader
 from onesearch.reward.build import build_reward
@@ -79,9 +79,8 @@ def evaluate_command(
     if not examples:
         raise DataError(f"the {split} split of {task} has no examples")
     leaks = _audit(dataset, examples, allow_leaks)
-    if encoder == "dual" and not has_query_logs(dataset):
-        console.print(f"{task} has no train queries to fine-tune the dual encoder on: using the shipped minilm encoder")
-        encoder = "minilm"
+    if encoder == "dual":
+        encoder = shipped_encoder(dataset, task, console.print) or encoder
     cascade = None
     if {s for s in searcher if "=" not in s} - NO_CASCADE:
         cascade = build_cascade(dataset, cascade_directory(cache, task, dataset.training_fingerprint()), BuildSettings(encoder=encoder), log=lambda m: console.print(m))

@@ -40,7 +40,7 @@ from onesearch.reward.build import build_reward
 from onesearch.training.examples import TEACHER_DEPTH, Rewarder, Teacher
 from onesearch.types import SearchRequest
 
-__all__ = ["default_model", "ensure_codebook", "ensure_model", "ensure_static_encoder", "task_recipe", "train_command", "train_planned"]
+__all__ = ["default_model", "ensure_codebook", "ensure_model", "ensure_static_encoder", "shipped_encoder", "task_recipe", "train_command", "train_planned"]
 
 console = Console(stderr=True)
 TEACHER_BATCH = 256  # pseudo-queries the cascade teacher ranks per call
@@ -97,9 +97,8 @@ def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
     dataset = job.dataset()
     directory = cascade_directory(job.cache, job.task, dataset.training_fingerprint())
     log = console.print if world.main else (lambda _: None)
-    if job.encoder is None and not has_query_logs(dataset):
-        log(f"{job.task} has no train queries to fine-tune the dual encoder on: using the shipped minilm encoder")
-        job = replace(job, encoder="minilm")
+    if job.encoder is None:
+        job = replace(job, encoder=shipped_encoder(dataset, job.task, log))
     index = job.index
     if world.main:
         index = index or ensure_codebook(dataset, directory, job.encoder, log)
@@ -107,6 +106,15 @@ def _train_rank(world: World, job: _Job) -> dict:  # type: ignore[type-arg]
     index = index or ensure_codebook(dataset, directory, job.encoder, log)
     out = job.model(dataset)
     return {"model": str(out), **train_planned(dataset, directory, out, task_recipe(job.settings, dataset), index, job.encoder, log, world=world, resume=job.resume)}
+
+
+def shipped_encoder(dataset: Dataset, task: str, log: Log) -> str | None:
+    """The shipped encoder that stands in for the fine-tuned dual encoder on a task without train
+    queries (there is nothing to fine-tune it on; one line says so), None on a task with them."""
+    if has_query_logs(dataset):
+        return None
+    log(f"{task} has no train queries to fine-tune the dual encoder on: using the shipped minilm encoder")
+    return "minilm"
 
 
 def task_recipe(settings: Sequence[str], dataset: Dataset) -> AnchoredRecipe:
