@@ -9,6 +9,7 @@ import pytest
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import EVIDENCE, Planner
+from onesearch.evidence.transitions import Transitions
 from onesearch.evidence.tokenize import Tokenizer
 from onesearch.types import HistoryEvent, InteractionType, SearchRequest, UserContext
 
@@ -93,3 +94,13 @@ def test_a_changed_planner_plans_as_a_rebuilt_one_when_the_tail_restores_the_sam
         np.testing.assert_allclose(got.features, want.features, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(derived.static(), rebuilt.static())
     assert planner.items is base and len(planner.bm25.scores("red")) == 5  # the base is untouched
+
+
+def test_preceders_are_planned_only_when_switched_on(planner):
+    transitions = Transitions.fit([(0, 1), (2, 1), (2, 1), (1, 3)])
+    request = SearchRequest("", UserContext("u", {}, (HistoryEvent("i1", InteractionType.ORDER),)))
+    on = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions, preceders=True).plan(request)
+    assert _column(on, "prev_item_rank") == {0: 0.5, 1: 0.0, 2: 1.0, 3: 0.0}  # 2 came before i1 twice, 0 once
+    assert _column(on, "next_item_rank")[3] == 1.0 and _column(on, "prev_item")[2] == 1.0
+    off = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions).plan(request)
+    assert set(off.rows.tolist()) == {1, 3} and not any(_column(off, "prev_item").values())

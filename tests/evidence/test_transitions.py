@@ -34,3 +34,13 @@ def test_followers_match_a_plain_count_in_first_follow_order():
 def test_an_excluded_single_pair_leaves_no_follower():
     rows, scores = Transitions.fit([(1, 2)]).followers([1], {(1, 2)})
     assert rows.tolist() == [] and scores.tolist() == []
+
+
+def test_preceders_are_the_followers_of_the_reversed_pairs_and_keep_leave_one_out():
+    rng = np.random.default_rng(1)
+    pairs = [(int(a), int(b)) for a, b in rng.integers(0, 6, size=(300, 2))]
+    transitions, reversed_pairs = Transitions.fit(pairs), Transitions.fit([(b, a) for a, b in pairs])
+    for history, exclude in (([1, 2, 3], set()), ([0, 4, 4, 5], {(1, 5), (2, 4)})):
+        rows, scores = transitions.preceders(history, exclude)
+        expected = reversed_pairs.followers(history, {(b, a) for a, b in exclude})
+        assert dict(zip(rows.tolist(), scores.tolist())) == dict(zip(expected[0].tolist(), expected[1].tolist())) and len(rows)

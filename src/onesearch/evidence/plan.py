@@ -4,7 +4,8 @@ Contract: ``Planner(items, bm25, popularity)`` answers ``plan(request)`` with a 
 the rows of the items that have request-specific evidence — the lexical plan (BM25 top
 ``depth``, optionally also a typo-robust character n-gram BM25 top ``depth``), every item of
 the user's own history and, given train ``Transitions``, the top ``depth`` items that followed
-the user's last items — and one row of ``EVIDENCE`` features for each. Every other item's
+the user's last items (and, with ``preceders``, the top ``depth`` that came before them; their
+columns are 0 without it) — and one row of ``EVIDENCE`` features for each. Every other item's
 request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
 item (train popularity, text length); its ``exclude`` drops one train example's own targets from popularity
 (leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
@@ -30,11 +31,12 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank")
-USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank")
+PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS)
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
 LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
@@ -54,9 +56,10 @@ class Planner:
     """Builds the plan of a request over one catalog's rows."""
 
     def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None,
-                 transitions: Transitions | None = None) -> None:
+                 transitions: Transitions | None = None, preceders: bool = False) -> None:
         self.items = items
         self.transitions = transitions
+        self.preceders = preceders
         self.bm25 = bm25
         self.ngrams = ngrams
         self.depth = depth
@@ -106,22 +109,25 @@ class Planner:
         scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
         lexical = top_positive(scores, self.depth)
         ngram_scores, ngram_rows = self._ngrams(request.query)
-        followers, follow_scores = self._followers(request, exclude)
-        following = followers[np.argsort(-follow_scores, kind="stable")[: self.depth]]
+        after = self._neighbours(request, exclude, before=False)
+        before = self._neighbours(request, exclude, before=True)
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
         more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
-        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, following, more])).astype(np.int64)
+        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, after[2], before[2], more])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
-        top = float(follow_scores.max()) if len(follow_scores) else 1.0
-        columns["next_item"] = (lookup_pairs(followers, follow_scores, rows) / top).astype(np.float32)
-        columns["next_item_rank"] = reciprocal_ranks(ranks_in(rows, following))
+        columns["next_item"], columns["next_item_rank"] = _neighbour_columns(rows, *after)
+        columns["prev_item"], columns["prev_item_rank"] = _neighbour_columns(rows, *before)
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
-    def _followers(self, request: SearchRequest, exclude: Collection[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        if self.transitions is None:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        return self.transitions.followers(recent_rows(request.user.history, self.items.row_of, WINDOW), exclude)
+    def _neighbours(self, request: SearchRequest, exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, scores, the top ``depth`` rows best first) of the items that followed the user's
+        last items in train (``before``: that came before them; none unless ``preceders``)."""
+        if self.transitions is None or (before and not self.preceders):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
+        history = recent_rows(request.user.history, self.items.row_of, WINDOW)
+        rows, scores = (self.transitions.preceders if before else self.transitions.followers)(history, exclude)
+        return rows, scores, rows[np.argsort(-scores, kind="stable")[: self.depth]]
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:
@@ -167,6 +173,12 @@ class Planner:
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
         }
+
+
+def _neighbour_columns(rows: np.ndarray, neighbours: np.ndarray, scores: np.ndarray, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score share of the best, reciprocal rank among the ``top``) of each of ``rows`` (0 where absent)."""
+    best = float(scores.max()) if len(scores) else 1.0
+    return (lookup_pairs(neighbours, scores, rows) / best).astype(np.float32), reciprocal_ranks(ranks_in(rows, top))
 
 
 def _with_mean_length(index: Bm25Index, items: ItemTable) -> Bm25Index:
