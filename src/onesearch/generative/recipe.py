@@ -25,7 +25,7 @@ PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields star
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "future_out": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -66,6 +66,7 @@ class AnchoredRecipe:
     recency_decay: float = 0.85  # the behaviour vector's weight decay per step back in the user's history
     transition_window: int = 1  # next-item counts pair each target with the last N history items (1: direct successors)
     preceders: bool = False  # the plan also reads what came before the user's last items in train (PRECEDERS columns)
+    future_out: bool = False  # a train example's next-item counts leave out what its user's later train examples add (a searched user's future is never counted)
     preference: int = 0  # preference stage: requests whose reward-ranked lists the SFT model learns next (0: no stage)
     preference_loss: str = "listnet"  # listnet (softmax cross-entropy against the rewards) or dpo (list-wise DPO against the SFT model)
     preference_epochs: int = 3
