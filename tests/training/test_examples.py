@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from onesearch.evidence.items import ItemTable
 from onesearch.evidence.tokenize import Tokenizer
-from onesearch.training.examples import TEACHER_DEPTH, UserPairs, preference_lists, pseudo_queries, teacher_examples, transitions_of
+from onesearch.training.examples import TEACHER_DEPTH, preference_lists, pseudo_queries, teacher_examples, transitions_of
 from onesearch.types import Example, HistoryEvent, InteractionType, SearchRequest, Target, UserContext
 
 
@@ -75,15 +75,3 @@ def test_preference_lists_keep_the_train_requests_then_add_pseudo_queries_with_r
     assert requests[0] == asked[0] and [r.query for r in requests] == [e.query for e in examples]
     assert [(t.item_id, t.gain) for t in examples[0].targets] == [("i2", 1.5), ("i3", 0.0)]  # depth 2, negative rewards floored at 0
     assert all(any(t.gain > 0 for t in e.targets) for e in examples)  # a list without a positive reward teaches nothing
-
-
-def test_a_users_pairs_from_a_position_on_are_its_future_as_an_example_there_sees_it():
-    items = _items(["a", "b", "c", "d"])
-
-    def step(n: int, user: str = "u") -> Example:  # history i0..i(n-1), target i(n)
-        return Example(f"{user}{n}", "train", (Target(f"i{n}", 1.0, True),), None, user, history=tuple(HistoryEvent(f"i{k}", InteractionType.ORDER, k) for k in range(n)))
-
-    pairs = UserPairs(items, [step(1), step(2), step(3), step(3, "v")], _Resolver())
-    assert pairs.from_position("u", 2) == {(1, 2), (2, 3)} and pairs.from_position("u", 4) == set() and pairs.from_position("w", 1) == set()
-    assert pairs.from_position("v", 1) == {(2, 3)}  # another user's pairs are never its future
-    assert sorted(pairs.transitions().to_array().tolist()) == [[0, 1, 1], [1, 2, 1], [2, 3, 2]]

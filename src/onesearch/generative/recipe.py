@@ -25,7 +25,7 @@ PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields star
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "future_out": False, "history_length": False}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "history_length": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -67,7 +67,6 @@ class AnchoredRecipe:
     transition_window: int = 1  # next-item counts pair each target with the last N history items (1: direct successors)
     preceders: bool = False  # the plan also reads what came before the user's last items in train (PRECEDERS columns)
     history_length: bool = False  # the plan's rows also read the user's history length (LENGTH column)
-    future_out: bool = False  # a train example's next-item counts leave out what its user's later train examples add (a searched user's future is never counted)
     preference: int = 0  # preference stage: requests whose reward-ranked lists the SFT model learns next (0: no stage)
     preference_loss: str = "listnet"  # listnet (softmax cross-entropy against the rewards) or dpo (list-wise DPO against the SFT model)
     preference_epochs: int = 3

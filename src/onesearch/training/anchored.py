@@ -46,7 +46,7 @@ from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook
 from onesearch.training.distributed import World
 from onesearch.training.examples import (PSEUDO_PER_ITEM, TEACHER_DEPTH, PlannedExample, Progress, Rewarder, Teacher, preference_lists, pseudo_examples,
-                                         UserPairs, teacher_examples, training_set)
+                                         teacher_examples, training_set, transitions_of)
 from onesearch.training.losses import DpoLoss, RankingLoss
 from onesearch.types import Example, SearchRequest
 
@@ -93,8 +93,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     ngrams = Bm25Index.build(items.texts, Tokenizer("ngram")) if recipe.ngrams else None
     popularity = train_popularity(items, train_examples)
     resolver = ContextResolver(dataset)
-    pairs = UserPairs(items, train_examples, resolver, recipe.transition_window)
-    transitions = pairs.transitions()
+    transitions = transitions_of(items, train_examples, resolver, recipe.transition_window)
     if recipe.distill:
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")
@@ -115,7 +114,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     shard = world.shard(sample)
     log(f"planning {len(shard):,} train examples" + (f" (rank 0's shard of {len(sample):,}; {world.size} ranks)" if world.size > 1 else ""))
     work = Progress(advance, len(shard) + len(preference) + epochs * per_epoch)
-    train_set = training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work, weights, pairs if recipe.future_out else None)
+    train_set = training_set(parts, shard, parts.corrected(resolver.requests(shard)), query_of, item_vectors, rng, work, weights)
     if preference:
         model.load_state_dict(PlannedModel(start).weights)  # type: ignore[arg-type]
         weights = {e.example_id: recipe.preference_weight for e in preference}

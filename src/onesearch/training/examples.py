@@ -29,7 +29,7 @@ from onesearch.generative.parts import LEXICAL_RANK, SearchParts
 from onesearch.generative.recipe import evidence_columns
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "UserPairs", "Progress", "Rewarder", "Teacher", "dense_top", "preference_lists", "pseudo_examples",
+__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Rewarder", "Teacher", "dense_top", "preference_lists", "pseudo_examples",
            "pseudo_queries", "teacher_examples", "training_set", "transitions_of"]
 
 PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
@@ -65,11 +65,9 @@ class Progress:
 
 
 def training_set(parts: SearchParts, examples: list[Example], requests: list[SearchRequest], query_of: Callable[[list[str]], np.ndarray], item_vectors: np.ndarray,
-                  rng: random.Random, work: Progress | None = None, weights: dict[str, float] | None = None, later: UserPairs | None = None) -> list[PlannedExample]:
+                  rng: random.Random, work: Progress | None = None, weights: dict[str, float] | None = None) -> list[PlannedExample]:
     """Plan, targets and candidates of every example with a positive gain; ``weights`` holds the
-    loss weight of the examples whose weight is not 1 (by example id); given ``later``, an
-    example's next-item evidence also leaves out the pairs its user's examples from its position
-    on add (at search time a user's future is never counted)."""
+    loss weight of the examples whose weight is not 1 (by example id)."""
     recipe = parts.recipe
     queries = query_of([r.query for r in requests])
     histories = [[parts.items.row_of[e.item_id] for e in r.user.history if e.item_id in parts.items.row_of] for r in requests]
@@ -90,8 +88,6 @@ def training_set(parts: SearchParts, examples: list[Example], requests: list[Sea
         rows = np.array([r for r, _ in targets], dtype=np.int64)
         history = histories[i]
         own = {(before, int(r)) for before in history[-recipe.transition_window:] for r in rows}  # the example's own pairs: left out of its counts
-        if later is not None and example.user_id is not None:
-            own |= later.from_position(example.user_id, len(history))
         plan = parts.plan(request, dense[i][: recipe.dense_plan], own)
         if recipe.dense_plan:
             plan = dense_plan(plan, dense[i][: recipe.dense_plan], LEXICAL_RANK)
@@ -147,37 +143,18 @@ def preference_lists(items: ItemTable, requests: list[SearchRequest], rewarder: 
     return out, kept
 
 
-class UserPairs:
-    """The next-item pairs of the train split, kept by user: each example's (history item, target)
-    pairs (each of the last ``window`` history items -> each relevant target) with the length of
-    its history. ``transitions()`` counts them all; ``from_position(user, length)`` are the pairs
-    the user's examples with a history at least ``length`` long add (the user's future, as seen from
-    an example of that length)."""
-
-    def __init__(self, items: ItemTable, examples: list[Example], resolver: ContextResolver, window: int = 1) -> None:
-        self.by_user: dict[str, list[tuple[int, list[tuple[int, int]]]]] = {}
-        for example in examples:
-            if example.user_id is None:
-                continue
-            history = [e.item_id for e in resolver.request(example).user.history if e.item_id in items.row_of]
-            if history:
-                targets = [items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of]
-                pairs = [(items.row_of[before], target) for before in dict.fromkeys(history[-window:]) for target in targets]
-                self.by_user.setdefault(example.user_id, []).append((len(history), pairs))
-
-    def transitions(self) -> Transitions | None:
-        """The counts of every pair; None when no train example has a history."""
-        pairs = [pair for examples in self.by_user.values() for _, found in examples for pair in found]
-        return Transitions.fit(pairs) if pairs else None
-
-    def from_position(self, user_id: str, length: int) -> set[tuple[int, int]]:
-        return {pair for at, pairs in self.by_user.get(user_id, ()) if at >= length for pair in pairs}
-
-
 def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextResolver, window: int = 1) -> Transitions | None:
     """Next-item counts of the train split (each of the last ``window`` history items -> each
     relevant target: 1 counts direct successors only); None when no train example has a history."""
-    return UserPairs(items, examples, resolver, window).transitions()
+    pairs = []
+    for example in examples:
+        if example.user_id is None:
+            continue
+        history = [e.item_id for e in resolver.request(example).user.history if e.item_id in items.row_of]
+        if history:
+            targets = [items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of]
+            pairs += [(items.row_of[before], target) for before in dict.fromkeys(history[-window:]) for target in targets]
+    return Transitions.fit(pairs) if pairs else None
 
 
 def dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
