@@ -104,10 +104,3 @@ def test_preceders_are_planned_only_when_switched_on(planner):
     assert _column(on, "next_item_rank")[3] == 1.0 and _column(on, "prev_item")[2] == 1.0
     off = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions).plan(request)
     assert set(off.rows.tolist()) == {1, 3} and not any(_column(off, "prev_item").values())
-
-
-def test_every_planned_row_reads_the_users_history_length(planner):
-    history = tuple(HistoryEvent(f"i{n % 3}", InteractionType.ORDER) for n in range(4))
-    lengths = _column(planner.plan(SearchRequest("red", UserContext("u", {}, history))), "history_length")
-    assert set(lengths) >= {0, 1, 2} and np.allclose(list(lengths.values()), np.log1p(4) / np.log1p(50))
-    assert not any(_column(planner.plan(SearchRequest("red")), "history_length").values())

@@ -31,18 +31,16 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "LENGTH", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
-LENGTH = ("history_length",)  # the user's history length, the same on every planned row (a recipe switch of the model)
-USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS, *LENGTH)
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS)
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
 LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
 STATIC = ("log_popularity", "item_length")
-MAX_LENGTH = 50  # history lengths from here on read 1
 _TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
 
 
@@ -162,7 +160,7 @@ class Planner:
 
     def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
         if not profile.length:
-            return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if name.startswith("user_") or name in LENGTH}
+            return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if name.startswith("user_")}
 
         def counts(counter: dict[int, int]) -> np.ndarray:
             return np.log1p(lookup(counter, rows).astype(np.float32)) / 3.0
@@ -174,7 +172,6 @@ class Planner:
             **{f"user_{kind.value}": counts(profile.by_type.get(kind, {})) for kind in _TYPES},
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
-            "history_length": np.full(len(rows), min(1.0, np.log1p(profile.length) / np.log1p(MAX_LENGTH)), dtype=np.float32),
         }
 
 
