@@ -6,8 +6,9 @@ the model's train counts (``fwd``), came before one of them only (``bwd``), or n
 (``none``): per slice, the count, HR@10, NDCG@10, its share of the total NDCG@10 and the
 median rank. Then adds each of a few request-level scores a model could read to the model's own
 scores at a few weights (the probes ``docs/results.md`` reports): the cosine of an item with the
-centroid of the items that followed the user's last items, and the share of the user's history of
-the item's brand. Not a timing: a diagnosis, so a next idea starts from where the hits are. Usage:
+centroid of the items that followed the user's last items, the share of the user's history of
+the item's brand, and the cosine of collaborative item vectors (an SVD of the train
+co-occurrence counts) with the user's recency-weighted mean of them. Not a timing: a diagnosis, so a next idea starts from where the hits are. Usage:
 
     .venv/bin/python benchmarks/probe_next_item.py --task amazon-industrial --model runs/models/ai-prec
 """
@@ -19,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import svds
 
 from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
@@ -66,7 +69,9 @@ def main() -> None:
     for name, mask in (("fwd", after), ("bwd", before), ("none", ~after & ~before)):
         print(f"  {name:5} {mask.sum():6,}  {_summary(ranks[mask], ndcg[mask])}  share {ndcg[mask].sum() / max(ndcg.sum(), 1e-9):.3f}  median rank {np.median(ranks[mask]):.0f}")
     vectors = searcher.model.item_vectors().numpy()[searcher.tree.paths[:, -1]]
-    for name, extra in (("follower centroid", _follower_centroid(transitions, histories, vectors) @ vectors.T), ("brand share", _brand_share(dataset, searcher.item_ids, histories))):
+    probes = (("follower centroid", _follower_centroid(transitions, histories, vectors) @ vectors.T), ("brand share", _brand_share(dataset, searcher.item_ids, histories)),
+              ("co-occurrence SVD", _collaborative(transitions, histories, count)))
+    for name, extra in probes:
         print(f"  + {name}: " + "  ".join(f"{w}: {_summary(*_metrics(scores + w * extra, targets))}" for w in WEIGHTS))
 
 
@@ -78,6 +83,21 @@ def _follower_centroid(transitions: Transitions, histories: list[list[int]], vec
         if len(rows):
             out[i] = weights @ vectors[rows]
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def _collaborative(transitions: Transitions, histories: list[list[int]], count: int, dim: int = 64) -> np.ndarray:
+    """Per request and item: the cosine of the item's collaborative vector (the top ``dim``
+    singular directions of the symmetric, degree-normalised log co-occurrence counts) with the
+    user's (its history's, the last item weighing 1 and each earlier one half the next)."""
+    pairs = transitions.to_array()
+    rows, cols = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    counts = sparse.coo_matrix((np.log1p(np.concatenate([pairs[:, 2], pairs[:, 2]]).astype(float)), (rows, cols)), shape=(count, count)).tocsr()
+    scale = sparse.diags(1.0 / np.sqrt(np.asarray(counts.sum(1)).ravel() + 1.0))
+    left, values, _ = svds(scale @ counts @ scale, k=dim)
+    items = left * np.sqrt(values)
+    items /= np.maximum(np.linalg.norm(items, axis=1, keepdims=True), 1e-9)
+    users = np.stack([(0.5 ** np.arange(len(h) - 1, -1, -1))[:, None].T @ items[h] if h else np.zeros((1, dim)) for h in histories])[:, 0]
+    return users / np.maximum(np.linalg.norm(users, axis=1, keepdims=True), 1e-9) @ items.T
 
 
 def _brand_share(dataset, item_ids: list[str], histories: list[list[int]]) -> np.ndarray:
