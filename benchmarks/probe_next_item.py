@@ -27,6 +27,7 @@ from onesearch.catalog import registry
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
+from onesearch.decoding.planned import USER_WINDOW
 from onesearch.evidence.history import recent_rows
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.generative.folder import load_planned
@@ -63,7 +64,7 @@ def main() -> None:
     ranks, ndcg = _metrics(scores, targets)
     print(f"{args.task} valid, {len(examples):,} examples, {args.model}: {_summary(ranks, ndcg)}")
     transitions = Transitions.from_array(np.load(args.model / "transitions.npy"))
-    histories = [recent_rows(r.user.history, row_of, 50) for r in requests]
+    histories = [recent_rows(r.user.history, row_of, USER_WINDOW) for r in requests]
     after = np.array([t in set(transitions.followers(h[-WINDOW:])[0].tolist()) for t, h in zip(targets, histories)])
     before = np.array([t in set(transitions.preceders(h[-WINDOW:])[0].tolist()) for t, h in zip(targets, histories)]) & ~after
     for name, mask in (("fwd", after), ("bwd", before), ("none", ~after & ~before)):
@@ -96,7 +97,7 @@ def _collaborative(transitions: Transitions, histories: list[list[int]], count: 
     left, values, _ = svds(scale @ counts @ scale, k=dim)
     items = left * np.sqrt(values)
     items /= np.maximum(np.linalg.norm(items, axis=1, keepdims=True), 1e-9)
-    users = np.stack([(0.5 ** np.arange(len(h) - 1, -1, -1))[:, None].T @ items[h] if h else np.zeros((1, dim)) for h in histories])[:, 0]
+    users = np.stack([0.5 ** np.arange(len(h) - 1, -1, -1) @ items[h] if h else np.zeros(dim) for h in histories])
     return users / np.maximum(np.linalg.norm(users, axis=1, keepdims=True), 1e-9) @ items.T
 
 

@@ -109,8 +109,9 @@ class Planner:
         scores = self.bm25.scores(request.query) if request.query else np.zeros(len(self.items), dtype=np.float32)
         lexical = top_positive(scores, self.depth)
         ngram_scores, ngram_rows = self._ngrams(request.query)
-        after = self._neighbours(request, exclude, before=False)
-        before = self._neighbours(request, exclude, before=True)
+        last = recent_rows(request.user.history, self.items.row_of, WINDOW) if self.transitions is not None else []
+        after = self._neighbours(last, exclude, before=False)
+        before = self._neighbours(last, exclude, before=True)
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
         more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
         rows = np.unique(np.concatenate([lexical, ngram_rows, touched, after[2], before[2], more])).astype(np.int64)
@@ -120,13 +121,12 @@ class Planner:
         columns["prev_item"], columns["prev_item_rank"] = _neighbour_columns(rows, *before)
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
-    def _neighbours(self, request: SearchRequest, exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _neighbours(self, last: list[int], exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, scores, the top ``depth`` rows best first) of the items that followed the user's
-        last items in train (``before``: that came before them; none unless ``preceders``)."""
+        ``last`` items in train (``before``: that came before them; none unless ``preceders``)."""
         if self.transitions is None or (before and not self.preceders):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
-        history = recent_rows(request.user.history, self.items.row_of, WINDOW)
-        rows, scores = (self.transitions.preceders if before else self.transitions.followers)(history, exclude)
+        rows, scores = (self.transitions.preceders if before else self.transitions.followers)(last, exclude)
         return rows, scores, rows[np.argsort(-scores, kind="stable")[: self.depth]]
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
