@@ -3,8 +3,6 @@ the beam only returns real items, evidence moves items, filters hold."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch
@@ -153,19 +151,6 @@ def test_an_empty_query_of_a_known_user_takes_the_behaviour_vector_without_the_e
     off = _searcher(parts, exhaustive=exhaustive, beam=ITEMS)
     off.query_vectors = searcher.query_vectors
     assert [h.item_id for h in off.search([SearchRequest("", user)], 5)[0]] == ranked[1] and encoded[-1] == ""
-
-
-def test_the_user_term_reads_its_own_decay_and_an_empty_query_the_recency(parts):
-    tree = parts[3]
-    searcher = _searcher(parts, exhaustive=True, behaviour_query=True)
-    searcher.model.config = replace(searcher.model.config, recency=0.0, user_recency=1.0)
-    seen, states = [], searcher.model.states
-    searcher.model.states = lambda query, user, maps=None: seen.append((query, user)) or states(query, user, maps)
-    history = (HistoryEvent("i3", InteractionType.CLICK), HistoryEvent("i7", InteractionType.CLICK))
-    searcher.search([SearchRequest("", UserContext("u", history=history))], 5)
-    items = searcher.model.item_vectors()[tree.paths[[3, 7], -1]]
-    query, user = seen[0]
-    assert torch.allclose(query[0], items[1]) and torch.allclose(user[0], items.sum(0) / items.sum(0).norm(), atol=1e-6)
 
 
 def _trained(searcher: PlannedSearcher) -> PlannedSearcher:
