@@ -264,8 +264,6 @@ class PlannedSearcher:
         with torch.no_grad():
             user = self.users(requests)
             query = self.queries([r.query for r in requests], user)
-            if self.model.config.user_recency is not None and self.model.config.user:
-                user = self.users(requests, self.model.config.user_recency)
             with for_batch(len(requests)):
                 states = self.model.states(query, user if self.model.config.user else None, self._maps)
                 dense = self.dense_top(query)
@@ -285,14 +283,13 @@ class PlannedSearcher:
             found = self._beams(states, BatchEvidence(self.tree, plans), k)
         return [list(map(Hit, self._ids[rows].tolist(), scores.tolist())) for rows, scores in found]
 
-    def users(self, requests: Sequence[SearchRequest], decay: float | None = None) -> torch.Tensor | None:
+    def users(self, requests: Sequence[SearchRequest]) -> torch.Tensor | None:
         """Behaviour vectors ``B x dim`` of the requests' users (None when the model reads none and
-        no empty query stands in for one, or no request has a known history item), with the
-        model's ``recency`` unless ``decay`` is given."""
+        no empty query stands in for one, or no request has a known history item)."""
         if not (self.model.config.user or self.behaviour_query):
             return None
         return user_vectors([self.tree.paths[recent_rows(r.user.history, self.row_of, USER_WINDOW), -1].tolist() for r in requests], self.model.item_vectors(),
-                            self.model.config.recency if decay is None else decay)
+                            self.model.config.recency)
 
     def queries(self, texts: Sequence[str], user: torch.Tensor | None) -> torch.Tensor:
         """Query vectors ``B x dim``: the encoder's, except (with ``behaviour_query``) the user's

@@ -25,7 +25,7 @@ PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields star
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "transition_counts": False, "user_decay": None}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "transition_counts": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -64,7 +64,6 @@ class AnchoredRecipe:
     prefix_weight: float = 0.5
     plan_depth: int = 300
     recency_decay: float = 0.85  # the behaviour vector's weight decay per step back in the user's history
-    user_decay: float | None = None  # the user term's own decay (None: recency_decay); an empty query still stands in with recency_decay
     transition_window: int = 1  # next-item counts pair each target with the last N history items (1: direct successors)
     preceders: bool = False  # the plan also reads what came before the user's last items in train (PRECEDERS columns)
     transition_counts: bool = False  # the plan also reads the followers' absolute log counts and shares (COUNTS columns)

@@ -44,12 +44,6 @@ class AnchoredConfig:
     evidence_on: bool = True
     query_correction: bool = True
     recency: float = 0.85  # the behaviour vector's weight decay per step back in the history (its searcher and loss read it)
-    user_recency: float | None = None  # the user term's own decay, where it differs from the behaviour vector an empty query stands in with
-
-    @property
-    def user_decay(self) -> float:
-        """The decay of the user vector ``u`` the states read."""
-        return self.recency if self.user_recency is None else self.user_recency
 
 
 class AnchoredDecoder(nn.Module):

@@ -105,7 +105,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     nodes = node_vectors(codebook, codes, item_vectors, parts.tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=parts.tree.counts, evidence=evidence_width(recipe), hidden=recipe.hidden,
                             temperature=recipe.temperature, anchored=recipe.anchored, learn_nodes=recipe.learn_nodes, user=recipe.user,
-                            query_correction=recipe.query_correction, recency=recipe.recency_decay, user_recency=recipe.user_decay)
+                            query_correction=recipe.query_correction, recency=recipe.recency_decay)
     model = AnchoredDecoder(config, [torch.from_numpy(v) for v in nodes])
     sample = rng.sample(train_examples, min(len(train_examples), recipe.max_train_examples))
     query_of = _query_vectors(load_encoder(query_encoder) if query_encoder else text_encoder, [parts.correct(e.query or "") for e in [*sample, *valid_examples, *preference]], vectors_dir)

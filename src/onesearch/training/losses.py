@@ -40,7 +40,7 @@ def batch_loss(model: AnchoredDecoder, batch: list[PlannedExample], parts: Searc
     by its ``weight``, averaged over the batch and summed over depths."""
     weight = torch.tensor([e.weight for e in batch], dtype=torch.float32)
     query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
-    user = user_vectors([e.history for e in batch], item_vectors, model.config.user_decay) if model.config.user else None
+    user = user_vectors([e.history for e in batch], item_vectors, model.config.recency) if model.config.user else None
     states = model.states(query, user)
     tree, last = parts.tree, parts.tree.depth - 1
     total = torch.zeros(())
@@ -118,7 +118,7 @@ def dpo_loss(model: AnchoredDecoder, reference: AnchoredDecoder, batch: list[Pla
     rewards = torch.from_numpy(np.stack([np.pad(e.gains, (0, width - len(e.gains))) for e in batch]))
     mask = torch.from_numpy(np.stack([np.arange(width) < len(n) for n in nodes]))
     query = torch.from_numpy(np.stack([e.query for e in batch]).astype(np.float32))
-    user = user_vectors([e.history for e in batch], item_vectors, model.config.user_decay) if model.config.user else None
+    user = user_vectors([e.history for e in batch], item_vectors, model.config.recency) if model.config.user else None
     scores = model.score(model.states(query, user)[:, last], last, node_ids, features)
     with torch.no_grad():
         reference_scores = reference.score(reference.states(query, user)[:, last], last, node_ids, features)
