@@ -104,13 +104,3 @@ def test_preceders_are_planned_only_when_switched_on(planner):
     assert _column(on, "next_item_rank")[3] == 1.0 and _column(on, "prev_item")[2] == 1.0
     off = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions).plan(request)
     assert set(off.rows.tolist()) == {1, 3} and not any(_column(off, "prev_item").values())
-
-
-def test_follower_counts_are_planned_only_when_switched_on(planner):
-    transitions = Transitions.fit([(1, 3), (1, 3), (1, 2), (0, 4)])
-    request = SearchRequest("", UserContext("u", {}, (HistoryEvent("i1", InteractionType.ORDER),)))
-    on = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions, counts=True).plan(request)
-    assert _column(on, "next_item_share") == pytest.approx({1: 0.0, 2: 1 / 3, 3: 2 / 3})
-    assert _column(on, "next_item_log") == pytest.approx({1: 0.0, 2: np.log1p(1) / 4, 3: np.log1p(2) / 4})
-    off = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions).plan(request)
-    assert not any(_column(off, "next_item_share").values()) and not any(_column(off, "next_item_log").values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from onesearch.evidence.transitions import Transitions
 
@@ -45,11 +44,3 @@ def test_preceders_are_the_followers_of_the_reversed_pairs_and_keep_leave_one_ou
         rows, scores = transitions.preceders(history, exclude)
         expected = reversed_pairs.followers(history, {(b, a) for a, b in exclude})
         assert dict(zip(rows.tolist(), scores.tolist())) == dict(zip(expected[0].tolist(), expected[1].tolist())) and len(rows)
-
-
-def test_follower_shares_are_each_items_counts_over_its_total_weighted_by_age():
-    transitions = Transitions.fit([(1, 2), (1, 2), (1, 3), (4, 3), (4, 5), (4, 5), (4, 5)])
-    rows, shares = transitions.followers([4, 1], shares=True)
-    assert dict(zip(rows.tolist(), shares.tolist())) == pytest.approx({2: 2 / 3, 3: 1 / 3 + 0.5 / 4, 5: 0.5 * 3 / 4})
-    rows, shares = transitions.followers([1], {(1, 2)}, shares=True)  # leave-one-out changes the total too
-    assert dict(zip(rows.tolist(), shares.tolist())) == pytest.approx({2: 0.5, 3: 0.5})

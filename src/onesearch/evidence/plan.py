@@ -31,13 +31,12 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["COUNTS", "EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
-COUNTS = ("next_item_log", "next_item_share")  # how often, and how likely, an item followed them (not only relative to the best), a recipe switch of the model
-USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS, *COUNTS)
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS)
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
 LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
@@ -57,10 +56,10 @@ class Planner:
     """Builds the plan of a request over one catalog's rows."""
 
     def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None,
-                 transitions: Transitions | None = None, preceders: bool = False, counts: bool = False) -> None:
+                 transitions: Transitions | None = None, preceders: bool = False) -> None:
         self.items = items
         self.transitions = transitions
-        self.preceders, self.counts = preceders, counts
+        self.preceders = preceders
         self.bm25 = bm25
         self.ngrams = ngrams
         self.depth = depth
@@ -120,7 +119,6 @@ class Planner:
         columns.update(self._user(profile, rows))
         columns["next_item"], columns["next_item_rank"] = _neighbour_columns(rows, *after)
         columns["prev_item"], columns["prev_item_rank"] = _neighbour_columns(rows, *before)
-        columns.update(self._counts(last, exclude, rows, *after[:2]))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
     def _neighbours(self, last: list[int], exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -130,14 +128,6 @@ class Planner:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
         rows, scores = (self.transitions.preceders if before else self.transitions.followers)(last, exclude)
         return rows, scores, rows[np.argsort(-scores, kind="stable")[: self.depth]]
-
-    def _counts(self, last: list[int], exclude: Collection[tuple[int, int]], rows: np.ndarray, followers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
-        """``COUNTS`` of ``rows`` (0 unless ``counts``): the followers' weighted log counts (/4) and
-        weighted shares of all that followed each last item."""
-        if not self.counts or not len(followers):
-            return {name: np.zeros(len(rows), dtype=np.float32) for name in COUNTS}
-        share_rows, shares = self.transitions.followers(last, exclude, shares=True)  # type: ignore[union-attr]
-        return {"next_item_log": lookup_pairs(followers, scores, rows) / 4.0, "next_item_share": lookup_pairs(share_rows, shares, rows)}
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:

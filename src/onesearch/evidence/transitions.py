@@ -40,11 +40,10 @@ class Transitions:
             counts.setdefault(int(previous), Counter())[int(following)] += 1
         return cls(counts)
 
-    def followers(self, history: Sequence[int], exclude: Collection[tuple[int, int]] = (), shares: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def followers(self, history: Sequence[int], exclude: Collection[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
         """(item rows, recency-weighted log count of having followed the last history items), the
-        rows in the order they first follow; ``shares``: each count as a share of all that followed
-        its history item (how likely the item is next) instead of its log."""
-        return _weighted(self._arrays, history, exclude, shares)
+        rows in the order they first follow."""
+        return _weighted(self._arrays, history, exclude)
 
     def preceders(self, history: Sequence[int], exclude: Collection[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
         """``followers`` the other way round: (item rows, recency-weighted log count of having come
@@ -73,11 +72,10 @@ def _arrays(counts: dict[int, Counter[int]]) -> Arrays:
     return {key: (np.fromiter(c.keys(), dtype=np.int64, count=len(c)), np.fromiter(c.values(), dtype=np.int64, count=len(c))) for key, c in counts.items()}
 
 
-def _weighted(arrays: Arrays, history: Sequence[int], exclude: Collection[tuple[int, int]], shares: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _weighted(arrays: Arrays, history: Sequence[int], exclude: Collection[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
     """(neighbour rows, log counts of the last ``WINDOW`` history items' neighbours, the last
     weighing 1, each earlier one half the next), rows in the order they first appear; the
-    ``exclude`` pairs (item, neighbour) count one less; ``shares``: counts over the item's total
-    instead of their logs."""
+    ``exclude`` pairs (item, neighbour) count one less."""
     rows, scores = [], []
     for age, item in enumerate(reversed(list(history)[-WINDOW:])):
         found = arrays.get(int(item))
@@ -89,7 +87,7 @@ def _weighted(arrays: Arrays, history: Sequence[int], exclude: Collection[tuple[
             counts = counts - np.isin(neighbours, dropped)
         kept = counts > 0
         rows.append(neighbours[kept])
-        scores.append(0.5**age * (counts[kept] / max(1, counts[kept].sum()) if shares else np.log1p(counts[kept])))
+        scores.append(0.5**age * np.log1p(counts[kept]))
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     unique, first, inverse = np.unique(np.concatenate(rows), return_index=True, return_inverse=True)

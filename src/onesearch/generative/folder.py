@@ -150,7 +150,7 @@ class PlannedModel:
 
         def planner(popularity: np.ndarray, transitions: Transitions | None) -> Planner:
             ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
-            return Planner(items, Bm25Index.build(items.texts, self.bm25.tokenizer), popularity, self.recipe.plan_depth, ngrams, transitions, self.recipe.preceders, self.recipe.transition_counts)
+            return Planner(items, Bm25Index.build(items.texts, self.bm25.tokenizer), popularity, self.recipe.plan_depth, ngrams, transitions, self.recipe.preceders)
 
         old_row = {item: row for row, item in enumerate(self.ids)}
         return self._searcher(*self._changed(items, [old_row.get(item, -1) for item in items.ids], planner), beam, exhaustive)
@@ -195,7 +195,7 @@ class PlannedModel:
             items = _item_table(items_table, self.bm25.tokenizer)
             if items.ids != self.ids:
                 return None
-            self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions, self.recipe.preceders, self.recipe.transition_counts)))
+            self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions, self.recipe.preceders)))
         return self._trained[1]
 
     def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, tree: CodeTree, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:

@@ -100,7 +100,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
         log(f"labelling {recipe.distill:,} pseudo-queries with the teacher's top {TEACHER_DEPTH}")
         taught = teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))
         train_examples, weights = [*train_examples, *taught], {e.example_id: recipe.distill_weight for e in taught}
-    parts = SearchParts.with_speller(items, codes, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions, recipe.preceders, recipe.transition_counts), recipe)
+    parts = SearchParts.with_speller(items, codes, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions, recipe.preceders), recipe)
     preference, preference_requests = _preference(items, train_examples, resolver, recipe, rewarder, start, log)
     nodes = node_vectors(codebook, codes, item_vectors, parts.tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=parts.tree.counts, evidence=evidence_width(recipe), hidden=recipe.hidden,
