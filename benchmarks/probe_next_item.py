@@ -8,9 +8,10 @@ median rank. Then adds each of a few request-level scores a model could read to 
 scores at a few weights (the probes ``docs/results.md`` reports): the cosine of an item with the
 centroid of the items that followed the user's last items, the share of the user's history of
 the item's brand, and the cosine of collaborative item vectors (an SVD of the train
-co-occurrence counts) with the user's recency-weighted mean of them. Not a timing: a diagnosis, so a next idea starts from where the hits are. Usage:
+co-occurrence counts) with the user's recency-weighted mean of them. ``--ensemble`` adds more
+models (other seeds of the same recipe) and the figures of the mean of all their scores. Not a timing: a diagnosis, so a next idea starts from where the hits are. Usage:
 
-    .venv/bin/python benchmarks/probe_next_item.py --task amazon-industrial --model runs/models/ai-prec
+    .venv/bin/python benchmarks/probe_next_item.py --task amazon-industrial --model runs/models/ai-prec [--ensemble runs/models/ai-seed1 ...]
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--task", default="amazon-industrial")
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--ensemble", type=Path, nargs="*", default=[], help="more models (other seeds): each scored, then the mean of all scores")
     args = parser.parse_args()
     dataset = registry.load(args.task, data_root(args.data))
     searcher = load_planned(args.model, dataset.items)
@@ -57,12 +59,12 @@ def main() -> None:
     examples = [e for e in examples_of(dataset.examples) if e.split == "valid" and any(t.relevant for t in e.targets)]
     requests = [resolver.request(e) for e in examples]
     row_of, count = searcher.row_of, len(searcher.item_ids)
-    scores = np.full((len(requests), count), -np.inf)
-    for i, hits in enumerate(searcher.search(requests, count)):
-        scores[i, [row_of[h.item_id] for h in hits]] = [h.score for h in hits]
+    scores = _all_scores(searcher, requests)
     targets = np.array([row_of[next(t.item_id for t in e.targets if t.relevant)] for e in examples])
     ranks, ndcg = _metrics(scores, targets)
     print(f"{args.task} valid, {len(examples):,} examples, {args.model}: {_summary(ranks, ndcg)}")
+    if args.ensemble:
+        _ensemble(scores, [_all_scores(load_planned(m, dataset.items), requests, row_of) for m in args.ensemble], targets)
     transitions = Transitions.from_array(np.load(args.model / "transitions.npy"))
     histories = [recent_rows(r.user.history, row_of, USER_WINDOW) for r in requests]
     after = np.array([t in set(transitions.followers(h[-WINDOW:])[0].tolist()) for t, h in zip(targets, histories)])
@@ -74,6 +76,22 @@ def main() -> None:
               ("co-occurrence SVD", _collaborative(transitions, histories, count)))
     for name, extra in probes:
         print(f"  + {name}: " + "  ".join(f"{w}: {_summary(*_metrics(scores + w * extra, targets))}" for w in WEIGHTS))
+
+
+def _all_scores(searcher, requests: list, row_of: dict[str, int] | None = None) -> np.ndarray:
+    """Every item's score per request (rows: ``row_of``, the searcher's own by default), -inf where none."""
+    row_of = searcher.row_of if row_of is None else row_of
+    scores = np.full((len(requests), len(row_of)), -np.inf)
+    for i, hits in enumerate(searcher.search(requests, len(row_of))):
+        scores[i, [row_of[h.item_id] for h in hits]] = [h.score for h in hits]
+    return scores
+
+
+def _ensemble(first: np.ndarray, others: list[np.ndarray], targets: np.ndarray) -> None:
+    """Print each further model's figures and those of the mean score of all (a seed ensemble)."""
+    for n, scores in enumerate(others, 1):
+        print(f"  model {n + 1}: {_summary(*_metrics(scores, targets))}")
+    print(f"  mean of the {len(others) + 1} models' scores: {_summary(*_metrics(np.mean([first, *others], axis=0), targets))}")
 
 
 def _follower_centroid(transitions: Transitions, histories: list[list[int]], vectors: np.ndarray) -> np.ndarray:
