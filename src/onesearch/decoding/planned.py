@@ -42,7 +42,7 @@ import torch
 
 from onesearch.decoding.codewords import SharedCodewords
 from onesearch.decoding.dense import DenseTop
-from onesearch.decoding.tree import CodeTree, pool_by
+from onesearch.decoding.tree import CodeTree, pool_sorted
 from onesearch.evidence.history import recent_rows
 from onesearch.evidence.ranks import log_ranks, reciprocal_ranks
 from onesearch.model.anchored import AnchoredDecoder
@@ -139,18 +139,22 @@ class NodeEvidence:
 
 class BatchEvidence:
     """Request evidence of a batch's plans for the beam, pooled (max) per (request, node): one
-    pooling per depth for the whole batch instead of one per request."""
+    pooling per depth for the whole batch instead of one per request. The planned rows are
+    sorted once by (request, leaf); node ids follow prefix order, so the (request, node) keys of
+    every depth are then sorted too and each depth pools without a sort."""
 
     def __init__(self, tree: CodeTree, plans: Sequence[PlanLike]) -> None:
         self.tree = tree
-        self.rows = np.concatenate([np.asarray(plan.rows, dtype=np.int64) for plan in plans])
-        self.request = np.repeat(np.arange(len(plans)), [len(plan.rows) for plan in plans])
-        self.features = np.concatenate([np.asarray(plan.features, dtype=np.float32) for plan in plans])
+        rows = np.concatenate([np.asarray(plan.rows, dtype=np.int64) for plan in plans])
+        request = np.repeat(np.arange(len(plans)), [len(plan.rows) for plan in plans])
+        order = np.lexsort((tree.paths[rows, -1], request))
+        self.request, self.paths = request[order], tree.paths[rows[order]]
+        self.features = np.concatenate([np.asarray(plan.features, dtype=np.float32) for plan in plans])[order]
 
     def sparse(self, depth: int, nodes: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
         """(positions i in ``nodes`` that request ``asked[i]`` planned, that request's evidence of them)."""
         count = self.tree.counts[depth]
-        known, values = pool_by(self.request * count + self.tree.paths[self.rows, depth], self.features)
+        known, values = pool_sorted(self.request * count + self.paths[:, depth], self.features)
         if not len(known):
             return known, torch.from_numpy(values)
         keys = asked * count + nodes
