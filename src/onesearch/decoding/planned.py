@@ -11,7 +11,8 @@ reads (of the plan's, after the dense join; all when None), and ``behaviour_quer
 query of a user with a known history takes the user's behaviour vector as its query vector, so
 the encoder is not run for it); implements ``types.Searcher``. For each request the plan
 is pooled (max) to every trie node it touches; the beam then keeps, at every depth, the ``beam``
-best children of the nodes it kept (scored by the model from its state and the node's pooled
+best children of the nodes it kept, and more when fewer than ``k`` items hang below them, so the
+list can reach ``k`` items (``covering``; scored by the model from its state and the node's pooled
 evidence; a node's score is not summed over depths, since each depth's score already estimates
 its best item) and the last depth's items leave in score order — no stage after it. With
 ``exhaustive=True`` every item's leaf is scored instead (the reference the beam approximates);
@@ -19,7 +20,7 @@ by default (None) catalogs of at most ``EXHAUSTIVE_ITEMS`` items are, where one 
 every item costs less than the beam's depth-by-depth walk.
 A caller that has the codes' trie (``tree``) or a trained dense scan of such vectors
 (``dense_scan``, ``DenseTop.like``) hands them in instead of having them built again.
-Every hit is a real item; at most ``beam`` items come back from the beam. The dense top items
+Every hit is a real item; at most ``max(beam, k)`` items come back from the beam. The dense top items
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
 small table instead of every child's vector; the batched products after the query encoder run
@@ -178,6 +179,18 @@ def segment_top(scores: torch.Tensor, group: np.ndarray, groups: int, keep: int)
     kept = min(keep, width)
     top = torch.topk(padded, kept, dim=1).indices.numpy()
     return (starts[:, None] + top)[np.arange(kept) < np.minimum(sizes, keep)[:, None]]
+
+
+def covering(top: np.ndarray, group: np.ndarray, sizes: np.ndarray, beam: int, k: int) -> np.ndarray:
+    """Of each group's best-first candidates ``top`` (indices into ``group`` and ``sizes``, group
+    by group), the first ``beam`` and after them as many as it takes for the kept ones to hold
+    ``k`` items (``sizes``: the items under each candidate): a beam narrower than the list asked
+    for still reaches ``k`` items at the last depth."""
+    owner, held = group[top], sizes[top]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(top)]))
+    before = np.cumsum(held) - held
+    return top[(np.arange(len(top)) - first < beam) | (before - before[first] < k)]
 
 
 def stand_ins(texts: Sequence[str], user: torch.Tensor | None) -> list[int]:
@@ -340,7 +353,9 @@ class PlannedSearcher:
             asked, shared, level = request[owners], self.codewords[depth], states[:, depth]
             dense = self.model.node_dense(level, depth, children, asked) if shared is None else shared.dense(level, nodes, owners, children, request)
             scores = self._scorers[depth].scores(dense, children, *evidence.sparse(depth, children, asked))
-            top = segment_top(scores, asked, count, max(self.beam, k) if depth == self.tree.depth - 1 else self.beam)
+            top = segment_top(scores, asked, count, max(self.beam, k))
+            if depth < self.tree.depth - 1 and self.beam < k:
+                top = covering(top, asked, self.tree.sizes[depth][children], self.beam, k)
             nodes, request, scores = children[top], asked[top], scores[top]
         bounds = np.searchsorted(request, np.arange(count + 1)).tolist()
         items, values = self.tree.item_of_leaf[nodes], scores.numpy()

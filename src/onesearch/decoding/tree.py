@@ -43,6 +43,7 @@ class CodeTree:
         self._starts = [np.searchsorted(p, np.arange((self.counts[d - 1] if d else 1) + 1)) for d, p in enumerate(parent_of)]
         self._member_order = [np.argsort(self.paths[:, d], kind="stable") for d in range(self.depth)]
         self._member_starts = [np.searchsorted(self.paths[order, d], np.arange(self.counts[d] + 1)) for d, order in enumerate(self._member_order)]
+        self.sizes = [np.diff(starts) for starts in self._member_starts]  # per depth, the items under each node
         self.item_of_leaf = np.empty(len(codes), dtype=np.int64)
         self.item_of_leaf[self.paths[:, -1]] = np.arange(len(codes))
 

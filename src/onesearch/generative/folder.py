@@ -105,6 +105,7 @@ class PlannedModel:
         if unknown:
             raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
         self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, "query_encoder": "full", "static_find_weight": 0.0, **saved})  # older models lack the switches
+        self.beam: int = manifest.get("beam") or self.recipe.beam  # the served beam training picked on valid (older folders: the recipe's)
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != evidence_width(self.recipe):
@@ -200,7 +201,7 @@ class PlannedModel:
 
     def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, tree: CodeTree, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
         parts = SearchParts(planner.items, codes, tree, planner, self.recipe)
-        return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.recipe.beam,
+        return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree,
                                self._scan())  # no rewrite: the shared step corrects in front
 

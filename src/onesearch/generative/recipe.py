@@ -25,7 +25,7 @@ PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields star
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -75,7 +75,8 @@ class AnchoredRecipe:
     dpo_alpha: float = 0.1  # weight of the winner's own log-likelihood in the DPO loss
     query_encoder: str = "static"  # static: a token bag distilled from the item encoder's query tower (0.19x the cascade's CPU on Home Depot); full: that tower itself
     static_find_weight: float = 0.0  # the static encoder's contrastive loss towards the items a text finds (0.25 on Home Depot valid: NDCG@10 -0.0047, HR@10 +0.0104)
-    beam: int = 400
+    beam: int = 400  # the widest beam; with ``pick_beam`` the served one may be narrower
+    pick_beam: bool = True  # training picks the served beam on valid: the narrowest of beam/4, beam/2 and beam that loses no quality there (training.anchored.BEAM_LOSS)
     valid_queries: int = 400
     seed: int = 0
 

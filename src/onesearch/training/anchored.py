@@ -5,7 +5,7 @@ look-ahead plan's indexes (BM25 and character n-gram BM25 over the item texts, t
 popularity, next-item counts), anchors an ``AnchoredDecoder`` on the codebook's prefix
 reconstructions and the items' own vectors, trains it on the train split with the listwise loss
 of ``training.losses`` over the examples of ``training.examples``, keeps the epoch with the best
-valid NDCG@10, and writes the model folder (``generative.folder``) atomically. Test examples are
+valid NDCG@10, picks the served beam on valid (``_pick_beam``, with ``pick_beam``), and writes the model folder (``generative.folder``) atomically. Test examples are
 never read. Train-time popularity is leave-one-out for the example's own targets at every depth.
 A catalog without logs (no train examples) learns from pseudo-queries cut from its titles. With
 ``distill=N`` the train split gains N pseudo-queries labelled by a ``Teacher`` (the caller's
@@ -34,7 +34,7 @@ from onesearch.decoding.planned import PlannedSearcher
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
-from onesearch.evaluation.metrics import score_ranking
+from onesearch.evaluation.metrics import CUTOFFS, score_ranking
 from onesearch.evidence.bm25 import Bm25Index
 from onesearch.evidence.items import ItemTable, train_popularity
 from onesearch.evidence.plan import Planner
@@ -53,6 +53,8 @@ from onesearch.types import Example, SearchRequest
 __all__ = ["checkpoint_path", "train_anchored"]
 
 Log = Callable[[str], None]
+RECALL_DEPTH = CUTOFFS[-1]  # the deep cut eval reports (Recall@350)
+BEAM_LOSS = {"ndcg@10": 0.002, f"recall@{RECALL_DEPTH}": 0.01}  # what a narrower served beam may lose on valid (``_pick_beam``)
 
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
@@ -125,7 +127,8 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe), behaviour_query=recipe.behaviour_query)
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run, epochs)
-    summary = {"train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
+    picked = {"beam": _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log)} if recipe.pick_beam and world.main else {}
+    summary = {**picked, "train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
         save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder)
         run.checkpoint.unlink(missing_ok=True)
@@ -283,13 +286,30 @@ def _restored(run: _Run, model: AnchoredDecoder, optimizer: torch.optim.Optimize
 
 def _valid_ndcg(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest]) -> float:
     """Mean NDCG@10 of the searcher over the scorable valid examples (read with the model's current weights)."""
+    return _valid_scores(searcher, examples, requests, 10)["ndcg@10"]
+
+
+def _valid_scores(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest], k: int) -> dict[str, float]:
+    """Mean NDCG@10 and Recall@``k`` of the searcher's top ``k`` over the scorable valid examples
+    (read with the model's current weights); 0 for both when none is scorable."""
     searcher.sync()
-    scores = []
-    for example, hits in zip(examples, searcher.search(requests, 10)):
-        metrics = score_ranking([h.item_id for h in hits], example.targets, (10,))
-        if metrics is not None:
-            scores.append(metrics["ndcg@10"])
-    return float(np.mean(scores)) if scores else 0.0
+    scored = [m for example, hits in zip(examples, searcher.search(requests, k)) if (m := score_ranking([h.item_id for h in hits], example.targets, (10, k))) is not None]
+    return {name: float(np.mean([m[name] for m in scored])) if scored else 0.0 for name in ("ndcg@10", f"recall@{k}")}
+
+
+def _pick_beam(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest], widest: int, log: Log) -> int:
+    """The served beam: the narrowest of ``widest`` / 4, / 2 and ``widest`` whose valid NDCG@10 and
+    Recall@``RECALL_DEPTH`` are each at most ``BEAM_LOSS`` below the widest beam's. (Instacart's
+    valid kept both at a quarter of the beam; Home Depot's lost Recall@350 at half: see docs/results.md.)"""
+    scores = {}
+    for beam in (widest, widest // 2, widest // 4):
+        searcher.beam = max(1, beam)
+        scores[searcher.beam] = _valid_scores(searcher, examples, requests, RECALL_DEPTH)
+    searcher.beam = widest
+    best = scores[widest]
+    picked = min(beam for beam, score in scores.items() if all(score[name] >= best[name] - BEAM_LOSS[name] for name in BEAM_LOSS))
+    log("valid by beam: " + "; ".join(f"{beam}: " + ", ".join(f"{name} {value:.4f}" for name, value in score.items()) for beam, score in scores.items()) + f"; serving beam {picked}")
+    return picked
 
 
 def _query_vectors(encoder: Any, queries: Sequence[str], directory: Path) -> Callable[[list[str]], np.ndarray]:
