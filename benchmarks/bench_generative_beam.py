@@ -2,10 +2,10 @@
 
 Loads the task's default generative model (trained by `onesearch train --task T` or `onesearch
 eval --searcher generative`) and its cascade from the cache, then scores the first ``--queries``
-examples of a split at batch 1 with each beam size and with exhaustive scoring of every item's
-code path: NDCG@10, Recall@350, and per-query wall and CPU milliseconds as medians over
-``--repeats`` runs. The cascade is timed on the same queries in the same run, so the CPU ratio is
-side by side; so is the cascade with the static query encoder (``embedding.static``) in place of
+examples of a split at batch 1 with each beam size, with exhaustive scoring of every item's
+code path and with the model's own served beam (picked on valid in training): NDCG@10, Recall@350, and per-query wall and CPU milliseconds as medians over
+``--repeats`` runs, the rows interleaved within each repeat. The cascade is timed on the same
+queries in the same run, so the CPU ratio is side by side (the median of each repeat's ratio); so is the cascade with the static query encoder (``embedding.static``) in place of
 its MiniLM query tower, so a saving is not credited to the encoder alone. ``--batches 1 8`` adds
 the cascade and the default generative searcher at batch 8 (as the service batches concurrent
 searches), each compared with the cascade at the same batch. A second table splits
@@ -47,14 +47,25 @@ from onesearch.generative.folder import load_planned
 from onesearch.types import Searcher
 
 
-def _measure(searcher: Searcher, examples: list, requests: list, repeats: int, batch: int = 1) -> dict[str, float]:
-    runs = [run_searcher(searcher, requests, 350, batch) for _ in range(repeats)]
+def _measure(searchers: dict[str, tuple[Searcher, int]], examples: list, requests: list, repeats: int) -> dict[str, dict[str, float]]:
+    """Quality and per-query cost of every ``searchers`` row (name -> (searcher, batch)): the
+    repeats interleave the rows (repeat 1 of every row, then repeat 2, ...), so a drift of the
+    machine's speed during the run moves every row alike and the ratios stay side by side."""
+    runs: dict[str, list] = {name: [] for name in searchers}
+    for _ in range(repeats):
+        for name, (searcher, batch) in searchers.items():
+            runs[name].append(run_searcher(searcher, requests, 350, batch))
+    return {name: _row(examples, row, searchers[name][1]) for name, row in runs.items()}
+
+
+def _row(examples: list, runs: list, batch: int) -> dict[str, float]:
     scored = [m for e, hits in zip(examples, runs[0].hits) if (m := score_ranking([h.item_id for h in hits], e.targets, (10, 350))) is not None]
     return {
         "ndcg@10": round(float(np.mean([m["ndcg@10"] for m in scored])), 4),
         "recall@350": round(float(np.mean([m["recall@350"] for m in scored])), 4),
         "p50_ms": round(statistics.median(float(np.median(r.wall_ms)) for r in runs), 2),
         "cpu_ms": round(statistics.median(float(np.mean(r.cpu_ms)) for r in runs), 2),
+        "cpu_ms_runs": [round(float(np.mean(r.cpu_ms)), 3) for r in runs],
         "batch": batch,
     }
 
@@ -129,29 +140,31 @@ def main() -> None:
     cascade = build_cascade(dataset, cascade_directory(args.cache, args.task, fingerprint), BuildSettings(encoder=args.encoder))
     understand = QueryUnderstanding.for_items(dataset.items)  # the shared step in front of every searcher, as in eval
 
-    def measure(searcher: Searcher, batch: int = 1) -> dict[str, float]:
-        return _measure(Understood(searcher, understand), examples, requests, args.repeats, batch)
+    def understood(searcher: Searcher) -> Searcher:
+        return Understood(searcher, understand)
 
     static = load_encoder(str(ensure_static_encoder(dataset, cascade_directory(args.cache, args.task, fingerprint), None if args.encoder == "dual" else args.encoder)))
     cheap = replace(cascade, encoder=static)
-    rows = {"cascade": measure(make_searcher("cascade", cascade)), "cascade, static query encoder": measure(make_searcher("cascade", cheap))}
-    for beam in args.beams:
-        rows[f"generative, beam {beam}"] = measure(load_planned(model, dataset.items, beam, exhaustive=False))
-    rows["generative, exhaustive"] = measure(load_planned(model, dataset.items, exhaustive=True))
-    rows["generative, default"] = measure(load_planned(model, dataset.items))
+    default = load_planned(model, dataset.items)
+    searchers = {"cascade": (make_searcher("cascade", cascade), 1), "cascade, static query encoder": (make_searcher("cascade", cheap), 1)}
+    searchers.update({f"generative, beam {beam}": (load_planned(model, dataset.items, beam, exhaustive=False), 1) for beam in args.beams})
+    searchers["generative, exhaustive"] = (load_planned(model, dataset.items, exhaustive=True), 1)
+    searchers[f"generative, default (beam {default.beam})"] = (default, 1)
     for batch in (b for b in args.batches if b > 1):
-        rows[f"cascade, batch {batch}"] = measure(make_searcher("cascade", cascade), batch)
-        rows[f"generative, default, batch {batch}"] = measure(load_planned(model, dataset.items), batch)
+        searchers[f"cascade, batch {batch}"] = (make_searcher("cascade", cascade), batch)
+        searchers[f"generative, default, batch {batch}"] = (default, batch)
+    rows = _measure({name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}, examples, requests, args.repeats)
     stages = {}
     for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):
         stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests)
     generative = load_planned(model, dataset.items)
     stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests)
     print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1 unless named, medians of {args.repeats} runs; model {model}; {machine()}")
-    print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade |")
+    print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade (median of the repeats' ratios) |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
-        ratio = row["cpu_ms"] / rows["cascade" if row["batch"] == 1 else f"cascade, batch {row['batch']}"]["cpu_ms"]  # the cascade at the same batch
+        base = rows["cascade" if row["batch"] == 1 else f"cascade, batch {row['batch']}"]["cpu_ms_runs"]  # the cascade at the same batch
+        ratio = statistics.median(mine / theirs for mine, theirs in zip(row["cpu_ms_runs"], base))  # repeat by repeat
         print(f"| {name} | {row['ndcg@10']:.4f} | {row['recall@350']:.4f} | {row['p50_ms']:.1f} | {row['cpu_ms']:.1f} | {ratio:.2f} |")
     print("\nCPU ms per query by stage (one pass, calls wrapped; a stage includes the stages it calls):")
     for name, row in stages.items():

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from onesearch.artifacts import read_manifest
+from onesearch.generative.folder import PlannedModel
 from onesearch.reward.build import build_reward
 
 
@@ -28,6 +29,7 @@ def test_train_builds_a_catalog_sized_codebook_and_keeps_the_best_valid_epoch(an
     assert [h["epoch"] for h in history] == [0, 1, 2]
     assert max(h["valid_ndcg@10"] for h in history[1:]) > history[0]["valid_ndcg@10"]
     assert manifest["config"]["recipe"]["beam"] == 40 and manifest["encoder"] == "minilm"
+    assert manifest["beam"] in (10, 20, 40) and PlannedModel(model).beam == manifest["beam"]  # the served beam, picked on valid
 
 
 def test_eval_reuses_the_default_model_and_beats_random_with_catalog_items_only(anchored, cli_module):

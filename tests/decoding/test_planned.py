@@ -163,6 +163,13 @@ def _trained(searcher: PlannedSearcher) -> PlannedSearcher:
     return searcher
 
 
+def test_a_beam_narrower_than_the_list_still_fills_it_with_the_nodes_that_hold_k_items(parts):
+    for hits in _searcher(parts, beam=2, exhaustive=False).search(_requests(), 40):  # 2 of 8 first-depth nodes hold about 75 items, 2 second-depth ones about 20
+        assert len(hits) == 40 and len({h.item_id for h in hits}) == 40
+    top, group, sizes = np.arange(7), np.array([0, 0, 0, 0, 1, 1, 1]), np.array([1, 1, 5, 9, 10, 1, 1])
+    assert planned.covering(top, group, sizes, 2, 5).tolist() == [0, 1, 2, 4, 5]  # group 0: the beam's 2 hold 2 items, the third reaches 7; group 1: the beam's 2 hold 11
+
+
 @pytest.mark.parametrize("allowed", [None, {f"i{n}" for n in range(0, ITEMS, 3)}])
 def test_a_batch_walks_to_the_same_hits_as_each_request_alone(parts, allowed):
     plans = {f"q{n}": _Plan(list(range(n * 40, n * 40 + 25)), 0.2 * (n + 1)) for n in range(5)}

@@ -1,4 +1,4 @@
-"""The training loop's optimizer and weight average (``training.anchored``)."""
+"""The training loop's optimizer and weight average, and its pick of the served beam (``training.anchored``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import torch
 
 from onesearch.generative.recipe import AnchoredRecipe
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
-from onesearch.training.anchored import _optimizer
+from onesearch.training.anchored import _optimizer, _pick_beam
+from onesearch.types import Example, Hit, SearchRequest, Target, UserContext
 
 
 def _model() -> AnchoredDecoder:
@@ -25,3 +26,28 @@ def test_the_recipe_hashes_as_before_with_both_switches_off_and_apart_with_eithe
     base = AnchoredRecipe().fingerprint()
     assert AnchoredRecipe(ema=0.0, weight_decay=0.0).fingerprint() == base
     assert len({base, AnchoredRecipe(ema=0.995).fingerprint(), AnchoredRecipe(weight_decay=0.5).fingerprint()}) == 3
+
+
+class _Beamed:
+    """A searcher that finds every target from beam ``whole`` on, every second one from ``half``,
+    and at beam 10 (below ``half``) none of them."""
+
+    def __init__(self, whole: int, half: int) -> None:
+        self.beam, self.whole, self.half = 0, whole, half
+
+    def sync(self) -> None:
+        pass
+
+    def search(self, requests: list[SearchRequest], k: int) -> list[list[Hit]]:
+        found = [self.beam >= self.whole or (self.beam >= self.half and i % 2 == 0) for i in range(len(requests))]
+        return [[Hit("target" if hit else "other", 1.0)] for hit in found]
+
+
+def test_the_served_beam_is_the_narrowest_that_loses_nothing_on_valid():
+    examples = [Example(f"e{i}", "valid", (Target("target", 1.0, True),)) for i in range(8)]
+    requests = [SearchRequest(f"q{i}", UserContext(None)) for i in range(8)]
+    lines: list[str] = []
+    assert _pick_beam(_Beamed(whole=10, half=10), examples, requests, 40, lines.append) == 10  # a quarter of the beam finds all
+    assert _pick_beam(_Beamed(whole=20, half=10), examples, requests, 40, lines.append) == 20  # a quarter loses half the targets
+    assert _pick_beam(_Beamed(whole=40, half=20), examples, requests, 40, lines.append) == 40
+    assert "serving beam 40" in lines[-1] and "recall@350" in lines[-1]
