@@ -29,7 +29,7 @@ def test_train_builds_a_catalog_sized_codebook_and_keeps_the_best_valid_epoch(an
     assert [h["epoch"] for h in history] == [0, 1, 2]
     assert max(h["valid_ndcg@10"] for h in history[1:]) > history[0]["valid_ndcg@10"]
     assert manifest["config"]["recipe"]["beam"] == 40 and manifest["encoder"] == "minilm"
-    assert manifest["beam"] in (10, 20, 40) and PlannedModel(model).beam == manifest["beam"]  # the served beam, picked on valid
+    assert "beam" not in manifest and PlannedModel(model).beam == 40  # 192 items are scored exhaustively: no beam to pick
 
 
 def test_eval_reuses_the_default_model_and_beats_random_with_catalog_items_only(anchored, cli_module):
@@ -59,6 +59,20 @@ def test_distillation_labels_pseudo_queries_with_the_cascade_and_learns_from_the
     distilled = json.loads(stdout.strip().splitlines()[-1])
     assert distilled["train_examples"] > summary["train_examples"]
     assert read_manifest(out, kind="anchored-generative")["config"]["recipe"]["distill"] == 30
+
+
+def test_a_beamed_model_serves_the_beam_training_picked_on_valid(anchored, cli_module, tmp_path, monkeypatch):
+    from onesearch.decoding import planned
+
+    tmp, common, _ = anchored
+    monkeypatch.setattr(planned, "EXHAUSTIVE_ITEMS", 10)  # the tiny catalog walks the beam, as a large one would
+    out = tmp_path / "beamed"
+    code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=1", "--set", "beam=40", "--out", str(out)])
+    assert code == 0, err
+    logged = " ".join(err.split())  # the console may wrap the line
+    assert "valid by beam: 40:" in logged and "; 10:" in logged
+    picked = read_manifest(out, kind="anchored-generative")["beam"]
+    assert picked in (10, 20, 40) and f"serving beam {picked}" in logged and PlannedModel(out).beam == picked
 
 
 def test_two_data_parallel_workers_train_a_model_that_serves(anchored, cli_module, tmp_path):

@@ -127,7 +127,8 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
                                lexical_rank=LEXICAL_RANK, rewrite=parts.correct, columns=evidence_columns(recipe), behaviour_query=recipe.behaviour_query)
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run, epochs)
-    picked = {"beam": _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log)} if recipe.pick_beam and world.main else {}
+    picking = recipe.pick_beam and world.main and not searcher.exhaustive  # a small catalog is scored exhaustively: no beam to pick
+    picked = {"beam": _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log)} if picking else {}
     summary = {**picked, "train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
         save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder)
