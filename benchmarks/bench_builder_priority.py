@@ -34,7 +34,7 @@ QUERIES = ("cordless drill", "paint roller", "toilet seat", "garden hose", "led 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=Path("configs/serve/homedepot.toml"))
-    parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-51d29b3b28")
+    parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-e0256068d1")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--nice", type=int, default=10)
     parser.add_argument("--threads", type=int, default=4)

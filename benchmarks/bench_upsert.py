@@ -31,7 +31,7 @@ from onesearch.serving.admin import settle_heap
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bundle", type=Path, default=Path("configs/serve/homedepot.toml"))
-    parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-51d29b3b28")
+    parser.add_argument("--model", default="runs/cache/homedepot-8f4b962ece7f/generative-dual-e0256068d1")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--profile", action="store_true", help="Also print where one single-item upsert spends its time (cProfile, top 15 by own time).")
