@@ -2,10 +2,12 @@
 
 Loads the task's default generative model (trained by `onesearch train --task T` or `onesearch
 eval --searcher generative`) and its cascade from the cache, then scores the first ``--queries``
-examples of a split at batch 1 with each beam size, with exhaustive scoring of every item's
-code path and with the model's own served beam (picked on valid in training): NDCG@10, Recall@350, and per-query wall and CPU milliseconds as medians over
-``--repeats`` runs, the rows interleaved within each repeat. The cascade is timed on the same
-queries in the same run, so the CPU ratio is side by side (the median of each repeat's ratio); so is the cascade with the static query encoder (``embedding.static``) in place of
+examples of a split at batch 1 with each beam size, with exhaustive scoring of every item's code
+path and with the model's own served beam (picked on valid in training): NDCG@10, Recall@350, and
+per-query wall and CPU milliseconds as medians over ``--repeats`` runs, the rows interleaved
+within each repeat. The cascade is timed on the same queries in the same run, so the CPU ratio is
+side by side (the median of each repeat's ratio); so is the cascade with the static query
+encoder (``embedding.static``) in place of
 its MiniLM query tower, so a saving is not credited to the encoder alone. ``--batches 1 8`` adds
 the cascade and the default generative searcher at batch 8 (as the service batches concurrent
 searches), each compared with the cascade at the same batch. A second table splits

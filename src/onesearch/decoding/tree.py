@@ -72,8 +72,6 @@ class CodeTree:
 
 def pool_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct ``keys``, column-wise max of the ``values`` rows of each key)."""
-    if not len(keys):
-        return keys, np.zeros((0, values.shape[1]), dtype=np.float32)
     order = np.argsort(keys, kind="stable")
     return pool_sorted(keys[order], np.asarray(values, dtype=np.float32)[order])
 

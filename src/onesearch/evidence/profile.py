@@ -42,8 +42,10 @@ class UserProfile:
         leaf, brand = items.leaf[rows], items.brand[rows]  # per event, counted in C below (not one numpy scalar per event)
         leaves, brands = Counter(leaf[leaf >= 0].tolist()), Counter(brand[brand >= 0].tolist())
         by_type: dict[InteractionType, Counter[int]] = {}
-        for kind in {kind for _, kind in events}:
-            by_type[kind] = Counter(row for row, other in events if other == kind)
+        for row, kind in events:
+            if kind not in by_type:
+                by_type[kind] = Counter()
+            by_type[kind][row] += 1
         return cls(len(rows), Counter(rows), last_seen, leaves, brands, by_type)
 
     def recencies(self, rows: np.ndarray) -> np.ndarray:
