@@ -39,6 +39,14 @@ def test_a_bundle_serves_every_searcher_over_the_trained_model(open_deployment):
         assert len(client.post("/recommend", json={"user_id": "u1", "k": 4}).json()["items"]) == 4
 
 
+def test_a_bundle_without_a_beam_serves_the_beam_training_picked(bundle, shared_data, served):
+    text = bundle.read_text().replace("beam = 20\n", "")
+    bundle.write_text(text)
+    deployment = Deployment.open(Bundle.read(bundle), shared_data, log=lambda _: None)
+    assert deployment.engine.searchers["generative"].beam == PlannedModel(served[0]).beam != 20
+    assert deployment.engine.searchers["hybrid"].depth == 50
+
+
 def test_every_searcher_sees_the_corrected_query(open_deployment):
     engine = open_deployment().engine
     for searcher in ("bm25", "cascade", "generative"):

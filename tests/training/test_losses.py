@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from onesearch.training.losses import MAX_PAIR_WEIGHT, listwise_dpo, listwise_loss
+from onesearch.training.losses import MAX_PAIR_WEIGHT, lambda_loss, listwise_dpo, listwise_loss
 
 
 def test_the_listwise_loss_weights_each_example_and_skips_those_without_gain():
@@ -40,3 +40,26 @@ def test_listwise_dpo_skips_lists_without_a_loser_and_adds_the_winner_likelihood
     with_likelihood = listwise_dpo(scores, scores, rewards, mask, beta=1.0, alpha=0.5, weight=torch.ones(2))
     assert torch.isclose(with_likelihood - plain, -0.5 * torch.log_softmax(scores[1], 0)[0])
     assert listwise_dpo(scores, scores, torch.zeros(2, 2), mask, 1.0, 1.0, torch.ones(2)) == 0.0
+
+
+def test_lambda_loss_is_low_when_the_list_is_ordered_by_gain_and_lifts_a_buried_positive():
+    gains = torch.tensor([[2.0, 1.0, 0.0, 0.0, 0.0]])
+    mask = torch.ones_like(gains, dtype=torch.bool)
+    weight = torch.ones(1)
+    ordered = lambda_loss(torch.tensor([[5.0, 4.0, 1.0, 0.0, -1.0]]), gains, mask, weight, top=3)
+    reversed_ = lambda_loss(torch.tensor([[-1.0, 0.0, 1.0, 4.0, 5.0]]), gains, mask, weight, top=3)
+    assert 0 < ordered < reversed_
+    scores = torch.tensor([[0.0, 1.0, 3.0, 2.0, 4.0]], requires_grad=True)
+    lambda_loss(scores, gains, mask, weight, top=2).backward()
+    assert scores.grad[0, 0] < 0 and scores.grad[0, 1] < 0  # gradient descent raises both positives
+    assert scores.grad[0, 4] > 0 and scores.grad[0, 2] > 0  # and lowers the top negatives
+    assert scores.grad[0, 0] < scores.grad[0, 1]  # the larger gain is pushed harder
+
+
+def test_lambda_loss_ignores_padding_and_rows_without_a_positive():
+    scores = torch.tensor([[1.0, 0.0, float("-inf")], [3.0, 2.0, 1.0]])
+    gains = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    loss = lambda_loss(scores, gains, mask, torch.ones(2))
+    assert torch.isfinite(loss) and loss > 0
+    assert lambda_loss(scores[1:], gains[1:], mask[1:], torch.ones(1)) == 0

@@ -5,7 +5,7 @@
     model_encoder = "runs/cache/..." # the model's frozen encoder, when not where its manifest says
     encoder = "dual"                 # the cascade's dense encoder (the cascade is built or reused)
     cache = "runs/cache"
-    beam = 50
+    beam = 0                         # the generative beam (0: the one the model's training picked on valid)
     spelling = true                  # query spelling correction in front of every searcher
     events = "runs/serve/events.jsonl"  # search and interaction log ("" = none)
     events_rotate_mb = 64               # the log moves to events.jsonl.N past this size (N counts up; none is deleted)
@@ -39,7 +39,7 @@ class Bundle:
     model_encoder: str | None = None
     encoder: str = "dual"
     cache: str = "runs/cache"
-    beam: int = 50
+    beam: int = 0
     spelling: bool = True
     events: str | None = "runs/serve/events.jsonl"
     events_rotate_mb: int = 64

@@ -58,6 +58,7 @@ __all__ = ["Deployment", "partial_engine"]
 
 Log = Callable[[str], None]
 SAMPLE_USERS = 50
+HYBRID_DEPTH = 50  # hits of each searcher the hybrid fuses when the bundle names no beam
 
 
 @dataclass
@@ -210,7 +211,7 @@ class Deployment:
         if model is not None:
             generative, codes = model.over(self.base_items, state)
             searchers["generative"] = generative
-            searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam)
+            searchers["hybrid"] = FusedSearcher("hybrid", [generative, searchers["bm25"]], depth=self.spec.beam or HYBRID_DEPTH)
         records = change.rows(self._base_records(model, codes), _records(tail, codes, state))
         return Engine(searchers, records, self.resolver.user, self.users, self.base_understand.extended(tail).requests), cascade
 

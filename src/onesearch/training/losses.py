@@ -4,7 +4,9 @@ Contract: ``batch_loss(model, batch, parts, static_nodes, item_vectors)`` is the
 batch, summed over depths (shallow depths weighted by ``prefix_weight``), of the softmax
 cross-entropy of the node scores against gain-proportional targets; a node's gain is the best gain
 among its items. Depths with at most ``FULL_DEPTH`` nodes are scored in full, deeper ones over
-the example's candidates. The targets' own popularity is left out of their evidence.
+the example's candidates. With the recipe's ``lambda_weight`` the item depth adds that much of
+``lambda_loss`` (LambdaRank's NDCG-weighted pairs over the top of the model's own list). The
+targets' own popularity is left out of their evidence.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from onesearch.generative.parts import SearchParts
 from onesearch.model.anchored import AnchoredDecoder
 from onesearch.training.examples import PlannedExample
 
-__all__ = ["FULL_DEPTH", "MAX_PAIR_WEIGHT", "DpoLoss", "RankingLoss", "batch_loss", "dpo_loss", "listwise_dpo", "listwise_loss"]
+__all__ = ["FULL_DEPTH", "LAMBDA_TOP", "MAX_PAIR_WEIGHT", "DpoLoss", "RankingLoss", "batch_loss", "dpo_loss", "listwise_dpo", "listwise_loss"]
 
 FULL_DEPTH = 1024  # depths with at most this many nodes are trained against every node
+LAMBDA_TOP = 50  # lambda_loss pairs the positives with the model's own top this many candidates
 MAX_PAIR_WEIGHT = 10.0  # the DPO pair weight 1 / (reward gap) is clamped here (it blows up for small gaps)
 
 
@@ -69,6 +72,8 @@ def batch_loss(model: AnchoredDecoder, batch: list[PlannedExample], parts: Searc
         else:
             scores = model.score(states[:, depth], depth, node_ids, features_t).masked_fill(~mask, float("-inf"))
         total = total + (1.0 if depth == last else parts.recipe.prefix_weight) * listwise_loss(scores, gain_t, mask, weight)
+        if depth == last and parts.recipe.lambda_weight:
+            total = total + parts.recipe.lambda_weight * lambda_loss(scores, gain_t, mask, weight)
     return total
 
 
@@ -81,6 +86,36 @@ def listwise_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor,
     target = gains[has] / gains[has].sum(1, keepdim=True)
     log_p = torch.log_softmax(scores[has], dim=1).masked_fill(~mask[has], 0.0)
     return -(weight[has] * (target * log_p).sum(1)).mean()
+
+
+def lambda_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor, top: int = LAMBDA_TOP) -> torch.Tensor:
+    """LambdaRank over each row of ``scores`` (``B x K``, -inf where ``mask`` is False): every pair
+    of a candidate i and a candidate j of lower gain, i a positive and j one of the row's ``top``
+    best-scored candidates or a positive, costs ``softplus(s_j - s_i)`` weighted by the NDCG change
+    of swapping the two at their current ranks (linear gains, normalised by the row's ideal DCG
+    at ``top``); a row's cost is the weighted mean over its pairs. Mean over the rows with a
+    positive gain, each times its ``weight``; ranks are read from the detached scores."""
+    has = (gains > 0).any(dim=1)
+    if not has.any():
+        return torch.zeros(())
+    scores, gains, mask, weight = scores[has], gains[has], mask[has], weight[has]
+    with torch.no_grad():
+        best = torch.topk(scores, min(top, scores.shape[1]), dim=1).indices
+        chosen = torch.zeros_like(mask).scatter_(1, best, True) & mask | (gains > 0)
+        width = int(chosen.sum(dim=1).max())
+        picked = torch.topk(chosen.float() + (gains > 0).float(), width, dim=1).indices  # the chosen first (positives first of all)
+        real = chosen.gather(1, picked)
+        s_detached = scores.gather(1, picked)
+        rank = 1 + (scores.unsqueeze(1) > s_detached.unsqueeze(2)).sum(dim=2)  # B x width, among every candidate
+        discount = 1.0 / torch.log2(rank.float() + 1.0)
+        g = gains.gather(1, picked)
+        ideal = (torch.sort(gains, dim=1, descending=True).values[:, :top] / torch.log2(torch.arange(2, min(top, gains.shape[1]) + 2).float())).sum(dim=1)
+        delta = (g.unsqueeze(2) - g.unsqueeze(1)).clamp(min=0) * (discount.unsqueeze(2) - discount.unsqueeze(1)).abs() / ideal.clamp(min=1e-6)[:, None, None]
+        delta = delta * (real.unsqueeze(2) & real.unsqueeze(1))
+    s = scores.gather(1, picked).masked_fill(~real, 0.0)
+    pair = torch.nn.functional.softplus(s.unsqueeze(1) - s.unsqueeze(2))  # [i, j]: softplus(s_j - s_i)
+    row = (delta * pair).sum(dim=(1, 2)) / delta.sum(dim=(1, 2)).clamp(min=1e-12)
+    return (weight * row).mean()
 
 
 def _leave_one_out(features: np.ndarray, nodes: np.ndarray, depth: int, targets: np.ndarray, parts: SearchParts) -> None:
