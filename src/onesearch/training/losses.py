@@ -92,9 +92,9 @@ def lambda_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor, w
     """LambdaRank over each row of ``scores`` (``B x K``, -inf where ``mask`` is False): every pair
     of a candidate i and a candidate j of lower gain, i a positive and j one of the row's ``top``
     best-scored candidates or a positive, costs ``softplus(s_j - s_i)`` weighted by the NDCG change
-    of swapping the two at their current ranks (linear gains, normalised by the row's ideal DCG
-    at ``top``); a row's cost is the weighted mean over its pairs. Mean over the rows with a
-    positive gain, each times its ``weight``; ranks are read from the detached scores."""
+    of swapping the two at their current ranks (linear gains); a row's cost is the weighted mean
+    over its pairs. Mean over the rows with a positive gain, each times its ``weight``; ranks are
+    read from the detached scores."""
     has = (gains > 0).any(dim=1)
     if not has.any():
         return torch.zeros(())
@@ -102,17 +102,14 @@ def lambda_loss(scores: torch.Tensor, gains: torch.Tensor, mask: torch.Tensor, w
     with torch.no_grad():
         best = torch.topk(scores, min(top, scores.shape[1]), dim=1).indices
         chosen = torch.zeros_like(mask).scatter_(1, best, True) & mask | (gains > 0)
-        width = int(chosen.sum(dim=1).max())
-        picked = torch.topk(chosen.float() + (gains > 0).float(), width, dim=1).indices  # the chosen first (positives first of all)
+        picked = torch.topk(chosen.float() + (gains > 0).float(), int(chosen.sum(dim=1).max()), dim=1).indices  # the chosen first (positives first of all)
         real = chosen.gather(1, picked)
-        s_detached = scores.gather(1, picked)
-        rank = 1 + (scores.unsqueeze(1) > s_detached.unsqueeze(2)).sum(dim=2)  # B x width, among every candidate
+    s = scores.gather(1, picked).masked_fill(~real, 0.0)
+    with torch.no_grad():
+        rank = 1 + (scores.unsqueeze(1) > s.unsqueeze(2)).sum(dim=2)  # B x width, among every candidate
         discount = 1.0 / torch.log2(rank.float() + 1.0)
         g = gains.gather(1, picked)
-        ideal = (torch.sort(gains, dim=1, descending=True).values[:, :top] / torch.log2(torch.arange(2, min(top, gains.shape[1]) + 2).float())).sum(dim=1)
-        delta = (g.unsqueeze(2) - g.unsqueeze(1)).clamp(min=0) * (discount.unsqueeze(2) - discount.unsqueeze(1)).abs() / ideal.clamp(min=1e-6)[:, None, None]
-        delta = delta * (real.unsqueeze(2) & real.unsqueeze(1))
-    s = scores.gather(1, picked).masked_fill(~real, 0.0)
+        delta = (g.unsqueeze(2) - g.unsqueeze(1)).clamp(min=0) * (discount.unsqueeze(2) - discount.unsqueeze(1)).abs() * (real.unsqueeze(2) & real.unsqueeze(1))
     pair = torch.nn.functional.softplus(s.unsqueeze(1) - s.unsqueeze(2))  # [i, j]: softplus(s_j - s_i)
     row = (delta * pair).sum(dim=(1, 2)) / delta.sum(dim=(1, 2)).clamp(min=1e-12)
     return (weight * row).mean()
