@@ -62,6 +62,17 @@ def test_user_items_are_planned_with_counts_by_type_and_recency(planner):
     assert _column(plan, "user_order")[3] == pytest.approx(np.log1p(1) / 3) and _column(plan, "user_count")[3] == pytest.approx(np.log1p(2) / 3)
 
 
+def test_habit_columns_tell_old_touches_apart_and_read_the_touch_rate_since_the_first(planner):
+    history = tuple(HistoryEvent(f"i{row}", InteractionType.ORDER) for row in (3, 0, 3, 1, 0))
+    plan = planner.plan(SearchRequest("red shirt", UserContext("u", {}, history)))
+    gap, rate, length = _column(plan, "user_gap"), _column(plan, "user_rate"), _column(plan, "user_history")
+    assert gap[0] > gap[1] > gap[3] > 0.0 and gap[2] == 0.0  # last touched 1, 2 and 3 events back; never
+    assert rate[3] == pytest.approx(2 / 5) and rate[0] == pytest.approx(2 / 4) and rate[1] == pytest.approx(1 / 2) and rate[2] == 0.0
+    assert list(length.values()) == pytest.approx([np.log1p(5) / np.log1p(3000)] * len(plan.rows))
+    assert list(_column(plan, "query_terms").values()) == pytest.approx([0.2] * len(plan.rows))
+    anonymous = planner.plan(SearchRequest("red shirt"))
+    assert not _column(anonymous, "user_history")[0] and not _column(anonymous, "user_gap")[0]
+
 def test_static_popularity_is_scaled_and_leave_one_out(planner):
     static = planner.static()
     assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0

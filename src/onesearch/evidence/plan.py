@@ -26,21 +26,24 @@ from onesearch.evidence.bm25 import Bm25Index, top_positive
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.postings import Postings
 from onesearch.evidence.history import recent_rows
-from onesearch.evidence.profile import UserProfile, lookup, lookup_pairs
+from onesearch.evidence.profile import GAP_LOG, UserProfile, lookup, lookup_pairs
 from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
-           "ngram_reciprocal_rank", "ngram_log_rank")
+           "ngram_reciprocal_rank", "ngram_log_rank", "query_terms")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
-USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS)
+USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS,
+        "user_gap", "user_rate", "user_history")
+SHAPE = ("query_terms", "user_gap", "user_rate", "user_history")  # the request's shape (query and history length) and habit columns, a recipe switch of the model
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
 LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
 STATIC = ("log_popularity", "item_length")
+QUERY_TERMS = 10  # query lengths (in analysed terms) at or above this read as 1
 _TYPES = (InteractionType.CLICK, InteractionType.CART, InteractionType.ORDER)
 
 
@@ -149,6 +152,7 @@ class Planner:
             "bm25_reciprocal_rank": reciprocal_ranks(rank),
             "term_coverage": self._terms.count(terms, rows) / max(1, len(terms)),
             "phrase_match": np.array([bool(lowered) and lowered in self._lowered[r] for r in rows], dtype=np.float32),
+            "query_terms": np.full(len(rows), min(len(tokens), QUERY_TERMS) / QUERY_TERMS, dtype=np.float32),
         }
 
     def _ngram_columns(self, rows: np.ndarray, scores: np.ndarray, ranked: np.ndarray) -> dict[str, np.ndarray]:
@@ -172,6 +176,9 @@ class Planner:
             **{f"user_{kind.value}": counts(profile.by_type.get(kind, {})) for kind in _TYPES},
             "user_leaf_share": lookup(profile.leaves, self.items.leaf[rows]).astype(np.float32) / length,
             "user_brand_share": lookup(profile.brands, self.items.brand[rows]).astype(np.float32) / length,
+            "user_gap": profile.gaps(rows),
+            "user_rate": profile.rates(rows),
+            "user_history": np.full(len(rows), np.log1p(profile.length) / GAP_LOG, dtype=np.float32),
         }
 
 
