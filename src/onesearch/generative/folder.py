@@ -104,7 +104,7 @@ class PlannedModel:
         unknown = sorted(set(saved) - {f.name for f in fields(AnchoredRecipe)})
         if unknown:
             raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
-        self.recipe = AnchoredRecipe(**{"pair_coverage": False, "log_ranks": False, "behaviour_query": False, "query_encoder": "full", "static_find_weight": 0.0, **saved})  # older models lack the switches
+        self.recipe = AnchoredRecipe.saved(saved)
         self.beam: int = manifest.get("beam") or self.recipe.beam  # the served beam training picked on valid (older folders: the recipe's)
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})

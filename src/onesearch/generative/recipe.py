@@ -99,6 +99,13 @@ class AnchoredRecipe:
             raise DataError(f"query_encoder={recipe.query_encoder!r}: expected one of {', '.join(QUERY_ENCODERS)}")
         return recipe
 
+    @classmethod
+    def saved(cls, raw: dict[str, Any]) -> AnchoredRecipe:
+        """The recipe a model folder's manifest saved; a field it lacks was added after that model
+        was trained, which then had the value recipes had before the field (``BEFORE``; the first
+        switches: off)."""
+        return cls(**{**BEFORE, "pair_coverage": False, "log_ranks": False, "behaviour_query": False, **raw})
+
     def supervised(self) -> AnchoredRecipe:
         """This recipe without its preference stage: the model the stage starts from."""
         return replace(self, **{f.name: f.default for f in fields(self) if f.name.startswith(PREFERENCE_FIELDS)})
