@@ -24,7 +24,7 @@ from onesearch.evidence.plan import EVIDENCE, LOG_RANKS, PAIRS, PRECEDERS, SHAPE
 PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields start so
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
-NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true", "lambda_weight=0.0", "shape_columns=false")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid; LambdaRank lost there)
+NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true", "lambda_weight=0.0", "shape_columns=false", "hidden=32")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid; LambdaRank lost there; the shape columns and a wider evidence MLP gained nothing there)
 BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False, "lambda_weight": 0.0, "shape_columns": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
@@ -53,7 +53,7 @@ class AnchoredRecipe:
     learning_rate: float = 2e-3
     weight_decay: float = 0.0  # AdamW's decoupled decay, towards the anchored start (every learned map starts at zero)
     ema: float = 0.0  # decay per step of an exponential moving average of the weights, which valid scores and the model keeps (0: off)
-    hidden: int = 32
+    hidden: int = 64  # width of the evidence MLP (64: Home Depot valid NDCG@10 +0.0045 over 32 with the shape columns; Instacart +0.0004)
     temperature: float = 0.05
     examples_per_epoch: int = 8_000
     max_train_examples: int = 24_000
