@@ -73,6 +73,7 @@ def test_habit_columns_tell_old_touches_apart_and_read_the_touch_rate_since_the_
     anonymous = planner.plan(SearchRequest("red shirt"))
     assert not _column(anonymous, "user_history")[0] and not _column(anonymous, "user_gap")[0]
 
+
 def test_static_popularity_is_scaled_and_leave_one_out(planner):
     static = planner.static()
     assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0

@@ -44,7 +44,7 @@ class UserProfile:
         events = [(row_of[e.item_id], e.type) for e in request.user.history if e.item_id is not None and e.item_id in row_of]
         rows = [row for row, _ in events]
         last_seen = {row: position for position, row in enumerate(rows)}
-        first_seen = {row: len(rows) - 1 - position for position, row in enumerate(reversed(rows))}
+        first_seen = dict(zip(reversed(rows), range(len(rows) - 1, -1, -1)))  # the earliest position wins: written last
         leaf, brand = items.leaf[rows], items.brand[rows]  # per event, counted in C below (not one numpy scalar per event)
         leaves, brands = Counter(leaf[leaf >= 0].tolist()), Counter(brand[brand >= 0].tolist())
         by_type: dict[InteractionType, Counter[int]] = {}
