@@ -74,22 +74,6 @@ def test_habit_columns_tell_old_touches_apart_and_read_the_touch_rate_since_the_
     assert not _column(anonymous, "user_history")[0] and not _column(anonymous, "user_gap")[0]
 
 
-def test_basket_columns_count_orders_not_lines_and_fall_back_to_events_without_seq(planner):
-    """Orders 1, 2 and 4: item 0 in orders 1 and 4 (twice in 4), item 1 in order 2 only, item 3 in 2 and 4."""
-    lines = ((0, 1), (1, 2), (3, 2), (0, 4), (0, 4), (3, 4))
-    history = tuple(HistoryEvent(f"i{row}", InteractionType.ORDER, seq) for row, seq in lines)
-    plan = planner.plan(SearchRequest("", UserContext("u", {}, history)))
-    rate, gap, share = _column(plan, "basket_rate"), _column(plan, "basket_gap"), _column(plan, "basket_share")
-    assert rate[0] == pytest.approx(2 / 3) and rate[1] == pytest.approx(1 / 2) and rate[3] == pytest.approx(2 / 2)
-    assert gap[0] == gap[3] == 1.0 and gap[1] == pytest.approx(1 / 2)  # the latest order is one back
-    assert share[0] == pytest.approx(2 / 3) and share[1] == pytest.approx(1 / 3)
-    assert _column(plan, "leaf_item_share")[0] == pytest.approx(3 / 4)  # items 0 and 1 share a leaf: 3 of its 4 lines are item 0
-    assert _column(plan, "leaf_novelty")[1] == pytest.approx(2 / 4) and _column(plan, "leaf_novelty")[3] == pytest.approx(1 / 2)
-    assert _column(plan, "user_novelty")[0] == pytest.approx(3 / 6)  # 3 distinct items in 6 lines
-    unordered = planner.plan(SearchRequest("", UserContext("u", {}, tuple(HistoryEvent(e.item_id, e.type) for e in history))))
-    assert _column(unordered, "basket_rate")[1] == pytest.approx(1 / 5) and _column(unordered, "basket_gap")[0] == 0.5  # each line a basket
-
-
 def test_static_popularity_is_scaled_and_leave_one_out(planner):
     static = planner.static()
     assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0

@@ -6,7 +6,7 @@ import pytest
 
 from onesearch.decoding.planned import DENSE
 from onesearch.errors import DataError
-from onesearch.evidence.plan import BASKETS, EVIDENCE, SHAPE
+from onesearch.evidence.plan import EVIDENCE, SHAPE
 from onesearch.generative.recipe import AnchoredRecipe, evidence_columns
 
 BEFORE_SWITCHES = (
@@ -22,11 +22,11 @@ def _names(recipe: AnchoredRecipe) -> tuple[str, ...]:
 
 
 def test_with_the_switches_off_a_model_reads_the_columns_of_the_models_trained_before_them():
-    assert _names(AnchoredRecipe(pair_coverage=False, log_ranks=False, shape_columns=False, basket_columns=False)) == BEFORE_SWITCHES
+    assert _names(AnchoredRecipe(pair_coverage=False, log_ranks=False, shape_columns=False)) == BEFORE_SWITCHES
 
 
 def test_the_switches_add_their_columns_in_place():
-    both = _names(AnchoredRecipe(pair_coverage=True, log_ranks=True, preceders=True, shape_columns=True, basket_columns=True))
+    both = _names(AnchoredRecipe(pair_coverage=True, log_ranks=True, preceders=True, shape_columns=True))
     assert both == (*EVIDENCE, *DENSE)
     pairs = _names(AnchoredRecipe(pair_coverage=True, log_ranks=False))
     assert "bigram_coverage" in pairs and not any(name.endswith("log_rank") for name in pairs)
@@ -35,9 +35,9 @@ def test_the_switches_add_their_columns_in_place():
 def test_a_saved_recipe_without_a_later_field_reads_it_at_its_value_before_the_field():
     from dataclasses import asdict
 
-    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "basket_columns", "lambda_weight")}
+    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "lambda_weight")}
     recipe = AnchoredRecipe.saved(older)
-    assert (recipe.shape_columns, recipe.basket_columns, recipe.lambda_weight) == (False, False, 0.0) and not set(_names(recipe)) & {*SHAPE, *BASKETS}
+    assert (recipe.shape_columns, recipe.lambda_weight) == (False, 0.0) and not set(_names(recipe)) & set(SHAPE)
     assert AnchoredRecipe.saved(asdict(AnchoredRecipe())) == AnchoredRecipe()
 
 
@@ -69,8 +69,8 @@ def test_the_full_query_encoder_hashes_as_recipes_did_before_the_switch_and_an_u
     import json
     from dataclasses import asdict, replace
 
-    full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False, basket_columns=False)
-    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns", "basket_columns") and not k.startswith(("preference", "dpo_"))}
+    full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False)
+    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns") and not k.startswith(("preference", "dpo_"))}
     assert full.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]
     assert replace(full, query_encoder="static").fingerprint() != full.fingerprint() != replace(full, static_find_weight=0.25).fingerprint()
     with pytest.raises(DataError, match="query_encoder='onnx'"):

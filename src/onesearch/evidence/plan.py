@@ -31,15 +31,14 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["BASKETS", "EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank", "query_terms")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
 USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS,
-        "user_gap", "user_rate", "user_history", "basket_rate", "basket_gap", "basket_share", "leaf_item_share", "user_novelty", "leaf_novelty")
+        "user_gap", "user_rate", "user_history")
 SHAPE = ("query_terms", "user_gap", "user_rate", "user_history")  # the request's shape (query and history length) and habit columns, a recipe switch of the model
-BASKETS = ("basket_rate", "basket_gap", "basket_share", "leaf_item_share", "user_novelty", "leaf_novelty")  # habits counted in baskets (orders) and within the item's leaf, a recipe switch of the model
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
 LOG_RANKS = ("bm25_log_rank", "ngram_log_rank")  # log-scaled ranks, a recipe switch of the model
@@ -165,7 +164,7 @@ class Planner:
 
     def _user(self, profile: UserProfile, rows: np.ndarray) -> dict[str, np.ndarray]:
         if not profile.length:
-            return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if not name.startswith(("next_", "prev_"))}
+            return {name: np.zeros(len(rows), dtype=np.float32) for name in USER if name.startswith("user_")}
 
         def counts(counter: dict[int, int]) -> np.ndarray:
             return np.log1p(lookup(counter, rows).astype(np.float32)) / 3.0
@@ -180,12 +179,6 @@ class Planner:
             "user_gap": profile.gaps(rows),
             "user_rate": profile.rates(rows),
             "user_history": np.full(len(rows), np.log1p(profile.length) / GAP_LOG, dtype=np.float32),
-            "basket_rate": profile.basket_rates(rows),
-            "basket_gap": profile.basket_gaps(rows),
-            "basket_share": profile.basket_shares(rows),
-            "leaf_item_share": (lookup(profile.items, rows) / np.maximum(1.0, lookup(profile.leaves, self.items.leaf[rows]))).astype(np.float32),
-            "user_novelty": np.full(len(rows), len(profile.items) / length, dtype=np.float32),
-            "leaf_novelty": profile.novelties(self.items.leaf[rows]),
         }
 
 

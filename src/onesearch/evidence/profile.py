@@ -4,12 +4,7 @@ Contract: ``UserProfile.of(request, items)`` reads only the request's own histor
 may know at query time); item events whose item is not in ``items`` are skipped. ``recencies(rows)``
 is 1 / (events since the item was last touched), 0 for untouched items; ``gaps(rows)`` the
 log-scaled closeness of that last touch and ``rates(rows)`` the item's share of the events since
-it was first touched (a habit: 1 for an item in every event since). A *basket* is the events of
-one ``seq`` (an order, a session; each event its own where any ``seq`` is unknown):
-``basket_rates``, ``basket_gaps`` and ``basket_shares`` are the same habits counted in baskets, so
-a product in every weekly order reads 1 however many lines each order has; ``novelties`` is
-how often the user's touches in an item's leaf were first touches (an explorer's leaf reads
-high, a creature of habit's low). ``lookup(mapping, keys)``
+it was first touched (a habit: 1 for an item in every event since). ``lookup(mapping, keys)``
 reads a counter for many integer keys at once (the profile's counters are small, the rows many);
 ``lookup_pairs`` the same from key and value arrays.
 """
@@ -39,30 +34,25 @@ class UserProfile:
     last_seen: dict[int, int]
     first_seen: dict[int, int]
     leaves: Counter[int]
-    leaf_items: Counter[int]
     brands: Counter[int]
     by_type: dict[InteractionType, Counter[int]]
-    baskets: Baskets
 
     @classmethod
     def of(cls, request: SearchRequest, items: ItemTable) -> UserProfile:
         """Counts over the item events of the request's history."""
         row_of = items.row_of
-        kept = [e for e in request.user.history if e.item_id is not None and e.item_id in row_of]
-        events = [(row_of[e.item_id], e.type) for e in kept]
+        events = [(row_of[e.item_id], e.type) for e in request.user.history if e.item_id is not None and e.item_id in row_of]
         rows = [row for row, _ in events]
         last_seen = {row: position for position, row in enumerate(rows)}
         first_seen = dict(zip(reversed(rows), range(len(rows) - 1, -1, -1)))  # the earliest position wins: written last
         leaf, brand = items.leaf[rows], items.brand[rows]  # per event, counted in C below (not one numpy scalar per event)
         leaves, brands = Counter(leaf[leaf >= 0].tolist()), Counter(brand[brand >= 0].tolist())
-        distinct_leaf = items.leaf[np.fromiter(last_seen, dtype=np.int64, count=len(last_seen))]
-        leaf_items = Counter(distinct_leaf[distinct_leaf >= 0].tolist())  # distinct items per leaf
         by_type: dict[InteractionType, Counter[int]] = {}
         for row, kind in events:
             if kind not in by_type:
                 by_type[kind] = Counter()
             by_type[kind][row] += 1
-        return cls(len(rows), Counter(rows), last_seen, first_seen, leaves, leaf_items, brands, by_type, Baskets.of(rows, [e.seq for e in kept]))
+        return cls(len(rows), Counter(rows), last_seen, first_seen, leaves, brands, by_type)
 
     def recencies(self, rows: np.ndarray) -> np.ndarray:
         """Per row: 1 / (events since it was last touched); 0 when never (float32)."""
@@ -85,55 +75,6 @@ class UserProfile:
             return np.zeros(len(rows), dtype=np.float32)
         since = self.length - lookup(self.first_seen, rows, default=-np.inf)
         return (lookup(self.items, rows) / since).astype(np.float32)
-
-
-    def novelties(self, leaves: np.ndarray) -> np.ndarray:
-        """Per leaf: the user's distinct items in it over the user's touches in it; 0 for an
-        untouched leaf (float32)."""
-        return (lookup(self.leaf_items, leaves) / np.maximum(1.0, lookup(self.leaves, leaves))).astype(np.float32)
-
-    def basket_rates(self, rows: np.ndarray) -> np.ndarray:
-        """Per row: the baskets holding it over the baskets since (and with) the first that did; 0 when never (float32)."""
-        b = self.baskets
-        return (lookup_pairs(b.rows, b.counts, rows) / (b.total - lookup_pairs(b.rows, b.first, rows, default=-np.inf))).astype(np.float32)
-
-    def basket_gaps(self, rows: np.ndarray) -> np.ndarray:
-        """Per row: 1 / (baskets since the last that held it; the latest basket is 1 back); 0 when never (float32)."""
-        b = self.baskets
-        return (1.0 / (b.total - lookup_pairs(b.rows, b.last, rows, default=-np.inf))).astype(np.float32)
-
-    def basket_shares(self, rows: np.ndarray) -> np.ndarray:
-        """Per row: the share of all the user's baskets that held it (float32)."""
-        b = self.baskets
-        return (lookup_pairs(b.rows, b.counts, rows) / max(1, b.total)).astype(np.float32)
-
-
-@dataclass
-class Baskets:
-    """Per distinct item row of a history (``rows``, sorted): how many baskets held it, the index of
-    the first and of the last (oldest basket 0), and the history's ``total`` baskets."""
-
-    rows: np.ndarray
-    counts: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
-    total: int
-
-    @classmethod
-    def of(cls, rows: list[int], seqs: list[int | None]) -> Baskets:
-        """The baskets of a history's item ``rows`` (oldest first) and their ``seqs``."""
-        if not rows:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty, empty, empty, 0)
-        if all(seq is not None for seq in seqs):
-            basket = np.unique(np.asarray(seqs, dtype=np.int64), return_inverse=True)[1].reshape(-1)
-        else:
-            basket = np.arange(len(rows))
-        total = int(basket.max()) + 1
-        pairs = np.unique(np.asarray(rows, dtype=np.int64) * total + basket)  # distinct (row, basket), by row then basket
-        distinct, start, counts = np.unique(pairs // total, return_index=True, return_counts=True)
-        held = pairs % total
-        return cls(distinct, counts, held[start], held[start + counts - 1], total)
 
 
 def lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
