@@ -10,7 +10,6 @@ the only one applied to the scored split, where A, B and the fusion are scored s
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +25,7 @@ from onesearch.cli.data import DataOption, SourceOption, data_root
 from onesearch.errors import DataError
 from onesearch.evaluation.harness import SearcherRun, evaluate
 from onesearch.evaluation.metrics import score_ranking
-from onesearch.evaluation.report import markdown_table, write_report
+from onesearch.evaluation.report import Lists, markdown_table, read_trec, write_report
 from onesearch.evaluation.slices import Slicer
 from onesearch.types import Example, Hit
 
@@ -34,7 +33,6 @@ __all__ = ["fuse_command"]
 
 console = Console(stderr=True)
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)
-Lists = dict[str, dict[str, list[str]]]  # searcher -> example id -> item ids, best first
 
 
 def fuse_command(
@@ -50,7 +48,7 @@ def fuse_command(
     """Tune the RRF weight of WEIGHTED against BASE on TUNE's split; score A, B and the fusion on APPLY's split."""
     dataset = registry.load(task, data_root(data), source=source)
     examples = {e.example_id: e for e in examples_of(dataset.examples)}
-    tuning, scoring = _read_trec(tune / "run.trec"), _read_trec(apply / "run.trec")
+    tuning, scoring = read_trec(tune / "run.trec"), read_trec(apply / "run.trec")
     tune_ids, ids = _example_ids(tune, examples), _example_ids(apply, examples)
     for lists, path in ((tuning, tune), (scoring, apply)):
         missing = sorted({weighted, base} - set(lists))
@@ -67,21 +65,6 @@ def fuse_command(
     with atomic_directory(out) as tmp:
         write_report(tmp, result, runs, ids)
     typer.echo(markdown_table(result))
-
-
-def _read_trec(path: Path) -> Lists:
-    """The ranked lists of a ``run.trec`` file, per searcher and example."""
-    lists: Lists = defaultdict(lambda: defaultdict(list))
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                parts = line.split()
-                if len(parts) != 6:
-                    raise DataError("expected 6 fields: example Q0 item rank score searcher", path=path, row=number)
-                lists[parts[5]][parts[0]].append(parts[2])
-    except OSError as error:
-        raise DataError(f"cannot read: {error.strerror}", path=path) from None
-    return {name: dict(per_example) for name, per_example in lists.items()}
 
 
 def _example_ids(report: Path, examples: dict[str, Example]) -> list[str]:

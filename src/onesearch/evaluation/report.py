@@ -1,13 +1,15 @@
 """Evaluation reports: ``metrics.json``, a TREC run file, a Markdown table and PNG plots.
 
 Contract: ``write_report(directory, result, runs, example_ids)`` writes into an existing
-directory (the caller makes it atomic) and reads nothing. ``markdown_table`` renders the main
+directory (the caller makes it atomic) and reads nothing; ``read_trec`` reads its run file back
+(example ids may hold spaces, as Instacart's aisle names do). ``markdown_table`` renders the main
 table from a ``metrics.json`` dict alone, so reports can be re-rendered from stored results.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from onesearch.errors import DataError  # noqa: E402
 from onesearch.evaluation.harness import SearcherRun  # noqa: E402
 
-__all__ = ["TABLE_METRICS", "markdown_table", "write_report"]
+__all__ = ["TABLE_METRICS", "Lists", "markdown_table", "read_trec", "write_report", "write_trec"]
+
+Lists = dict[str, dict[str, list[str]]]  # searcher -> example id -> item ids, best first
 
 TABLE_METRICS = ("recall@10", "recall@100", "recall@350", "hr@10", "mrr@10", "ndcg@10", "map@5")
 
@@ -27,7 +32,7 @@ TABLE_METRICS = ("recall@10", "recall@100", "recall@350", "hr@10", "mrr@10", "nd
 def write_report(directory: Path, result: dict[str, Any], runs: Sequence[SearcherRun], example_ids: Sequence[str]) -> None:
     """All report files for ``result`` into ``directory``."""
     (directory / "metrics.json").write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
-    _write_trec(directory / "run.trec", runs, example_ids)
+    write_trec(directory / "run.trec", runs, example_ids)
     (directory / "report.md").write_text(markdown_table(result))
     _plot_recall(directory / "recall_at_k.png", result)
     _plot_latency(directory / "latency.png", runs)
@@ -84,12 +89,28 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _write_trec(path: Path, runs: Sequence[SearcherRun], example_ids: Sequence[str]) -> None:
+def write_trec(path: Path, runs: Sequence[SearcherRun], example_ids: Sequence[str]) -> None:
+    """One line per hit: ``example Q0 item rank score searcher``."""
     with path.open("w") as out:
         for run in runs:
             for example_id, hits in zip(example_ids, run.hits):
                 for rank, hit in enumerate(hits, start=1):
                     out.write(f"{example_id} Q0 {hit.item_id} {rank} {hit.score:.6f} {run.name}\n")
+
+
+def read_trec(path: Path) -> Lists:
+    """The ranked lists of a ``run.trec`` file, per searcher and example."""
+    lists: Lists = defaultdict(lambda: defaultdict(list))
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                parts = line.rsplit(None, 5)  # the example id, the one field that may hold spaces, comes first
+                if len(parts) != 6 or parts[1] != "Q0":
+                    raise DataError("expected 6 fields: example Q0 item rank score searcher", path=path, row=number)
+                lists[parts[5]][parts[0]].append(parts[2])
+    except OSError as error:
+        raise DataError(f"cannot read: {error.strerror}", path=path) from None
+    return {name: dict(per_example) for name, per_example in lists.items()}
 
 
 def _plot_recall(path: Path, result: dict[str, Any]) -> None:
