@@ -7,7 +7,7 @@ import pytest
 
 from onesearch.errors import DataError
 from onesearch.evaluation.harness import SearcherRun
-from onesearch.evaluation.report import write_trec, read_trec
+from onesearch.evaluation.report import read_trec, write_trec
 from onesearch.types import Hit
 
 
@@ -22,4 +22,4 @@ def test_a_short_line_is_one_error_naming_its_row(tmp_path):
     (tmp_path / "run.trec").write_text("q1 Q0 a 1 0.5 one\nq1 a 2 0.4 one\n")
     with pytest.raises(DataError, match="6 fields") as caught:
         read_trec(tmp_path / "run.trec")
-    assert "2" in str(caught.value)
+    assert caught.value.row == 2 and "row 2" in str(caught.value)
