@@ -13,9 +13,11 @@ the cascade and the default generative searcher at batch 8 (as the service batch
 searches), each compared with the cascade at the same batch. A second table splits
 each searcher's CPU per query by stage (query understanding, encoder, plan, dense top, scoring;
 the cascade's recall, features, pre-rank and rank), timed in one more pass with each stage's
-calls wrapped. Usage:
+calls wrapped. Every search asks for ``--list`` items (350, eval's deepest cut); ``--list 10`` asks
+for a result page, as the service's searches do, so the default generative row walks the model's
+page beam (``decoding.planned.PAGE``) and the quality columns are NDCG@10 and HR@10. Usage:
 
-    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--batches 1 8] [--encoder dual]
+    .venv/bin/python benchmarks/bench_generative_beam.py --task homedepot [--model DIR] [--split valid] [--queries 200] [--beams 10 50 100 200 400] [--batches 1 8] [--encoder dual] [--list 350]
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 from onesearch.cli.train import ensure_model, ensure_static_encoder
-from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.planned import PAGE, PlannedSearcher
 from onesearch.embedding.encoder import load_encoder
 from onesearch.evaluation.harness import run_searcher
 from onesearch.evaluation.metrics import score_ranking
@@ -49,22 +51,23 @@ from onesearch.generative.folder import load_planned
 from onesearch.types import Searcher
 
 
-def _measure(searchers: dict[str, tuple[Searcher, int]], examples: list, requests: list, repeats: int) -> dict[str, dict[str, float]]:
+def _measure(searchers: dict[str, tuple[Searcher, int]], examples: list, requests: list, repeats: int, k: int) -> dict[str, dict[str, float]]:
     """Quality and per-query cost of every ``searchers`` row (name -> (searcher, batch)): the
     repeats interleave the rows (repeat 1 of every row, then repeat 2, ...), so a drift of the
     machine's speed during the run moves every row alike and the ratios stay side by side."""
     runs: dict[str, list] = {name: [] for name in searchers}
     for _ in range(repeats):
         for name, (searcher, batch) in searchers.items():
-            runs[name].append(run_searcher(searcher, requests, 350, batch))
-    return {name: _row(examples, row, searchers[name][1]) for name, row in runs.items()}
+            runs[name].append(run_searcher(searcher, requests, k, batch))
+    return {name: _row(examples, row, searchers[name][1], k) for name, row in runs.items()}
 
 
-def _row(examples: list, runs: list, batch: int) -> dict[str, float]:
-    scored = [m for e, hits in zip(examples, runs[0].hits) if (m := score_ranking([h.item_id for h in hits], e.targets, (10, 350))) is not None]
+def _row(examples: list, runs: list, batch: int, k: int) -> dict[str, float]:
+    """NDCG@10 and the list's second quality column (``_deep``), wall and CPU cost of one row."""
+    scored = [m for e, hits in zip(examples, runs[0].hits) if (m := score_ranking([h.item_id for h in hits], e.targets, (10, k))) is not None]
     return {
         "ndcg@10": round(float(np.mean([m["ndcg@10"] for m in scored])), 4),
-        "recall@350": round(float(np.mean([m["recall@350"] for m in scored])), 4),
+        _deep(k): round(float(np.mean([m[_deep(k)] for m in scored])), 4),
         "p50_ms": round(statistics.median(float(np.median(r.wall_ms)) for r in runs), 2),
         "cpu_ms": round(statistics.median(float(np.mean(r.cpu_ms)) for r in runs), 2),
         "cpu_ms_runs": [round(float(np.mean(r.cpu_ms)), 3) for r in runs],
@@ -91,11 +94,11 @@ class StageClock:
 
         setattr(owner, attribute, timed)
 
-    def per_query(self, searcher: Searcher, requests: list, total: str = "total") -> dict[str, float]:
-        """Milliseconds of CPU per query in each stage over one pass of ``requests`` at batch 1."""
+    def per_query(self, searcher: Searcher, requests: list, k: int, total: str = "total") -> dict[str, float]:
+        """Milliseconds of CPU per query in each stage over one pass of ``requests`` at batch 1, lists of ``k``."""
         self.spent.clear()
         start = time.process_time()
-        run_searcher(searcher, requests, 350)
+        run_searcher(searcher, requests, k)
         self.spent[total] = time.process_time() - start
         return {stage: round(seconds * 1000.0 / len(requests), 2) for stage, seconds in self.spent.items()}
 
@@ -110,14 +113,19 @@ def generative_stages(searcher: PlannedSearcher) -> dict[str, str]:
             scoring: f"scoring ({scoring.strip('_')})"}
 
 
-def stage_costs(searcher: Searcher, owner: Any, stages: dict[str, str], understand: QueryUnderstanding, requests: list) -> dict[str, float]:
+def _deep(k: int) -> str:
+    """The quality column beside NDCG@10 of lists of ``k``: HR@10 for a page, else Recall@k."""
+    return "hr@10" if k <= PAGE else f"recall@{k}"
+
+
+def stage_costs(searcher: Searcher, owner: Any, stages: dict[str, str], understand: QueryUnderstanding, requests: list, k: int = 350) -> dict[str, float]:
     """Per-stage CPU ms per query of ``searcher`` behind the shared understanding step, with the
     ``stages`` of ``owner`` (attribute -> stage name) wrapped."""
     clock = StageClock()
     clock.wrap(understand, "requests", "understanding")
     for attribute, stage in stages.items():
         clock.wrap(owner, attribute, stage)
-    return clock.per_query(Understood(searcher, understand), requests)
+    return clock.per_query(Understood(searcher, understand), requests, k)
 
 
 def main() -> None:
@@ -132,6 +140,7 @@ def main() -> None:
     parser.add_argument("--encoder", default="dual", help="the cascade's dense encoder (as `onesearch eval --encoder`; amazon-industrial's runs use minilm)")
     parser.add_argument("--cache", type=Path, default=Path("runs/cache"))
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--list", type=int, default=350, help="items every search asks for (10: a result page, the default model's page beam)")
     args = parser.parse_args()
     root = data_root(args.data)
     dataset = registry.load(args.task, root)
@@ -151,27 +160,27 @@ def main() -> None:
     searchers = {"cascade": (make_searcher("cascade", cascade), 1), "cascade, static query encoder": (make_searcher("cascade", cheap), 1)}
     searchers.update({f"generative, beam {beam}": (load_planned(model, dataset.items, beam, exhaustive=False), 1) for beam in args.beams})
     searchers["generative, exhaustive"] = (load_planned(model, dataset.items, exhaustive=True), 1)
-    searchers[f"generative, default (beam {default.beam})"] = (default, 1)
+    searchers[f"generative, default (beam {default.beam_for(args.list)})"] = (default, 1)
     for batch in (b for b in args.batches if b > 1):
         searchers[f"cascade, batch {batch}"] = (make_searcher("cascade", cascade), batch)
         searchers[f"generative, default, batch {batch}"] = (default, batch)
-    rows = _measure({name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}, examples, requests, args.repeats)
+    rows = _measure({name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}, examples, requests, args.repeats, args.list)
     stages = {}
     for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):
-        stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests)
+        stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests, args.list)
     generative = load_planned(model, dataset.items)
-    stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests)
-    print(f"{args.task} {args.split}, first {len(examples)} queries, batch 1 unless named, medians of {args.repeats} runs; model {model}; {machine()}")
-    print("| searcher | NDCG@10 | Recall@350 | p50 ms | CPU ms/q | CPU vs cascade (median of the repeats' ratios) |")
+    stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests, args.list)
+    print(f"{args.task} {args.split}, first {len(examples)} queries, lists of {args.list}, batch 1 unless named, medians of {args.repeats} runs; model {model}; {machine()}")
+    print(f"| searcher | NDCG@10 | {_deep(args.list).replace('hr', 'HR').replace('recall', 'Recall')} | p50 ms | CPU ms/q | CPU vs cascade (median of the repeats' ratios) |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
         base = rows["cascade" if row["batch"] == 1 else f"cascade, batch {row['batch']}"]["cpu_ms_runs"]  # the cascade at the same batch
         ratio = statistics.median(mine / theirs for mine, theirs in zip(row["cpu_ms_runs"], base))  # repeat by repeat
-        print(f"| {name} | {row['ndcg@10']:.4f} | {row['recall@350']:.4f} | {row['p50_ms']:.1f} | {row['cpu_ms']:.1f} | {ratio:.2f} |")
+        print(f"| {name} | {row['ndcg@10']:.4f} | {row[_deep(args.list)]:.4f} | {row['p50_ms']:.1f} | {row['cpu_ms']:.1f} | {ratio:.2f} |")
     print("\nCPU ms per query by stage (one pass, calls wrapped; a stage includes the stages it calls):")
     for name, row in stages.items():
         print(f"- {name}: " + ", ".join(f"{stage} {ms:.2f}" for stage, ms in row.items()))
-    print(json.dumps({"task": args.task, "split": args.split, "queries": len(examples), "model": str(model), "machine": machine(), "rows": rows, "stages": stages}))
+    print(json.dumps({"task": args.task, "split": args.split, "list": args.list, "queries": len(examples), "model": str(model), "machine": machine(), "rows": rows, "stages": stages}))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ item, then a batch of 100, deletes one, reloads again, and counts every search t
 
     .venv/bin/python benchmarks/bench_service_load.py [--bundle configs/serve/homedepot.toml]
         [--concurrency 1 4 16] [--seconds 15] [--repeats 3] [--out runs/bench/service-load.json]
-        [--model DIR --beam 0]   # serve another model folder (e.g. the task's default) with its own beam
+        [--model DIR --beam 0]   # serve another model folder (e.g. the task's default) with its own beams (deep list and page)
         [--reload-seconds 0]     # skip the reload-under-load run
         [--workers 2]            # serve with replica processes (each its own interpreter and GIL)
         [--batch-threads 1]      # batches each replica searches at once (default 2)
@@ -146,9 +146,13 @@ async def _reload_under_load(url: str, key: str, queries: list[str], clients: in
             "p50_ms": searches["p50_ms"], "p99_ms": searches["p99_ms"]}
 
 
-def _model_beam(model: Path) -> int:
-    """The beam a model folder's recipe searches with."""
-    return int(json.loads((model / "manifest.json").read_text())["config"]["recipe"]["beam"])
+def _served_beams(bundle: Bundle) -> dict[str, int | None]:
+    """The beams the service walks: the bundle's for every list, or (bundle beam 0) the model
+    folder's own picks, its deep-list ``beam`` and its result-page ``page_beam``."""
+    if bundle.beam or not bundle.model:
+        return {"beam": bundle.beam or None, "page_beam": None}
+    manifest = json.loads((Path(str(bundle.model)) / "manifest.json").read_text())
+    return {"beam": manifest.get("beam") or manifest["config"]["recipe"]["beam"], "page_beam": manifest.get("page_beam")}
 
 
 def _queries(bundle: Bundle, data: Path | None, count: int) -> list[str]:
@@ -225,7 +229,7 @@ def main() -> None:
     if args.model is not None:
         bundle = replace(bundle, model=str(args.model))
     if args.beam is not None:
-        bundle = replace(bundle, beam=args.beam or _model_beam(Path(str(bundle.model))))
+        bundle = replace(bundle, beam=args.beam)
     queries = _queries(bundle, args.data, 500)
     key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="onesearch-load-") as tmp:
@@ -248,7 +252,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "batch_threads": args.batch_threads, "ratios": ratios, "model": bundle.model, "beam": bundle.beam, "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
+    report = {"machine": machine(), "bundle": str(args.bundle), "workers": args.workers, "batch_threads": args.batch_threads, "ratios": ratios, "model": bundle.model, **_served_beams(bundle), "seconds": args.seconds, "repeats": args.repeats, "load": rows, "reload_under_load": reload}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"machine: {machine()}\n\n{_table(rows)}\n\nreq/s of the first searcher over each other's, median of the rounds' ratios: {json.dumps(ratios)}"

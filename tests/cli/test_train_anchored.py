@@ -70,9 +70,12 @@ def test_a_beamed_model_serves_the_beam_training_picked_on_valid(anchored, cli_m
     code, _, err = cli_module(["train", *common, "--encoder", "minilm", "--set", "epochs=1", "--set", "beam=40", "--out", str(out)])
     assert code == 0, err
     logged = " ".join(err.split())  # the console may wrap the line
-    assert "valid by beam: 40:" in logged and "; 10:" in logged
-    picked = read_manifest(out, kind="anchored-generative")["beam"]
-    assert picked in (10, 20, 40) and f"serving beam {picked}" in logged and PlannedModel(out).beam == picked
+    assert "valid by beam, deep list: 40:" in logged and "; 10:" in logged and "valid by beam, page: 40:" in logged and "; 5:" in logged
+    manifest = read_manifest(out, kind="anchored-generative")
+    picked, page = manifest["beam"], manifest["page_beam"]
+    assert picked in (10, 20, 40) and page in (5, 10, 20, 40) and f"serving beam {picked}, page beam {page}" in logged
+    model = PlannedModel(out)
+    assert (model.beam, model.page_beam) == (picked, page)
 
 
 def test_two_data_parallel_workers_train_a_model_that_serves(anchored, cli_module, tmp_path):

@@ -170,6 +170,15 @@ def test_a_beam_narrower_than_the_list_still_fills_it_with_the_nodes_that_hold_k
     assert planned.covering(top, group, sizes, 2, 5).tolist() == [0, 1, 2, 4, 5]  # group 0: the beam's 2 hold 2 items, the third reaches 7; group 1: the beam's 2 hold 11
 
 
+def test_a_page_is_walked_with_the_page_beam_and_a_longer_list_with_the_beam(parts):
+    paged = _searcher(parts, beam=ITEMS, page_beam=2, exhaustive=False)
+    assert (paged.beam_for(planned.PAGE), paged.beam_for(planned.PAGE + 1)) == (2, ITEMS)
+    ids = lambda found: [[h.item_id for h in hits] for hits in found]  # noqa: E731
+    assert ids(paged.search(_requests(), 10)) == ids(_searcher(parts, beam=2, exhaustive=False).search(_requests(), 10))
+    assert ids(paged.search(_requests(), 40)) == ids(_searcher(parts, beam=ITEMS, exhaustive=False).search(_requests(), 40))
+    assert ids(paged.search(_requests(), 10)) != ids(_searcher(parts, beam=ITEMS, exhaustive=False).search(_requests(), 10))  # the narrow page beam does change something here
+
+
 @pytest.mark.parametrize("allowed", [None, {f"i{n}" for n in range(0, ITEMS, 3)}])
 def test_a_batch_walks_to_the_same_hits_as_each_request_alone(parts, allowed):
     plans = {f"q{n}": _Plan(list(range(n * 40, n * 40 + 25)), 0.2 * (n + 1)) for n in range(5)}

@@ -43,7 +43,8 @@ def test_a_bundle_without_a_beam_serves_the_beam_training_picked(bundle, shared_
     text = bundle.read_text().replace("beam = 20\n", "")
     bundle.write_text(text)
     deployment = Deployment.open(Bundle.read(bundle), shared_data, log=lambda _: None)
-    assert deployment.engine.searchers["generative"].beam == PlannedModel(served[0]).beam != 20
+    generative, model = deployment.engine.searchers["generative"], PlannedModel(served[0])
+    assert (generative.beam, generative.page_beam) == (model.beam, model.page_beam) and model.beam != 20
     assert deployment.engine.searchers["hybrid"].depth == 50
 
 

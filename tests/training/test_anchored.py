@@ -43,11 +43,11 @@ class _Beamed:
         return [[Hit("target" if hit else "other", 1.0)] for hit in found]
 
 
-def test_the_served_beam_is_the_narrowest_that_loses_nothing_on_valid():
+def test_the_served_beams_are_the_narrowest_that_lose_nothing_on_valid():
     examples = [Example(f"e{i}", "valid", (Target("target", 1.0, True),)) for i in range(8)]
     requests = [SearchRequest(f"q{i}", UserContext(None)) for i in range(8)]
     lines: list[str] = []
-    assert _pick_beam(_Beamed(whole=10, half=10), examples, requests, 40, lines.append) == 10  # a quarter of the beam finds all
-    assert _pick_beam(_Beamed(whole=20, half=10), examples, requests, 40, lines.append) == 20  # a quarter loses half the targets
-    assert _pick_beam(_Beamed(whole=40, half=20), examples, requests, 40, lines.append) == 40
-    assert "serving beam 40" in lines[-1] and "recall@350" in lines[-1]
+    assert _pick_beam(_Beamed(whole=5, half=5), examples, requests, 40, lines.append) == {"beam": 10, "page_beam": 5}  # an eighth finds all: a page takes it, a deep list a quarter at least
+    assert _pick_beam(_Beamed(whole=20, half=10), examples, requests, 40, lines.append) == {"beam": 20, "page_beam": 20}  # a quarter loses half the targets
+    assert _pick_beam(_Beamed(whole=40, half=20), examples, requests, 40, lines.append) == {"beam": 40, "page_beam": 40}
+    assert "serving beam 40, page beam 40" in lines[-1] and any("recall@350" in line for line in lines) and any("recall@10" in line for line in lines)

@@ -20,6 +20,8 @@ by default (None) catalogs of at most ``EXHAUSTIVE_ITEMS`` items are, where one 
 every item costs less than the beam's depth-by-depth walk.
 A caller that has the codes' trie (``tree``) or a trained dense scan of such vectors
 (``dense_scan``, ``DenseTop.like``) hands them in instead of having them built again.
+A list of at most ``PAGE`` items (a result page) is walked with ``page_beam`` when given (training
+picks it on valid: the narrowest beam that keeps the page's quality), a longer one with ``beam``.
 Every hit is a real item; at most ``max(beam, k)`` items come back from the beam. The dense top items
 come from ``DenseTop`` (a cheap scan refined exactly); at depths whose node vectors are their
 parent's plus a shared codeword (``SharedCodewords``) the beam reads parents' vectors and a
@@ -50,12 +52,13 @@ from onesearch.model.anchored import AnchoredDecoder
 from onesearch.threads import for_batch, one_thread
 from onesearch.types import Hit, SearchRequest
 
-__all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "BatchEvidence", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "segment_top", "selected", "stand_ins", "user_vectors"]
+__all__ = ["DENSE", "EXHAUSTIVE_ITEMS", "PAGE", "BatchEvidence", "DensePlan", "NodeEvidence", "PlanLike", "PlannedSearcher", "dense_plan", "segment_top", "selected", "stand_ins", "user_vectors"]
 
 USER_WINDOW = 50
 DENSE = ("dense_reciprocal_rank", "dense_log_rank", "fused_rank")  # evidence columns the dense plan appends
 RRF_K = 60.0
 EXHAUSTIVE_ITEMS = 8192  # catalogs up to this many items are scored exhaustively unless told otherwise
+PAGE = 10  # lists of at most this many items (a result page) are walked with the page beam
 
 
 class PlanLike(Protocol):
@@ -241,6 +244,7 @@ class PlannedSearcher:
         behaviour_query: bool = False,
         tree: CodeTree | None = None,
         dense_scan: DenseTop | None = None,
+        page_beam: int | None = None,
     ) -> None:
         self.model = model.eval()
         self.item_ids = list(item_ids)
@@ -252,6 +256,7 @@ class PlannedSearcher:
         self.planner = planner
         self.static_nodes = [self.tree.pool_all(np.asarray(static, dtype=np.float32), d) for d in range(self.tree.depth)]
         self.beam = beam
+        self.page_beam = page_beam
         self.exhaustive = len(self.item_ids) <= EXHAUSTIVE_ITEMS if exhaustive is None else exhaustive
         self.dense_depth = dense_depth
         self.lexical_rank = lexical_rank
@@ -338,11 +343,15 @@ class PlannedSearcher:
         clone.allowed = [self.tree.pool_all(allowed[:, None], d)[:, 0] > 0 for d in range(self.tree.depth)]
         return clone
 
+    def beam_for(self, k: int) -> int:
+        """The beam a list of ``k`` items is walked with: ``page_beam`` for a page, else ``beam``."""
+        return self.page_beam if self.page_beam and k <= PAGE else self.beam
+
     def _beams(self, states: torch.Tensor, evidence: BatchEvidence, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every request's (item rows, scores), best first, from one beam walk over the batch: at
         each depth the candidates of all requests are scored together (one product per table for
         the batch), and each request keeps its ``beam`` best."""
-        count = len(states)
+        count, beam = len(states), self.beam_for(k)
         nodes, request = np.zeros(count, dtype=np.int64), np.arange(count)
         scores = torch.zeros(0)
         for depth in range(self.tree.depth):
@@ -353,9 +362,9 @@ class PlannedSearcher:
             asked, shared, level = request[owners], self.codewords[depth], states[:, depth]
             dense = self.model.node_dense(level, depth, children, asked) if shared is None else shared.dense(level, nodes, owners, children, request)
             scores = self._scorers[depth].scores(dense, children, *evidence.sparse(depth, children, asked))
-            top = segment_top(scores, asked, count, max(self.beam, k))
-            if depth < self.tree.depth - 1 and self.beam < k:
-                top = covering(top, asked, self.tree.sizes[depth][children], self.beam, k)
+            top = segment_top(scores, asked, count, max(beam, k))
+            if depth < self.tree.depth - 1 and beam < k:
+                top = covering(top, asked, self.tree.sizes[depth][children], beam, k)
             nodes, request, scores = children[top], asked[top], scores[top]
         bounds = np.searchsorted(request, np.arange(count + 1)).tolist()
         items, values = self.tree.item_of_leaf[nodes], scores.numpy()

@@ -106,6 +106,7 @@ class PlannedModel:
             raise DataError(f"the model was trained with recipe field(s) {', '.join(unknown)} that this version lacks (retrain it)", path=directory)
         self.recipe = AnchoredRecipe.saved(saved)
         self.beam: int = manifest.get("beam") or self.recipe.beam  # the served beam training picked on valid (older folders: the recipe's)
+        self.page_beam: int | None = manifest.get("page_beam")  # the beam of a result page, picked the same way (older folders: none, ``beam``)
         raw = manifest["config"]["model"]
         self.config = AnchoredConfig(**{**raw, "nodes": tuple(raw["nodes"])})
         if self.config.evidence != evidence_width(self.recipe):
@@ -203,7 +204,7 @@ class PlannedModel:
         parts = SearchParts(planner.items, codes, tree, planner, self.recipe)
         return PlannedSearcher(model, planner.items.ids, codes, lambda texts: self.query_encoder.encode(texts, "query"), parts.plan, parts.static(), beam or self.beam,
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree,
-                               self._scan())  # no rewrite: the shared step corrects in front
+                               self._scan(), None if beam else self.page_beam)  # no rewrite: the shared step corrects in front; a beam asked for serves every list
 
     def _changed(self, items: ItemTable, known: list[int] | np.ndarray, planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
         """Model, full codes, their trie and planner over a changed catalog whose row r is trained row

@@ -30,7 +30,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from onesearch.catalog.context import ContextResolver
 from onesearch.catalog.schema import Dataset, examples_of
-from onesearch.decoding.planned import PlannedSearcher
+from onesearch.decoding.planned import PAGE, PlannedSearcher
 from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
@@ -55,6 +55,7 @@ __all__ = ["checkpoint_path", "train_anchored"]
 Log = Callable[[str], None]
 RECALL_DEPTH = CUTOFFS[-1]  # the deep cut eval reports (Recall@350)
 BEAM_LOSS = {"ndcg@10": 0.002, f"recall@{RECALL_DEPTH}": 0.005}  # what a narrower served beam may lose on valid (``_pick_beam``)
+PAGE_LOSS = {"ndcg@10": 0.002, f"recall@{PAGE}": 0.002}  # what a narrower page beam may lose on valid, lists of PAGE items
 
 
 def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_dir: Path, out: Path, recipe: AnchoredRecipe = AnchoredRecipe(), log: Log = print,
@@ -128,7 +129,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     run = _Run(world, checkpoint_path(out), resume, world.total(len(train_set)))
     history = _fit(model, train_set, parts, item_vectors, searcher, valid, resolver.requests(valid), log, work, run, epochs)
     picking = recipe.pick_beam and world.main and not searcher.exhaustive  # a small catalog is scored exhaustively: no beam to pick
-    picked = {"beam": _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log)} if picking else {}
+    picked = _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log) if picking else {}
     summary = {**picked, "train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
         save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder)
@@ -298,20 +299,36 @@ def _valid_scores(searcher: PlannedSearcher, examples: list[Example], requests: 
     return {name: float(np.mean([m[name] for m in scored])) if scored else 0.0 for name in ("ndcg@10", f"recall@{k}")}
 
 
-def _pick_beam(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest], widest: int, log: Log) -> int:
-    """The served beam: the narrowest of ``widest`` / 4, / 2 and ``widest`` whose valid NDCG@10 and
-    Recall@``RECALL_DEPTH`` are each at most ``BEAM_LOSS`` below the widest beam's. (Instacart's
-    valid keeps both at a quarter of the beam; Home Depot's loses 0.0068 Recall@350 at half: see
-    docs/results.md, "The served beam".)"""
-    scores = {}
-    for beam in (widest, widest // 2, widest // 4):
-        searcher.beam = max(1, beam)
-        scores[searcher.beam] = _valid_scores(searcher, examples, requests, RECALL_DEPTH)
-    searcher.beam = widest
-    best = scores[widest]
-    picked = min(beam for beam, score in scores.items() if all(score[name] >= best[name] - BEAM_LOSS[name] for name in BEAM_LOSS))
-    log("valid by beam: " + "; ".join(f"{beam}: " + ", ".join(f"{name} {value:.4f}" for name, value in score.items()) for beam, score in scores.items()) + f"; serving beam {picked}")
+def _pick_beam(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest], widest: int, log: Log) -> dict[str, int]:
+    """The served beams: ``beam``, the narrowest of ``widest`` / 4, / 2 and ``widest`` whose valid
+    NDCG@10 and Recall@``RECALL_DEPTH`` are each at most ``BEAM_LOSS`` below the widest beam's,
+    and ``page_beam``, the narrowest of ``widest`` / 8 up to ``widest`` whose lists of ``PAGE``
+    items lose at most ``PAGE_LOSS`` of NDCG@10 and Recall@``PAGE`` (a result page needs no beam
+    sized for a deep list). (Instacart's valid keeps both deep-list scores at a quarter of the
+    beam; Home Depot's loses 0.0068 Recall@350 at half: see docs/results.md, "The served beam".)"""
+    deep = _scores_by_beam(searcher, examples, requests, (widest, widest // 2, widest // 4), RECALL_DEPTH)
+    page = _scores_by_beam(searcher, examples, requests, (widest, widest // 2, widest // 4, widest // 8), PAGE)
+    picked = {"beam": _narrowest(deep, BEAM_LOSS), "page_beam": _narrowest(page, PAGE_LOSS)}
+    for name, scores in (("deep list", deep), ("page", page)):
+        log(f"valid by beam, {name}: " + "; ".join(f"{beam}: " + ", ".join(f"{metric} {value:.4f}" for metric, value in score.items()) for beam, score in scores.items()))
+    log(f"serving beam {picked['beam']}, page beam {picked['page_beam']}")
     return picked
+
+
+def _scores_by_beam(searcher: PlannedSearcher, examples: list[Example], requests: list[SearchRequest], beams: Sequence[int], k: int) -> dict[int, dict[str, float]]:
+    """Valid NDCG@10 and Recall@``k`` of lists of ``k`` items at each beam, widest first."""
+    widest, scores = searcher.beam, {}
+    for beam in beams:
+        searcher.beam = max(1, beam)
+        scores[searcher.beam] = _valid_scores(searcher, examples, requests, k)
+    searcher.beam = widest
+    return scores
+
+
+def _narrowest(scores: dict[int, dict[str, float]], loss: dict[str, float]) -> int:
+    """The narrowest beam whose every ``loss`` metric is at most that much below the widest's."""
+    best = scores[max(scores)]
+    return min(beam for beam, score in scores.items() if all(score[name] >= best[name] - loss[name] for name in loss))
 
 
 def _query_vectors(encoder: Any, queries: Sequence[str], directory: Path) -> Callable[[list[str]], np.ndarray]:
