@@ -118,7 +118,13 @@ def _deep(k: int) -> str:
     return "hr@10" if k <= PAGE else f"recall@{k}"
 
 
-def stage_costs(searcher: Searcher, owner: Any, stages: dict[str, str], understand: QueryUnderstanding, requests: list, k: int = 350) -> dict[str, float]:
+def _heading(metric: str) -> str:
+    """``hr@10`` -> ``HR@10``, ``recall@350`` -> ``Recall@350``."""
+    name, cut = metric.split("@")
+    return f"{'HR' if name == 'hr' else name.capitalize()}@{cut}"
+
+
+def stage_costs(searcher: Searcher, owner: Any, stages: dict[str, str], understand: QueryUnderstanding, requests: list, k: int) -> dict[str, float]:
     """Per-stage CPU ms per query of ``searcher`` behind the shared understanding step, with the
     ``stages`` of ``owner`` (attribute -> stage name) wrapped."""
     clock = StageClock()
@@ -171,7 +177,7 @@ def main() -> None:
     generative = load_planned(model, dataset.items)
     stages["generative, default"] = stage_costs(generative, generative, generative_stages(generative), understand, requests, args.list)
     print(f"{args.task} {args.split}, first {len(examples)} queries, lists of {args.list}, batch 1 unless named, medians of {args.repeats} runs; model {model}; {machine()}")
-    print(f"| searcher | NDCG@10 | {_deep(args.list).replace('hr', 'HR').replace('recall', 'Recall')} | p50 ms | CPU ms/q | CPU vs cascade (median of the repeats' ratios) |")
+    print(f"| searcher | NDCG@10 | {_heading(_deep(args.list))} | p50 ms | CPU ms/q | CPU vs cascade (median of the repeats' ratios) |")
     print("|---|---|---|---|---|---|")
     for name, row in rows.items():
         base = rows["cascade" if row["batch"] == 1 else f"cascade, batch {row['batch']}"]["cpu_ms_runs"]  # the cascade at the same batch
