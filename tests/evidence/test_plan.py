@@ -74,16 +74,6 @@ def test_habit_columns_tell_old_touches_apart_and_read_the_touch_rate_since_the_
     assert not _column(anonymous, "user_history")[0] and not _column(anonymous, "user_gap")[0]
 
 
-def test_history_ranks_order_the_users_items_by_count_then_recency_overall_and_in_their_leaf(planner):
-    history = tuple(HistoryEvent(f"i{row}", InteractionType.ORDER) for row in (1, 3, 0, 1, 3, 2))
-    plan = planner.plan(SearchRequest("shirt", UserContext("u", {}, history)))
-    overall, in_leaf = _column(plan, "user_rank"), _column(plan, "user_leaf_rank")
-    assert overall == pytest.approx({0: 1 / 4, 1: 1 / 2, 2: 1 / 3, 3: 1.0})  # 3 and 1 twice (3 last), then 2 and 0 once (2 last)
-    assert in_leaf == pytest.approx({0: 1 / 2, 1: 1.0, 2: 1.0, 3: 1.0})  # 0 and 1 share the leaf "shirts"
-    anonymous = planner.plan(SearchRequest("shirt"))
-    assert not any(_column(anonymous, "user_rank").values()) and not any(_column(anonymous, "user_leaf_rank").values())
-
-
 def test_static_popularity_is_scaled_and_leave_one_out(planner):
     static = planner.static()
     assert static.shape == (5, 2) and static[1, 0] == 1.0 and static[0, 0] == 0.0

@@ -31,14 +31,13 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "HISTORY_RANKS", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank", "query_terms")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
 USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS,
-        "user_gap", "user_rate", "user_history", "user_rank", "user_leaf_rank")
-HISTORY_RANKS = ("user_rank", "user_leaf_rank")  # each item's rank among the user's items, overall and in its leaf, a recipe switch of the model
+        "user_gap", "user_rate", "user_history")
 SHAPE = ("query_terms", "user_gap", "user_rate", "user_history")  # the request's shape (query and history length) and habit columns, a recipe switch of the model
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
@@ -180,7 +179,6 @@ class Planner:
             "user_gap": profile.gaps(rows),
             "user_rate": profile.rates(rows),
             "user_history": np.full(len(rows), np.log1p(profile.length) / GAP_LOG, dtype=np.float32),
-            **dict(zip(HISTORY_RANKS, profile.ranks(rows, self.items.leaf))),
         }
 
 

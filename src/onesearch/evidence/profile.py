@@ -4,9 +4,7 @@ Contract: ``UserProfile.of(request, items)`` reads only the request's own histor
 may know at query time); item events whose item is not in ``items`` are skipped. ``recencies(rows)``
 is 1 / (events since the item was last touched), 0 for untouched items; ``gaps(rows)`` the
 log-scaled closeness of that last touch and ``rates(rows)`` the item's share of the events since
-it was first touched (a habit: 1 for an item in every event since); ``ranks(rows, leaves)`` each
-row's reciprocal rank among the user's items (most often first, then most recent), overall and
-among those of its own leaf category. ``lookup(mapping, keys)``
+it was first touched (a habit: 1 for an item in every event since). ``lookup(mapping, keys)``
 reads a counter for many integer keys at once (the profile's counters are small, the rows many);
 ``lookup_pairs`` the same from key and value arrays.
 """
@@ -77,20 +75,6 @@ class UserProfile:
             return np.zeros(len(rows), dtype=np.float32)
         since = self.length - lookup(self.first_seen, rows, default=-np.inf)
         return (lookup(self.items, rows) / since).astype(np.float32)
-
-    def ranks(self, rows: np.ndarray, leaf_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per row: 1 / its rank among the user's items, most often touched first (then most
-        recently), and 1 / that rank among the user's items of the same leaf (``leaf_of``: the
-        catalog's leaf per row; no leaf ranks 0); both 0 when never touched (float32)."""
-        if not self.items:
-            return np.zeros(len(rows), dtype=np.float32), np.zeros(len(rows), dtype=np.float32)
-        ranked = np.array(sorted(self.items, key=lambda row: (-self.items[row], -self.last_seen[row])), dtype=np.int64)
-        leaves = leaf_of[ranked]
-        seen: Counter[int] = Counter()
-        within = np.array([seen.update((leaf,)) or seen[leaf] for leaf in leaves.tolist()], dtype=np.float64)
-        overall = lookup_pairs(ranked, 1.0 / np.arange(1, len(ranked) + 1), rows)
-        in_leaf = lookup_pairs(ranked, np.where(leaves >= 0, 1.0 / within, 0.0), rows)
-        return overall.astype(np.float32), in_leaf.astype(np.float32)
 
 
 def lookup(mapping: Mapping[int, float], keys: np.ndarray, default: float = 0.0) -> np.ndarray:
