@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.cobuy import CoBuyers
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import EVIDENCE, Planner
 from onesearch.evidence.transitions import Transitions
@@ -97,7 +98,7 @@ def test_a_changed_planner_plans_as_a_rebuilt_one_when_the_tail_restores_the_sam
     tail = pa.table({"item_id": ["n1", "n3"], "title": [TITLES[1], TITLES[3]], "brand": ["b", None], "category": [["top", "shirts"], ["hats"]]})
     items = base.changed(change, tail, planner.bm25.tokenizer)
     popularity = np.array([0, 0, 0, 3, 1], dtype=np.float32)
-    derived = planner.changed(items, change, popularity, None)
+    derived = planner.changed(items, change, popularity, None, None)
     rebuilt = Planner(items, Bm25Index.build(items.texts, planner.bm25.tokenizer), popularity, depth=10, ngrams=Bm25Index.build(items.texts, Tokenizer("ngram")))
     assert items.ids == ["i0", "i2", "i4", "n1", "n3"] and items.brand[3] == base.brand[1]
     for query in ("red shirt", "cotton shirt", "wool hat", "leathr bag"):
@@ -116,3 +117,14 @@ def test_preceders_are_planned_only_when_switched_on(planner):
     assert _column(on, "next_item_rank")[3] == 1.0 and _column(on, "prev_item")[2] == 1.0
     off = Planner(planner.items, planner.bm25, planner.popularity, depth=10, transitions=transitions).plan(request)
     assert set(off.rows.tolist()) == {1, 3} and not any(_column(off, "prev_item").values())
+
+
+def test_co_bought_lexical_matches_join_the_plan_with_their_share_rank_and_buyers(planner):
+    co_buyers = CoBuyers.fit({"a": [3, 0], "b": [3, 1], "c": [3, 1], "d": [2]}, items=5)
+    with_co = Planner(planner.items, planner.bm25, planner.popularity, depth=1, co_buyers=co_buyers)
+    request = SearchRequest("shirt", UserContext("a", {}, (HistoryEvent("i3", InteractionType.ORDER),)))
+    plan = with_co.plan(request)
+    assert 1 in plan.rows.tolist() and 2 not in plan.rows.tolist()  # shirt 1: two other buyers of the hat; the boots match no word
+    assert _column(plan, "co_buy")[1] == 1.0 and _column(plan, "co_buy_rank")[1] == 1.0 and _column(plan, "co_buy")[0] == 0.0  # a's own pair left out
+    assert _column(plan, "buyers")[1] == pytest.approx(np.log1p(2) / np.log1p(4))
+    assert not any(_column(planner.plan(request), "co_buy").values())

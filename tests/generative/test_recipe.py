@@ -26,7 +26,7 @@ def test_with_the_switches_off_a_model_reads_the_columns_of_the_models_trained_b
 
 
 def test_the_switches_add_their_columns_in_place():
-    both = _names(AnchoredRecipe(pair_coverage=True, log_ranks=True, preceders=True, shape_columns=True))
+    both = _names(AnchoredRecipe(pair_coverage=True, log_ranks=True, preceders=True, shape_columns=True, co_buy=True))
     assert both == (*EVIDENCE, *DENSE)
     pairs = _names(AnchoredRecipe(pair_coverage=True, log_ranks=False))
     assert "bigram_coverage" in pairs and not any(name.endswith("log_rank") for name in pairs)
@@ -70,7 +70,7 @@ def test_the_full_query_encoder_hashes_as_recipes_did_before_the_switch_and_an_u
     from dataclasses import asdict, replace
 
     full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False)
-    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns") and not k.startswith(("preference", "dpo_"))}
+    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns", "co_buy") and not k.startswith(("preference", "dpo_"))}
     assert full.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]
     assert replace(full, query_encoder="static").fingerprint() != full.fingerprint() != replace(full, static_find_weight=0.25).fingerprint()
     with pytest.raises(DataError, match="query_encoder='onnx'"):

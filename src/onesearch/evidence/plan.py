@@ -5,12 +5,14 @@ the rows of the items that have request-specific evidence — the lexical plan (
 ``depth``, optionally also a typo-robust character n-gram BM25 top ``depth``), every item of
 the user's own history and, given train ``Transitions``, the top ``depth`` items that followed
 the user's last items (and, with ``preceders``, the top ``depth`` that came before them; their
-columns are 0 without it) — and one row of ``EVIDENCE`` features for each. Every other item's
+columns are 0 without it) and, given train ``CoBuyers``, the top ``depth`` items of the lexical
+matches (of every item for an empty query) that other users bought with the user's items — and
+one row of ``EVIDENCE`` features for each. Every other item's
 request evidence is zero. ``static()`` gives the request-independent ``STATIC`` features of every
 item (train popularity, text length); its ``exclude`` drops one train example's own targets from popularity
 (leave-one-out), so train-time evidence looks like test-time evidence. Features are scaled to
 about [0, 1] (logs of counts), so a model can read them raw. ``changed(items, change, popularity,
-transitions)`` is the planner of a changed catalog (``RowChange``), its lexical indexes derived
+transitions, co_buyers)`` is the planner of a changed catalog (``RowChange``), its lexical indexes derived
 from this one's rather than rebuilt.
 """
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from onesearch.evidence.bm25 import Bm25Index, top_positive
+from onesearch.evidence.cobuy import CoBuyers
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.postings import Postings
 from onesearch.evidence.history import recent_rows
@@ -31,13 +34,14 @@ from onesearch.evidence.ranks import log_ranks, ranks_in, reciprocal_ranks
 from onesearch.evidence.transitions import WINDOW, Transitions
 from onesearch.types import InteractionType, SearchRequest
 
-__all__ = ["EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
+__all__ = ["CO_BUY", "EVIDENCE", "LEXICAL", "LOG_RANKS", "PAIRS", "PRECEDERS", "SHAPE", "STATIC", "USER", "Plan", "Planner"]
 
 LEXICAL = ("bm25_share", "bm25_log", "bm25_reciprocal_rank", "bm25_log_rank", "term_coverage", "bigram_coverage", "phrase_match", "ngram_share",
            "ngram_reciprocal_rank", "ngram_log_rank", "query_terms")
 PRECEDERS = ("prev_item", "prev_item_rank")  # what came before the user's last items, a recipe switch of the model
 USER = ("user_count", "user_recency", "user_click", "user_cart", "user_order", "user_leaf_share", "user_brand_share", "next_item", "next_item_rank", *PRECEDERS,
-        "user_gap", "user_rate", "user_history")
+        "user_gap", "user_rate", "user_history", "co_buy", "co_buy_rank", "buyers")
+CO_BUY = ("co_buy", "co_buy_rank", "buyers")  # what other users bought with the user's items, a recipe switch of the model
 SHAPE = ("query_terms", "user_gap", "user_rate", "user_history")  # the request's shape (query and history length) and habit columns, a recipe switch of the model
 EVIDENCE = (*LEXICAL, *USER)
 PAIRS = ("bigram_coverage",)  # word-pair evidence, a recipe switch of the model
@@ -59,9 +63,10 @@ class Planner:
     """Builds the plan of a request over one catalog's rows."""
 
     def __init__(self, items: ItemTable, bm25: Bm25Index, popularity: np.ndarray, depth: int = 300, ngrams: Bm25Index | None = None,
-                 transitions: Transitions | None = None, preceders: bool = False) -> None:
+                 transitions: Transitions | None = None, preceders: bool = False, co_buyers: CoBuyers | None = None) -> None:
         self.items = items
         self.transitions = transitions
+        self.co_buyers = co_buyers
         self.preceders = preceders
         self.bm25 = bm25
         self.ngrams = ngrams
@@ -76,12 +81,12 @@ class Planner:
         if self.ngrams is not None:
             _with_mean_length(self.ngrams, self.items)
 
-    def changed(self, items: ItemTable, change: RowChange, popularity: np.ndarray, transitions: Transitions | None) -> Planner:
+    def changed(self, items: ItemTable, change: RowChange, popularity: np.ndarray, transitions: Transitions | None, co_buyers: CoBuyers | None) -> Planner:
         """This (base) planner over ``items``, its catalog changed by ``change``, with the changed
-        catalog's ``popularity`` and ``transitions`` (module docstring)."""
+        catalog's ``popularity``, ``transitions`` and ``co_buyers`` (module docstring)."""
         tail = items.texts[len(change.kept) :]
         planner = copy.copy(self)
-        planner.items, planner.transitions = items, transitions
+        planner.items, planner.transitions, planner.co_buyers = items, transitions, co_buyers
         planner.bm25 = _with_mean_length(self.bm25, self.items).changed(change, tail, self.items.texts)
         planner.ngrams = _with_mean_length(self.ngrams, self.items).changed(change, tail, self.items.texts) if self.ngrams is not None else None
         planner._terms = self._terms.changed(change, items.terms[len(change.kept) :])
@@ -117,11 +122,14 @@ class Planner:
         before = self._neighbours(last, exclude, before=True)
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
         more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
-        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, after[2], before[2], more])).astype(np.int64)
+        co_buy = self._co_buy(request, touched, scores)
+        co_top = co_buy[2] if co_buy is not None else np.zeros(0, dtype=np.int64)
+        rows = np.unique(np.concatenate([lexical, ngram_rows, touched, after[2], before[2], co_top, more])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         columns["next_item"], columns["next_item_rank"] = _neighbour_columns(rows, *after)
         columns["prev_item"], columns["prev_item_rank"] = _neighbour_columns(rows, *before)
+        columns.update(self._co_buy_columns(rows, co_buy))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
     def _neighbours(self, last: list[int], exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,6 +139,24 @@ class Planner:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
         rows, scores = (self.transitions.preceders if before else self.transitions.followers)(last, exclude)
         return rows, scores, rows[np.argsort(-scores, kind="stable")[: self.depth]]
+
+    def _co_buy(self, request: SearchRequest, touched: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(co-buy score and other buyers of every item, the top ``depth`` co-bought items of the
+        lexical matches — of every item for an empty query); None without co-buyers."""
+        if self.co_buyers is None:
+            return None
+        co, buyers = self.co_buyers.scores(touched, request.user.user_id)
+        return co, buyers, top_positive(co * (scores > 0) if request.query else co, self.depth)
+
+    def _co_buy_columns(self, rows: np.ndarray, found: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+        """``CO_BUY``: the co-buy score as a share of the best match's, its reciprocal rank among the
+        top matches, and the log count of other buyers over that of all train users."""
+        if found is None or self.co_buyers is None:
+            return {name: np.zeros(len(rows), dtype=np.float32) for name in CO_BUY}
+        co, buyers, top = found
+        best = float(co[top[0]]) if len(top) else 1.0
+        return {"co_buy": co[rows] / max(best, 1.0), "co_buy_rank": reciprocal_ranks(ranks_in(rows, top)),
+                "buyers": np.log1p(buyers[rows]) / np.log1p(max(len(self.co_buyers.users), 1))}
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:

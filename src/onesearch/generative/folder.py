@@ -4,7 +4,7 @@ Folder: ``model.safetensors`` + ``manifest.json`` (kind ``anchored-generative``:
 recipe, encoder, query encoder (the encoder itself, or the recipe's static one), codebook,
 training summary) + ``codes.npy`` (full codes by catalog row) +
 ``item_ids.json`` + ``popularity.npy`` + ``transitions.npy`` (next-item counts, when the train
-split has histories) + ``bm25/`` and ``ngrams/`` (the plan's indexes).
+split has histories) + ``co_buyers.npz`` (who touched what in train, when the recipe reads it) + ``bm25/`` and ``ngrams/`` (the plan's indexes).
 
 Contract: ``save_model`` writes a folder atomically; ``PlannedModel(folder)`` verifies it (kind,
 weights hash, recipe fields, evidence width) and ``.searcher(items)`` assembles the searcher over
@@ -36,6 +36,7 @@ from onesearch.embedding.cache import encode_cached
 from onesearch.embedding.encoder import load_encoder
 from onesearch.errors import DataError
 from onesearch.evidence.bm25 import Bm25Index
+from onesearch.evidence.cobuy import CoBuyers
 from onesearch.evidence.items import ItemTable, RowChange
 from onesearch.evidence.plan import Planner
 from onesearch.evidence.tokenize import Tokenizer
@@ -51,6 +52,7 @@ __all__ = ["KIND", "Loader", "PlannedModel", "load_planned", "save_model"]
 KIND = "anchored-generative"
 RETIRED = "generative-decoder"  # the first design's free-running code decoder (see docs/history.md)
 WEIGHTS = "model.safetensors"
+CO_BUYERS = "co_buyers.npz"
 
 
 def verified_manifest(directory: Path) -> dict[str, Any]:
@@ -118,6 +120,7 @@ class PlannedModel:
         self.codes = np.load(directory / "codes.npy")
         self.popularity = np.load(directory / "popularity.npy")
         self.transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
+        self.co_buyers = CoBuyers.load(directory / CO_BUYERS) if self.recipe.co_buy and (directory / CO_BUYERS).is_file() else None
         self.index = Path(manifest["index"])
         self.encoder_spec = encoder or manifest["encoder"]
         self.query_spec = encoder or manifest.get("query_encoder") or manifest["encoder"]
@@ -150,9 +153,9 @@ class PlannedModel:
             raise DataError("the catalog differs from the one this model was trained on (retrain it)", path=self.directory)
         items = ItemTable.from_items(items_table, self.bm25.tokenizer)
 
-        def planner(popularity: np.ndarray, transitions: Transitions | None) -> Planner:
+        def planner(popularity: np.ndarray, transitions: Transitions | None, co_buyers: CoBuyers | None) -> Planner:
             ngrams = Bm25Index.build(items.texts, self.ngrams.tokenizer) if self.ngrams is not None else None
-            return Planner(items, Bm25Index.build(items.texts, self.bm25.tokenizer), popularity, self.recipe.plan_depth, ngrams, transitions, self.recipe.preceders)
+            return Planner(items, Bm25Index.build(items.texts, self.bm25.tokenizer), popularity, self.recipe.plan_depth, ngrams, transitions, self.recipe.preceders, co_buyers)
 
         old_row = {item: row for row, item in enumerate(self.ids)}
         return self._searcher(*self._changed(items, [old_row.get(item, -1) for item in items.ids], planner), beam, exhaustive)
@@ -171,7 +174,7 @@ class PlannedModel:
         items = table.changed(change, tail_items, self.bm25.tokenizer)
         tail_known = [table.row_of.get(item, -1) for item in items.ids[len(change.kept) :]]  # the base table's rows are the trained rows
         known = np.concatenate([change.kept, np.array(tail_known, dtype=np.int64)])
-        return self._searcher(*self._changed(items, known, lambda popularity, transitions: planner.changed(items, change, popularity, transitions)), beam)
+        return self._searcher(*self._changed(items, known, lambda *counts: planner.changed(items, change, *counts)), beam)
 
     @property
     def takes_changes(self) -> bool:
@@ -197,7 +200,8 @@ class PlannedModel:
             items = _item_table(items_table, self.bm25.tokenizer)
             if items.ids != self.ids:
                 return None
-            self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions, self.recipe.preceders)))
+            self._trained = (items_table, (items, Planner(items, self.bm25, self.popularity, self.recipe.plan_depth, self.ngrams, self.transitions, self.recipe.preceders,
+                                                               self.co_buyers)))
         return self._trained[1]
 
     def _searcher(self, model: AnchoredDecoder, codes: np.ndarray, tree: CodeTree, planner: Planner, beam: int | None, exhaustive: bool | None = None) -> PlannedSearcher:
@@ -206,10 +210,10 @@ class PlannedModel:
                                exhaustive, self.recipe.dense_plan, LEXICAL_RANK, None, evidence_columns(self.recipe), self.recipe.behaviour_query, tree,
                                self._scan(), None if beam else self.page_beam)  # no rewrite: the shared step corrects in front; a beam asked for serves every list
 
-    def _changed(self, items: ItemTable, known: list[int] | np.ndarray, planner: Callable[[np.ndarray, Transitions | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
+    def _changed(self, items: ItemTable, known: list[int] | np.ndarray, planner: Callable[[np.ndarray, Transitions | None, CoBuyers | None], Planner]) -> tuple[AnchoredDecoder, np.ndarray, CodeTree, Planner]:
         """Model, full codes, their trie and planner over a changed catalog whose row r is trained row
         ``known[r]`` (-1: an item the model never saw, coded and anchored now); ``planner`` makes
-        the planner from the changed popularity and next-item counts."""
+        the planner from the changed popularity, next-item counts and co-buyers."""
         if not self.takes_changes:
             raise DataError("this model learned its own item vectors, so it cannot take a changed catalog (retrain it)", path=self.directory)
         known_rows = np.asarray(known, dtype=np.int64)
@@ -226,7 +230,10 @@ class PlannedModel:
         model = AnchoredDecoder(replace(self.config, nodes=tree.counts), [torch.from_numpy(v) for v in self._node_vectors(codes, vectors, tree, known_rows)])
         model.load_state_dict({k: v for k, v in self.weights.items() if not k.startswith(("base", "delta"))}, strict=False)
         popularity = np.where(known_rows >= 0, self.popularity[np.maximum(known_rows, 0)], 0.0).astype(np.float32)
-        return model, codes, tree, planner(popularity, self._transitions(known_rows))
+        row = np.full(len(self.ids), -1, dtype=np.int64)
+        row[known_rows[kept]] = kept
+        co_buyers = self.co_buyers.remapped(row, len(items)) if self.co_buyers is not None else None
+        return model, codes, tree, planner(popularity, self._transitions(row), co_buyers)
 
     def _node_vectors(self, codes: np.ndarray, vectors: np.ndarray, tree: CodeTree, known: np.ndarray) -> list[np.ndarray]:
         """Per depth, the changed tree's node vectors (``parts.node_vectors``): a node the trained
@@ -270,12 +277,10 @@ class PlannedModel:
             self._vectors = self.weights[f"base{len(self.config.nodes) - 1}"].numpy()[self._tree().paths[:, -1]]
         return self._vectors
 
-    def _transitions(self, known: np.ndarray) -> Transitions | None:
-        """The next-item counts with trained rows mapped to the changed catalog's rows."""
+    def _transitions(self, row: np.ndarray) -> Transitions | None:
+        """The next-item counts with trained row r mapped to the changed catalog's row ``row[r]`` (-1: gone)."""
         if self.transitions is None:
             return None
-        row = np.full(len(self.ids), -1, dtype=np.int64)
-        row[known[known >= 0]] = np.flatnonzero(known >= 0)
         pairs = self.transitions.to_array()
         mapped = np.stack([row[pairs[:, 0]], row[pairs[:, 1]], pairs[:, 2]], axis=1) if len(pairs) else pairs.reshape(0, 3)
         return Transitions.from_array(mapped[(mapped[:, 0] >= 0) & (mapped[:, 1] >= 0)].astype(np.int64))
@@ -372,7 +377,8 @@ def _item_table(items_table: pa.Table, tokenizer: Tokenizer) -> ItemTable:
 
 
 def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25Index, ngrams: Bm25Index | None, popularity: np.ndarray,
-               transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any], query_encoder: str | None = None) -> None:
+               transitions: Transitions | None, encoder: str, codebook_dir: Path, summary: dict[str, Any], query_encoder: str | None = None,
+               co_buyers: CoBuyers | None = None) -> None:
     """Write the model folder ``out`` atomically (see module docstring)."""
     with atomic_directory(out) as tmp:
         save_file({k: v.detach().half().contiguous() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
@@ -380,6 +386,8 @@ def save_model(out: Path, model: AnchoredDecoder, parts: SearchParts, bm25: Bm25
         np.save(tmp / "popularity.npy", popularity)
         if transitions is not None:
             np.save(tmp / "transitions.npy", transitions.to_array())
+        if co_buyers is not None:
+            co_buyers.save(tmp / CO_BUYERS)
         (tmp / "item_ids.json").write_text(json.dumps(parts.items.ids, ensure_ascii=False))
         bm25.save(_mkdir(tmp / "bm25"))
         if ngrams is not None:

@@ -45,8 +45,8 @@ from onesearch.generative.recipe import AnchoredRecipe, evidence_columns, eviden
 from onesearch.model.anchored import AnchoredConfig, AnchoredDecoder
 from onesearch.semantic_ids.codebook import SemanticIdCodebook
 from onesearch.training.distributed import World
-from onesearch.training.examples import (PSEUDO_PER_ITEM, TEACHER_DEPTH, PlannedExample, Progress, Rewarder, Teacher, preference_lists, pseudo_examples,
-                                         teacher_examples, training_set, transitions_of)
+from onesearch.training.examples import (PSEUDO_PER_ITEM, TEACHER_DEPTH, PlannedExample, Progress, Rewarder, Teacher, co_buyers_of, preference_lists,
+                                         pseudo_examples, teacher_examples, training_set, transitions_of)
 from onesearch.training.losses import DpoLoss, RankingLoss
 from onesearch.types import Example, SearchRequest
 
@@ -97,13 +97,14 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     popularity = train_popularity(items, train_examples)
     resolver = ContextResolver(dataset)
     transitions = transitions_of(items, train_examples, resolver, recipe.transition_window)
+    co_buyers = co_buyers_of(items, train_examples) if recipe.co_buy else None
     if recipe.distill:
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")
         log(f"labelling {recipe.distill:,} pseudo-queries with the teacher's top {TEACHER_DEPTH}")
         taught = teacher_examples(items, teacher, recipe.distill, random.Random(recipe.seed + 1))
         train_examples, weights = [*train_examples, *taught], {e.example_id: recipe.distill_weight for e in taught}
-    parts = SearchParts.with_speller(items, codes, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions, recipe.preceders), recipe)
+    parts = SearchParts.with_speller(items, codes, Planner(items, bm25, popularity, recipe.plan_depth, ngrams, transitions, recipe.preceders, co_buyers), recipe)
     preference, preference_requests = _preference(items, train_examples, resolver, recipe, rewarder, start, log)
     nodes = node_vectors(codebook, codes, item_vectors, parts.tree)
     config = AnchoredConfig(dim=item_vectors.shape[1], nodes=parts.tree.counts, evidence=evidence_width(recipe), hidden=recipe.hidden,
@@ -132,7 +133,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     picked = _pick_beam(searcher, valid, resolver.requests(valid), recipe.beam, log) if picking else {}
     summary = {**picked, "train_examples": run.examples, "preference_lists": len(preference), "valid_queries": len(valid), "history": history, "workers": world.size, "seconds": round(time.perf_counter() - started, 1)}
     if world.main:
-        save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder)
+        save_model(out, model, parts, bm25, ngrams, popularity, transitions, encoder, codebook_dir, summary, query_encoder, co_buyers)
         run.checkpoint.unlink(missing_ok=True)
         log(f"saved {out}: best valid NDCG@10 {max(h['valid_ndcg@10'] for h in history):.4f} in {summary['seconds']} s")
     world.barrier()

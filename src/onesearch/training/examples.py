@@ -6,7 +6,8 @@ look-ahead plan (its own (last item, target) pairs left out of the next-item evi
 rows with their gains and the candidate rows a deep depth is trained against (the plan, the
 targets, the dense top items and ``random_negatives`` random items). ``pseudo_examples`` stands in
 for logs a shop lacks (query-like cuts of titles), ``teacher_examples`` labels pseudo-queries with
-another ranker's top items, ``transitions_of`` counts next items of the train split. Test examples
+another ranker's top items, ``transitions_of`` counts next items of the train split, ``co_buyers_of`` which user touched which
+item there. Test examples
 never come here.
 """
 
@@ -24,12 +25,13 @@ import torch
 from onesearch.catalog.context import ContextResolver
 from onesearch.decoding.planned import PlanLike, dense_plan, selected, stand_ins, user_vectors
 from onesearch.evidence.items import ItemTable
+from onesearch.evidence.cobuy import CoBuyers
 from onesearch.evidence.transitions import Transitions
 from onesearch.generative.parts import LEXICAL_RANK, SearchParts
 from onesearch.generative.recipe import evidence_columns
 from onesearch.types import Example, SearchRequest, Target
 
-__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Rewarder", "Teacher", "dense_top", "preference_lists", "pseudo_examples",
+__all__ = ["PSEUDO_PER_ITEM", "TEACHER_DEPTH", "PlannedExample", "Progress", "Rewarder", "Teacher", "co_buyers_of", "dense_top", "preference_lists", "pseudo_examples",
            "pseudo_queries", "teacher_examples", "training_set", "transitions_of"]
 
 PSEUDO_PER_ITEM = 3  # pseudo-queries per item when the shop has no logs
@@ -155,6 +157,16 @@ def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextR
             targets = [items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of]
             pairs += [(items.row_of[before], target) for before in dict.fromkeys(history[-window:]) for target in targets]
     return Transitions.fit(pairs) if pairs else None
+
+
+def co_buyers_of(items: ItemTable, examples: list[Example]) -> CoBuyers | None:
+    """Which train users touched which items (each user's relevant train targets); None when no
+    train example names its user."""
+    touched: dict[str, set[int]] = {}
+    for example in examples:
+        if example.user_id is not None:
+            touched.setdefault(example.user_id, set()).update(items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of)
+    return CoBuyers.fit(touched, len(items))
 
 
 def dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
