@@ -181,6 +181,8 @@ def test_the_default_model_encodes_queries_with_a_static_encoder_distilled_from_
 
 
 def test_a_next_item_task_starts_from_the_next_item_settings_which_overrides_change(load_shared):
+    from dataclasses import replace
+
     from onesearch.cli.train import task_recipe
     from onesearch.generative.recipe import NEXT_ITEM, AnchoredRecipe
 
@@ -188,7 +190,8 @@ def test_a_next_item_task_starts_from_the_next_item_settings_which_overrides_cha
     assert task_recipe([], amazon) == AnchoredRecipe.from_settings([*NEXT_ITEM, "query_encoder='full'"])
     assert task_recipe([], amazon).ema > 0 and task_recipe([], amazon).transition_window > 1
     assert task_recipe(["ema=0", "epochs=2"], amazon).ema == 0 and task_recipe(["ema=0", "epochs=2"], amazon).epochs == 2
-    assert task_recipe([], homedepot) == AnchoredRecipe()  # a task with train queries keeps the plain defaults
+    assert task_recipe([], homedepot) == replace(AnchoredRecipe(), co_buy=False)  # a task with train queries keeps the plain defaults
+    assert task_recipe(["co_buy=true"], amazon).co_buy and not task_recipe(["co_buy=true"], homedepot).co_buy  # no user named, no co-buyers
 
 
 def test_train_on_a_task_without_queries_uses_the_shipped_encoder(cli, monkeypatch, shared_data, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from onesearch.decoding.planned import DENSE
 from onesearch.errors import DataError
-from onesearch.evidence.plan import EVIDENCE, SHAPE
+from onesearch.evidence.plan import CO_BUY, EVIDENCE, SHAPE
 from onesearch.generative.recipe import AnchoredRecipe, evidence_columns
 
 BEFORE_SWITCHES = (
@@ -22,7 +22,7 @@ def _names(recipe: AnchoredRecipe) -> tuple[str, ...]:
 
 
 def test_with_the_switches_off_a_model_reads_the_columns_of_the_models_trained_before_them():
-    assert _names(AnchoredRecipe(pair_coverage=False, log_ranks=False, shape_columns=False)) == BEFORE_SWITCHES
+    assert _names(AnchoredRecipe(pair_coverage=False, log_ranks=False, shape_columns=False, co_buy=False)) == BEFORE_SWITCHES
 
 
 def test_the_switches_add_their_columns_in_place():
@@ -35,9 +35,9 @@ def test_the_switches_add_their_columns_in_place():
 def test_a_saved_recipe_without_a_later_field_reads_it_at_its_value_before_the_field():
     from dataclasses import asdict
 
-    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "lambda_weight")}
+    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "lambda_weight", "co_buy")}
     recipe = AnchoredRecipe.saved(older)
-    assert (recipe.shape_columns, recipe.lambda_weight) == (False, 0.0) and not set(_names(recipe)) & set(SHAPE)
+    assert (recipe.shape_columns, recipe.lambda_weight, recipe.co_buy) == (False, 0.0, False) and not set(_names(recipe)) & {*SHAPE, *CO_BUY}
     assert AnchoredRecipe.saved(asdict(AnchoredRecipe())) == AnchoredRecipe()
 
 
@@ -69,7 +69,7 @@ def test_the_full_query_encoder_hashes_as_recipes_did_before_the_switch_and_an_u
     import json
     from dataclasses import asdict, replace
 
-    full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False)
+    full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False, co_buy=False)
     before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns", "co_buy") and not k.startswith(("preference", "dpo_"))}
     assert full.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]
     assert replace(full, query_encoder="static").fingerprint() != full.fingerprint() != replace(full, static_find_weight=0.25).fingerprint()

@@ -38,7 +38,7 @@ from onesearch.embedding.encoder import TextEncoder, load_encoder
 from onesearch.catalog.context import ContextResolver
 from onesearch.types import Example
 
-__all__ = ["Advance", "BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "dense_encoder", "encode_catalog", "has_labels", "has_query_logs",
+__all__ = ["Advance", "BuildSettings", "EncodedCatalog", "build_cascade", "cascade_directory", "dense_encoder", "encode_catalog", "has_labels", "has_query_logs", "has_users",
            "lexical_index", "train_rankers", "unranked_cascade"]
 
 Log = Callable[[str], None]
@@ -73,6 +73,11 @@ class EncodedCatalog:
 def has_query_logs(dataset: Dataset) -> bool:
     """True when the train split has a query with a relevant item (what fine-tuning learns from)."""
     return any(e.query and any(t.relevant for t in e.targets) for e in examples_of(dataset.examples) if e.split == "train")
+
+
+def has_users(dataset: Dataset) -> bool:
+    """True when a train example with a relevant item names its user (what co-buy evidence counts)."""
+    return any(e.user_id is not None and any(t.relevant for t in e.targets) for e in examples_of(dataset.examples) if e.split == "train")
 
 
 def has_labels(dataset: Dataset) -> bool:

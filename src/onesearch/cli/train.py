@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 
 from onesearch.artifacts import write_text_atomic
-from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog, has_query_logs
+from onesearch.cascade.build import Advance, BuildSettings, build_cascade, cascade_directory, encode_catalog, has_query_logs, has_users
 from onesearch.cascade.searchers import make_searcher
 from onesearch.catalog import registry
 from onesearch.catalog.schema import Dataset
@@ -121,10 +121,14 @@ def task_recipe(settings: Sequence[str], dataset: Dataset) -> AnchoredRecipe:
     """The recipe of ``settings`` (``--set`` overrides) as it applies to ``dataset``. A task
     without train queries (next-item tasks) starts from ``NEXT_ITEM``'s settings, which the
     overrides may change; it gives a static query encoder nothing to learn and its requests nothing
-    to encode, so its recipe keeps the full encoder (and so the models trained before the switch)."""
+    to encode, so its recipe keeps the full encoder (and so the models trained before the switch).
+    A task whose train examples name no user has no co-buyers: ``co_buy`` is off there (so the
+    switch leaves its models and their names as they were)."""
     if has_query_logs(dataset):
-        return AnchoredRecipe.from_settings(settings)
-    return replace(AnchoredRecipe.from_settings([*NEXT_ITEM, *settings]), query_encoder="full")
+        recipe = AnchoredRecipe.from_settings(settings)
+    else:
+        recipe = replace(AnchoredRecipe.from_settings([*NEXT_ITEM, *settings]), query_encoder="full")
+    return recipe if has_users(dataset) else replace(recipe, co_buy=False)
 
 
 def default_model(cache: Path, task: str, fingerprint: str, recipe: AnchoredRecipe, encoder: str | None = None) -> Path:
