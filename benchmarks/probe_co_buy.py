@@ -46,9 +46,11 @@ def main() -> None:
         history = {items.row_of[e.item_id] for e in resolver.request(example).user.history if e.item_id in items.row_of}
         if not targets or targets & history:
             continue
-        co, buyers = co_buyers.scores(sorted(history), example.user_id)
-        candidates = np.flatnonzero((items.leaf == items.leaf[min(targets)]) & (co_buyers.scores([], None)[1] > 0))
-        candidates = candidates[~np.isin(candidates, list(history))]
+        co = co_buyers.scores(sorted(history), example.user_id)
+        candidates = np.flatnonzero(items.leaf == items.leaf[min(targets)])
+        candidates = candidates[~np.isin(candidates, list(history)) & (co_buyers.buyers(candidates, None) > 0)]
+        buyers = np.zeros(len(items), dtype=np.float32)
+        buyers[candidates] = co_buyers.buyers(candidates, example.user_id)
         for name, prior in (("popularity", popularity), ("buyers", buyers), ("co_buy", co)):
             top = candidates[np.argsort(-prior[candidates], kind="stable")[:10]]
             hits[name].append(bool(targets & set(top.tolist())))

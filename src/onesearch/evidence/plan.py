@@ -123,13 +123,13 @@ class Planner:
         touched = np.fromiter(profile.items, dtype=np.int64, count=len(profile.items))
         more = np.zeros(0, dtype=np.int64) if extra is None else np.asarray(extra, dtype=np.int64)
         co_buy = self._co_buy(request, touched, scores)
-        co_top = co_buy[2] if co_buy is not None else np.zeros(0, dtype=np.int64)
+        co_top = co_buy[1] if co_buy is not None else np.zeros(0, dtype=np.int64)
         rows = np.unique(np.concatenate([lexical, ngram_rows, touched, after[2], before[2], co_top, more])).astype(np.int64)
         columns = {**self._lexical(request.query, rows, scores, lexical), **self._ngram_columns(rows, ngram_scores, ngram_rows)}
         columns.update(self._user(profile, rows))
         columns["next_item"], columns["next_item_rank"] = _neighbour_columns(rows, *after)
         columns["prev_item"], columns["prev_item_rank"] = _neighbour_columns(rows, *before)
-        columns.update(self._co_buy_columns(rows, co_buy))
+        columns.update(self._co_buy_columns(rows, co_buy, request.user.user_id))
         return Plan(rows, np.stack([np.asarray(columns[name], dtype=np.float32) for name in EVIDENCE], axis=1).reshape(len(rows), len(EVIDENCE)))
 
     def _neighbours(self, last: list[int], exclude: Collection[tuple[int, int]], before: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,23 +140,23 @@ class Planner:
         rows, scores = (self.transitions.preceders if before else self.transitions.followers)(last, exclude)
         return rows, scores, rows[np.argsort(-scores, kind="stable")[: self.depth]]
 
-    def _co_buy(self, request: SearchRequest, touched: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(co-buy score and other buyers of every item, the top ``depth`` co-bought items of the
-        lexical matches — of every item for an empty query); None without co-buyers."""
+    def _co_buy(self, request: SearchRequest, touched: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(co-buy score of every item, the top ``depth`` co-bought items of the lexical matches —
+        of every item for an empty query); None without co-buyers."""
         if self.co_buyers is None:
             return None
-        co, buyers = self.co_buyers.scores(touched, request.user.user_id)
-        return co, buyers, top_positive(co * (scores > 0) if request.query else co, self.depth)
+        co = self.co_buyers.scores(touched, request.user.user_id)
+        return co, top_positive(co * (scores > 0) if request.query else co, self.depth)
 
-    def _co_buy_columns(self, rows: np.ndarray, found: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+    def _co_buy_columns(self, rows: np.ndarray, found: tuple[np.ndarray, np.ndarray] | None, user_id: str | None) -> dict[str, np.ndarray]:
         """``CO_BUY``: the co-buy score as a share of the best match's, its reciprocal rank among the
         top matches, and the log count of other buyers over that of all train users."""
         if found is None or self.co_buyers is None:
             return {name: np.zeros(len(rows), dtype=np.float32) for name in CO_BUY}
-        co, buyers, top = found
+        co, top = found
         best = float(co[top[0]]) if len(top) else 1.0
         return {"co_buy": co[rows] / max(best, 1.0), "co_buy_rank": reciprocal_ranks(ranks_in(rows, top)),
-                "buyers": np.log1p(buyers[rows]) / np.log1p(max(len(self.co_buyers.users), 1))}
+                "buyers": np.log1p(self.co_buyers.buyers(rows, user_id)) / np.log1p(max(len(self.co_buyers.users), 1))}
 
     def _ngrams(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         if self.ngrams is None or not query:
