@@ -25,7 +25,7 @@ import numpy as np
 from _machine import machine
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
-from onesearch.serving.admin import release_memory, settle_heap
+from onesearch.memory import release_memory, settle_heap
 from onesearch.types import SearchRequest, UserContext
 
 QUERIES = ("cordless drill", "paint roller", "toilet seat", "garden hose", "led bulb", "door knob")

@@ -4,7 +4,7 @@
 
 Opens the bundle's ``Deployment`` (state and event log off, so nothing is stored), times one
 full walk of the cycle collector over it (what ``settle_heap`` spares every later collection),
-settles the heap as ``onesearch serve`` does once loaded (``serving.admin.settle_heap``), then times
+settles the heap as ``onesearch serve`` does once loaded (``memory.settle_heap``), then times
 ``Deployment.upsert`` of one new item (median of ``--repeats``, after one untimed warm-up upsert
 that loads the model's item encoder), of a batch of 100 new items and a reload of the same model
 folder (median of ``--repeats``). The issue's bar (31): one
@@ -25,7 +25,7 @@ from pathlib import Path
 from _machine import machine, write_result
 from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
-from onesearch.serving.admin import settle_heap
+from onesearch.memory import settle_heap
 
 
 def main() -> None:

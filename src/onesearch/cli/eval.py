@@ -29,6 +29,7 @@ from onesearch.embedding.encoder import SHIPPED
 from onesearch.errors import DataError
 from onesearch.evaluation.baselines import RandomSearcher
 from onesearch.evaluation.harness import evaluate, run_searcher
+from onesearch.memory import settle_heap
 from onesearch.evaluation.leakage import LeakAudit, audit
 from onesearch.evidence.understanding import QueryUnderstanding, Understood
 from onesearch.evaluation.metrics import CUTOFFS
@@ -103,6 +104,7 @@ def evaluate_command(
                 built = RewardSearcher(build_reward(dataset, cascade, cascade_directory(cache, task, dataset.training_fingerprint()), log=console.print))
             else:
                 built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
+            settle_heap()  # timed as served: the loaded searcher out of the collector's walks (memory.settle_heap)
             runs.append(run_searcher(Understood(built, understand), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)

@@ -30,7 +30,7 @@ from onesearch.deploy.bundle import Bundle
 from onesearch.deploy.deployment import Deployment
 from onesearch.errors import DataError
 from onesearch.orders.model import load_diagnoser
-from onesearch.serving.admin import settle_heap
+from onesearch.memory import settle_heap
 from onesearch.serving.app import Settings, create_app
 from onesearch.serving.engine import Engine
 from onesearch.serving.events import EventLog

@@ -20,8 +20,6 @@ read-only disk, ``OSError``) and the old engine keeps serving.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import gc
 import hmac
 import os
 import threading
@@ -34,10 +32,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from onesearch.errors import DataError
+from onesearch.memory import release_memory
 from onesearch.serving.engine import Engine
 from onesearch.serving.schemas import ErrorBody, ItemsBody, ReloadBody
 
-__all__ = ["ADMIN_ERRORS", "Admin", "Live", "add_admin_routes", "key_check", "release_memory", "settle_heap"]
+__all__ = ["ADMIN_ERRORS", "Admin", "Live", "add_admin_routes", "key_check"]
 
 BUILDER_NICE = 10  # the builder thread's niceness above the searches' (Linux: per thread)
 BEARER = HTTPBearer(auto_error=False, description="The service's admin key.")
@@ -136,25 +135,6 @@ def _lower_priority() -> None:
     elsewhere, or where not permitted, nothing changes)."""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILDER_NICE)
-    except (OSError, AttributeError):
-        pass
-
-
-def settle_heap() -> None:
-    """Put everything alive now (a loaded catalog, its indexes and models: most of a service's
-    objects) out of the cycle collector's reach, so that later collections, automatic ones during
-    a change included, walk only what was made since and never hold the GIL for long (a full
-    walk of a loaded Home Depot deployment takes about 0.45 s: ``benchmarks/bench_upsert.py``). Call it once a service is loaded."""
-    gc.collect()
-    gc.freeze()
-
-
-def release_memory() -> None:
-    """Collect the replaced engine and hand freed heap pages back to the system (glibc's
-    ``malloc_trim``; a no-op elsewhere), so a long-running service does not creep with each change."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
 
