@@ -6,11 +6,13 @@ same model at ``--beam``. Runs the first ``--queries`` valid requests through th
 default, beam, beam, default. Per run it prints the mean and median CPU ms per query, the
 slowest request, and how many generation-2 collections of Python's cyclic garbage collector fell
 inside it. A mean well above the median, with one slow request and a collection in the same run,
-is a collector pause: it traverses every Python object the loaded models hold. Not a timing of
-the model: a diagnosis.
+is a collector pause: it traverses every Python object the loaded models hold. ``--settle``
+settles the heap after loading (``memory.settle_heap``, as the service, eval and the beam
+benchmark do), which should leave runs without such a request. Not a timing of the model: a
+diagnosis.
 Usage:
 
-    .venv/bin/python benchmarks/probe_gc_pauses.py --task instacart --model runs/cache/instacart-2ebe522aa033/generative-dual-8fa5e9249c
+    .venv/bin/python benchmarks/probe_gc_pauses.py --task instacart --model runs/cache/instacart-2ebe522aa033/generative-dual-8fa5e9249c [--settle]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 from onesearch.evaluation.harness import run_searcher
 from onesearch.generative.folder import load_planned
+from onesearch.memory import settle_heap
 
 
 def main() -> None:
@@ -35,12 +38,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--beam", type=int, default=100)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--settle", action="store_true", help="settle the heap after loading, as the service does")
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
     dataset = registry.load(args.task, data_root(args.data))
     examples = [e for e in examples_of(dataset.examples) if e.split == "valid"][: args.queries]
     requests = ContextResolver(dataset).requests(examples)
     default, beamed = load_planned(args.model, dataset.items), load_planned(args.model, dataset.items, args.beam, exhaustive=False)
+    if args.settle:
+        settle_heap()
     collections = [0]
     gc.callbacks.append(lambda phase, info: collections.__setitem__(0, collections[0] + (phase == "stop" and info["generation"] == 2)))
     print("| run | mean CPU ms/q | median | slowest request ms | full collections |\n|---|---|---|---|---|")
