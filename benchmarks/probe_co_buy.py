@@ -4,9 +4,8 @@ On the valid examples whose relevant targets are all new to the user (none in th
 example's candidates are the items of its first target's leaf category (on Instacart: the aisle
 the query names) that the user never touched and some train user did. Each prior orders them and
 HR@10 counts an example whose top 10 holds a target: ``popularity`` (train examples naming the
-item), ``buyers`` (other train users who touched it), ``co_buy`` (``evidence.cobuy.CoBuyers``,
-what the plan's ``co_buy`` column reads) and ``co_buy_cosine2`` (the same, each other user
-weighted by the squared cosine of their items with the history: recipe ``co_buy_similarity``). Not a timing: the offline check that picked the idea.
+item), ``buyers`` (other train users who touched it) and ``co_buy`` (``evidence.cobuy.CoBuyers``,
+what the plan's ``co_buy`` column reads). Not a timing: the offline check that picked the idea.
 Usage:
 
     .venv/bin/python benchmarks/probe_co_buy.py --task instacart
@@ -37,11 +36,11 @@ def main() -> None:
     items = ItemTable.from_items(dataset.items, Tokenizer("en"))
     examples = list(examples_of(dataset.examples))
     train = [e for e in examples if e.split == "train"]
-    popularity, co_buyers, cosine = train_popularity(items, train), co_buyers_of(items, train), co_buyers_of(items, train, "cosine2")
+    popularity, co_buyers = train_popularity(items, train), co_buyers_of(items, train)
     if co_buyers is None:
         raise SystemExit(f"{args.task}: no train example names its user, so there are no co-buyers")
     resolver = ContextResolver(dataset)
-    hits: dict[str, list[bool]] = {"popularity": [], "buyers": [], "co_buy": [], "co_buy_cosine2": []}
+    hits: dict[str, list[bool]] = {"popularity": [], "buyers": [], "co_buy": []}
     for example in (e for e in examples if e.split == "valid"):
         targets = {items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of}
         history = {items.row_of[e.item_id] for e in resolver.request(example).user.history if e.item_id in items.row_of}
@@ -52,9 +51,7 @@ def main() -> None:
         candidates = candidates[~np.isin(candidates, list(history)) & (co_buyers.buyers(candidates, None) > 0)]
         buyers = np.zeros(len(items), dtype=np.float32)
         buyers[candidates] = co_buyers.buyers(candidates, example.user_id)
-        assert cosine is not None
-        priors = (("popularity", popularity), ("buyers", buyers), ("co_buy", co), ("co_buy_cosine2", cosine.scores(sorted(history), example.user_id)))
-        for name, prior in priors:
+        for name, prior in (("popularity", popularity), ("buyers", buyers), ("co_buy", co)):
             top = candidates[np.argsort(-prior[candidates], kind="stable")[:10]]
             hits[name].append(bool(targets & set(top.tolist())))
     print(f"{args.task} valid, examples whose targets are all new to the user: {len(hits['co_buy'])}")

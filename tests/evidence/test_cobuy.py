@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from onesearch.evidence.cobuy import CoBuyers
 
@@ -34,16 +33,3 @@ def test_saved_and_remapped_co_buyers_answer_as_the_original(tmp_path):
     moved = buyers.remapped(np.array([1, -1, 0, 2, 3]), items=4)  # item 1 is gone, 0 <-> 2 swapped places with 2 -> 0
     co = moved.scores([1], "w")  # trained item 0 is row 1 now; w's own row is left out
     np.testing.assert_array_equal(co, [1.0, 2.0, 1.0, 0.0])
-
-
-def test_cosine_similarity_weighs_each_other_user_by_their_squared_overlap_with_the_history(tmp_path):
-    buyers = CoBuyers.fit({"u": [0, 1], "v": [0, 2, 3], "w": [1, 2], "idle": []}, items=5, similarity="cosine2")
-    assert buyers is not None
-    co = buyers.scores([0, 1], "u")  # v: overlap 1 of 3 items, 1 / (3 * 2); w: 1 of 2, 1 / (2 * 2)
-    v, w = 1 / 6, 1 / 4
-    np.testing.assert_allclose(co, [v, w, v + w, v, 0.0], rtol=1e-6)
-    buyers.save(tmp_path / "co.npz")
-    np.testing.assert_allclose(CoBuyers.load(tmp_path / "co.npz", "cosine2").scores([0, 1], "u"), co)
-    np.testing.assert_allclose(buyers.remapped(np.arange(5), items=5).scores([0, 1], "u"), co)
-    with pytest.raises(ValueError, match="similarity"):
-        CoBuyers.fit({"u": [0]}, items=1, similarity="jaccard")

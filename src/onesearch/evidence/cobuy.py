@@ -3,10 +3,7 @@
 Contract: ``CoBuyers.fit(touched, items)`` keeps, per train user id, the distinct item rows of
 their relevant train targets. ``scores(history, user_id)`` answers, for every item row, the
 co-buy score: the number of (other user, history item) pairs where that user touched both the
-history item and the item — item-based collaborative filtering with raw co-occurrence counts
-(``similarity="count"``); with ``similarity="cosine2"`` each other user counts by the squared
-cosine between their touched set and the history (overlap² / (|theirs| · |history|)), so a
-user who bought much of the history counts more and a user who bought everything counts less.
+history item and the item — item-based collaborative filtering with raw co-occurrence counts.
 ``buyers(rows, user_id)`` counts the other users who touched each of ``rows``. "Other" leaves the requesting user's own train
 row out, always: a train example's targets are in its user's row, so without that its evidence
 would not look like a test request's. ``save``/``load`` keep it as two arrays in one ``.npz``
@@ -22,18 +19,13 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-__all__ = ["CoBuyers", "SIMILARITIES"]
-
-SIMILARITIES = ("count", "cosine2")
+__all__ = ["CoBuyers"]
 
 
 class CoBuyers:
     """Sparse users x items matrix of train touches, with the user ids naming its rows."""
 
-    def __init__(self, users: Sequence[str], pairs: np.ndarray, items: int, similarity: str = "count") -> None:
-        if similarity not in SIMILARITIES:
-            raise ValueError(f"co-buy similarity {similarity!r}: expected one of {', '.join(SIMILARITIES)}")
-        self.similarity = similarity
+    def __init__(self, users: Sequence[str], pairs: np.ndarray, items: int) -> None:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         self.users = list(users)
         self.pairs = pairs
@@ -44,14 +36,13 @@ class CoBuyers:
         matrix.data[:] = 1.0
         self._rows, self._columns = matrix, matrix.tocsc()
         self._buyers = np.asarray(matrix.sum(axis=0), dtype=np.float32).reshape(-1)
-        self._sizes = np.asarray(matrix.sum(axis=1), dtype=np.float32).reshape(-1)  # items each user touched
 
     @classmethod
-    def fit(cls, touched: Mapping[str, Iterable[int]], items: int, similarity: str = "count") -> CoBuyers | None:
+    def fit(cls, touched: Mapping[str, Iterable[int]], items: int) -> CoBuyers | None:
         """From each user id's touched item rows; None when no user touched anything."""
         users = [user for user, rows in touched.items() if rows]
         pairs = [(n, int(row)) for n, user in enumerate(users) for row in set(touched[user])]
-        return cls(users, np.array(pairs, dtype=np.int64), items, similarity) if pairs else None
+        return cls(users, np.array(pairs, dtype=np.int64), items) if pairs else None
 
     def scores(self, history: Sequence[int], user_id: str | None) -> np.ndarray:
         """The co-buy score of every item row for a request with these history rows."""
@@ -63,8 +54,6 @@ class CoBuyers:
         own = self._own(user_id)
         if own is not None:
             overlap[own] = 0.0
-        if self.similarity == "cosine2":
-            overlap = overlap**2 / np.maximum(self._sizes * len(rows), 1.0)
         return np.asarray(self._rows.T @ overlap, dtype=np.float32).reshape(-1)
 
     def buyers(self, rows: np.ndarray, user_id: str | None) -> np.ndarray:
@@ -83,14 +72,13 @@ class CoBuyers:
         """The same touches over a changed catalog of ``items`` rows: trained row r is row ``row[r]`` (-1: gone)."""
         mapped = np.asarray(row, dtype=np.int64)[self.pairs[:, 1]] if len(self.pairs) else np.zeros(0, dtype=np.int64)
         kept = mapped >= 0
-        return CoBuyers(self.users, np.stack([self.pairs[kept, 0], mapped[kept]], axis=1), items, self.similarity)
+        return CoBuyers(self.users, np.stack([self.pairs[kept, 0], mapped[kept]], axis=1), items)
 
     def save(self, path: Path) -> None:
         with open(path, "wb") as out:
             np.savez(out, users=np.array(self.users, dtype=str), pairs=self.pairs, items=np.array(self.items))
 
     @classmethod
-    def load(cls, path: Path, similarity: str = "count") -> CoBuyers:
-        """The touches ``save`` wrote, scored with ``similarity`` (the model's recipe names it)."""
+    def load(cls, path: Path) -> CoBuyers:
         with np.load(path) as saved:
-            return cls([str(u) for u in saved["users"]], saved["pairs"], int(saved["items"]), similarity)
+            return cls([str(u) for u in saved["users"]], saved["pairs"], int(saved["items"]))

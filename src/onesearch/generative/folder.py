@@ -120,7 +120,7 @@ class PlannedModel:
         self.codes = np.load(directory / "codes.npy")
         self.popularity = np.load(directory / "popularity.npy")
         self.transitions = Transitions.from_array(np.load(directory / "transitions.npy")) if (directory / "transitions.npy").is_file() else None
-        self.co_buyers = CoBuyers.load(directory / CO_BUYERS, self.recipe.co_buy_similarity) if self.recipe.co_buy and (directory / CO_BUYERS).is_file() else None
+        self.co_buyers = CoBuyers.load(directory / CO_BUYERS) if self.recipe.co_buy and (directory / CO_BUYERS).is_file() else None
         self.index = Path(manifest["index"])
         self.encoder_spec = encoder or manifest["encoder"]
         self.query_spec = encoder or manifest.get("query_encoder") or manifest["encoder"]

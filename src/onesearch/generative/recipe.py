@@ -19,14 +19,13 @@ import numpy as np
 
 from onesearch.decoding.planned import DENSE
 from onesearch.errors import DataError
-from onesearch.evidence.cobuy import SIMILARITIES
 from onesearch.evidence.plan import CO_BUY, EVIDENCE, LOG_RANKS, PAIRS, PRECEDERS, SHAPE, STATIC
 
 PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields start so
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true", "lambda_weight=0.0", "shape_columns=false", "hidden=32", "co_buy=false")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid; LambdaRank lost there; the shape columns, a wider evidence MLP and co-buyers gained nothing there)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False, "lambda_weight": 0.0, "shape_columns": False, "co_buy": False, "co_buy_similarity": "count"}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False, "lambda_weight": 0.0, "shape_columns": False, "co_buy": False}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -70,7 +69,6 @@ class AnchoredRecipe:
     preceders: bool = False  # the plan also reads what came before the user's last items in train (PRECEDERS columns)
     shape_columns: bool = True  # the evidence MLP also reads the request's shape and the user's habits (SHAPE: query terms, history length, each item's gap since last touched and touch rate; valid NDCG@10 +0.008 on Instacart, +0.002 on Home Depot)
     co_buy: bool = True  # the plan also reads what other train users bought with the user's items (CO_BUY columns, and the top co-bought lexical matches as plan rows; Instacart valid, two seeds: NDCG@10 +0.0020 / +0.0088, HR@10 +0.0049 / +0.0143; off where no train example names its user)
-    co_buy_similarity: str = "count"  # how other users count in the co-buy score: "count" (each shared history item) or "cosine2" (evidence.cobuy)
     preference: int = 0  # preference stage: requests whose reward-ranked lists the SFT model learns next (0: no stage)
     preference_loss: str = "listnet"  # listnet (softmax cross-entropy against the rewards) or dpo (list-wise DPO against the SFT model)
     preference_epochs: int = 3
@@ -98,8 +96,6 @@ class AnchoredRecipe:
         recipe = replace(cls(), **raw)
         if recipe.preference_loss not in PREFERENCE_LOSSES:
             raise DataError(f"preference_loss={recipe.preference_loss!r}: expected one of {', '.join(PREFERENCE_LOSSES)}")
-        if recipe.co_buy_similarity not in SIMILARITIES:
-            raise DataError(f"co_buy_similarity={recipe.co_buy_similarity!r}: expected one of {', '.join(SIMILARITIES)}")
         if recipe.query_encoder not in QUERY_ENCODERS:
             raise DataError(f"query_encoder={recipe.query_encoder!r}: expected one of {', '.join(QUERY_ENCODERS)}")
         return recipe

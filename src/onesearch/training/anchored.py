@@ -97,7 +97,7 @@ def train_anchored(dataset: Dataset, codebook_dir: Path, encoder: str, vectors_d
     popularity = train_popularity(items, train_examples)
     resolver = ContextResolver(dataset)
     transitions = transitions_of(items, train_examples, resolver, recipe.transition_window)
-    co_buyers = co_buyers_of(items, train_examples, recipe.co_buy_similarity) if recipe.co_buy else None
+    co_buyers = co_buyers_of(items, train_examples) if recipe.co_buy else None
     if recipe.distill:
         if teacher is None:
             raise DataError(f"distill={recipe.distill} needs a teacher to label its pseudo-queries (onesearch train uses the task's cascade)")

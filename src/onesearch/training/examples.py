@@ -159,14 +159,14 @@ def transitions_of(items: ItemTable, examples: list[Example], resolver: ContextR
     return Transitions.fit(pairs) if pairs else None
 
 
-def co_buyers_of(items: ItemTable, examples: list[Example], similarity: str = "count") -> CoBuyers | None:
-    """Which train users touched which items (each user's relevant train targets), scored with
-    ``similarity``; None when no train example names its user."""
+def co_buyers_of(items: ItemTable, examples: list[Example]) -> CoBuyers | None:
+    """Which train users touched which items (each user's relevant train targets); None when no
+    train example names its user."""
     touched: dict[str, set[int]] = {}
     for example in examples:
         if example.user_id is not None:
             touched.setdefault(example.user_id, set()).update(items.row_of[t.item_id] for t in example.targets if t.relevant and t.item_id in items.row_of)
-    return CoBuyers.fit(touched, len(items), similarity)
+    return CoBuyers.fit(touched, len(items))
 
 
 def dense_top(queries: np.ndarray, items: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
