@@ -7,8 +7,8 @@ default, beam, beam, default. Per run it prints the mean and median CPU ms per q
 slowest request, and how many generation-2 collections of Python's cyclic garbage collector fell
 inside it. A mean well above the median, with one slow request and a collection in the same run,
 is a collector pause: it traverses every Python object the loaded models hold. ``--settle``
-settles the heap after loading (``memory.settle_heap``, as the service, eval and the beam
-benchmark do), which should leave runs without such a request. Not a timing of the model: a
+settles the heap after loading and again after 8 warm-up searches (``memory.settle_heap``, as
+eval and the beam benchmark do), which should leave runs without such a request. Not a timing of the model: a
 diagnosis.
 Usage:
 
@@ -46,7 +46,7 @@ def main() -> None:
     requests = ContextResolver(dataset).requests(examples)
     default, beamed = load_planned(args.model, dataset.items), load_planned(args.model, dataset.items, args.beam, exhaustive=False)
     if args.settle:
-        settle_heap()
+        settle_heap(lambda: [searcher.search(requests[:8], 350) for searcher in (default, beamed)])
     collections = [0]
     gc.callbacks.append(lambda phase, info: collections.__setitem__(0, collections[0] + (phase == "stop" and info["generation"] == 2)))
     print("| run | mean CPU ms/q | median | slowest request ms | full collections |\n|---|---|---|---|---|")

@@ -42,3 +42,17 @@ def test_release_memory_collects_cycles() -> None:
     garbage = _cycle()
     release_memory()
     assert garbage() is None
+
+
+def test_settle_heap_settles_again_after_the_warm_up() -> None:
+    built: list[Node] = []
+    gc.unfreeze()
+    try:
+        settle_heap()
+        before = gc.get_freeze_count()
+        garbage: list[weakref.ref[Node]] = []
+        settle_heap(lambda: (built.extend(Node() for _ in range(50)), garbage.append(_cycle())))
+        assert gc.get_freeze_count() >= before + 50  # what the warm-up built and kept is frozen too
+        assert garbage[0]() is None  # what it left behind was collected first
+    finally:
+        gc.unfreeze()

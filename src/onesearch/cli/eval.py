@@ -46,6 +46,7 @@ __all__ = ["evaluate_command"]
 
 console = Console(stderr=True)
 HYBRID = "hybrid"
+WARM_UP = 8  # untimed searches before a searcher is timed, so what it builds on first use is settled with it
 NO_CASCADE = {PlannedSearcher.name, RandomSearcher.name, *RECOMMENDERS}
 
 
@@ -104,8 +105,9 @@ def evaluate_command(
                 built = RewardSearcher(build_reward(dataset, cascade, cascade_directory(cache, task, dataset.training_fingerprint()), log=console.print))
             else:
                 built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
-            settle_heap()  # timed as served: the loaded searcher out of the collector's walks (memory.settle_heap)
-            runs.append(run_searcher(Understood(built, understand), requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
+            timed = Understood(built, understand)
+            settle_heap(lambda: timed.search(requests[:WARM_UP], max(CUTOFFS)))  # timed as served: the loaded searcher out of the collector's walks
+            runs.append(run_searcher(timed, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
     result["run"] = {**_run_info(task, split, fingerprint, encoder, limit, started), "misspell_seed": misspell_seed, "spelling": spelling}
