@@ -106,7 +106,8 @@ def evaluate_command(
             else:
                 built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
             timed = Understood(built, understand)
-            settle_heap(lambda: timed.search(requests[:WARM_UP], max(CUTOFFS)))  # timed as served: the loaded searcher out of the collector's walks
+            warm_up = None if name == RandomSearcher.name else lambda: timed.search(requests[:WARM_UP], max(CUTOFFS))  # random's draws would move
+            settle_heap(warm_up)  # timed as served: the loaded searcher out of the collector's walks
             runs.append(run_searcher(timed, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
