@@ -171,9 +171,9 @@ def main() -> None:
     for batch in (b for b in args.batches if b > 1):
         searchers[f"cascade, batch {batch}"] = (make_searcher("cascade", cascade), batch)
         searchers[f"generative, default, batch {batch}"] = (default, batch)
-    warm = [understood(searcher) for searcher, _ in searchers.values()]
-    settle_heap(lambda: [one.search(requests[:8], args.list) for one in warm])  # as eval does: collections during the timed runs walk only new objects
-    rows = _measure({name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}, examples, requests, args.repeats, args.list)
+    timed = {name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}
+    settle_heap(lambda: [searcher.search(requests[:8], args.list) for searcher, _ in timed.values()])  # as eval does: collections during the timed runs walk only new objects
+    rows = _measure(timed, examples, requests, args.repeats, args.list)
     stages = {}
     for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):
         stages[name] = stage_costs(make_searcher("cascade", owner), owner, CASCADE_STAGES, understand, requests, args.list)

@@ -8,8 +8,8 @@ slowest request, and how many generation-2 collections of Python's cyclic garbag
 inside it. A mean well above the median, with one slow request and a collection in the same run,
 is a collector pause: it traverses every Python object the loaded models hold. ``--settle``
 settles the heap after loading and again after 8 warm-up searches (``memory.settle_heap``, as
-eval and the beam benchmark do), which should leave runs without such a request. Not a timing of the model: a
-diagnosis.
+eval and the beam benchmark do), which should leave runs without such a request. Not a timing of
+the model: a diagnosis.
 Usage:
 
     .venv/bin/python benchmarks/probe_gc_pauses.py --task instacart --model runs/cache/instacart-2ebe522aa033/generative-dual-8fa5e9249c [--settle]
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--beam", type=int, default=100)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--settle", action="store_true", help="settle the heap after loading, as the service does")
+    parser.add_argument("--settle", action="store_true", help="settle the heap after loading and after 8 warm-up searches, as eval and the beam benchmark do")
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
     dataset = registry.load(args.task, data_root(args.data))

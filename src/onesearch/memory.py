@@ -6,9 +6,9 @@ that later collections walk only what was made since and never hold the GIL for 
 walk of a loaded Home Depot deployment takes about 0.45 s: ``benchmarks/bench_upsert.py``).
 Call it once a searcher is loaded, before it serves or is timed; ``warm_up`` (a few searches)
 then runs and the heap is settled again, so what a searcher builds lazily on first use is frozen
-too. ``release_memory()`` collects a
-replaced engine and hands freed heap pages back to the system (glibc's ``malloc_trim``; a no-op
-elsewhere), so a long-running service does not creep with each change.
+too. ``release_memory()`` collects a replaced engine and hands freed heap pages back to the
+system (glibc's ``malloc_trim``; a no-op elsewhere), so a long-running service does not creep
+with each change.
 """
 
 from __future__ import annotations

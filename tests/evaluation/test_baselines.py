@@ -9,3 +9,7 @@ def test_random_floor_gives_k_distinct_catalog_items_reproducibly():
     assert first == again and all(len({h.item_id for h in hits}) == 10 and {h.item_id for h in hits} <= set(items) for hits in first)
     assert first[0] != first[1]
     assert len(RandomSearcher(items[:3]).search([SearchRequest("a")], k=10)[0]) == 3
+    warmed = RandomSearcher(items, seed=3)
+    warmed.search([SearchRequest("c")] * 4, k=10)  # what was searched before changes nothing
+    assert warmed.search([SearchRequest("b"), SearchRequest("a")], k=10) == first[::-1]
+    assert RandomSearcher(items, seed=4).search([SearchRequest("a")], k=10)[0] != first[0]

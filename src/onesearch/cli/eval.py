@@ -29,7 +29,6 @@ from onesearch.embedding.encoder import SHIPPED
 from onesearch.errors import DataError
 from onesearch.evaluation.baselines import RandomSearcher
 from onesearch.evaluation.harness import evaluate, run_searcher
-from onesearch.memory import settle_heap
 from onesearch.evaluation.leakage import LeakAudit, audit
 from onesearch.evidence.understanding import QueryUnderstanding, Understood
 from onesearch.evaluation.metrics import CUTOFFS
@@ -38,6 +37,7 @@ from onesearch.evaluation.slices import Slicer
 from onesearch.cli.train import ensure_model, shipped_encoder
 from onesearch.recommenders.build import RECOMMENDERS, Recommenders
 from onesearch.generative.folder import Loader
+from onesearch.memory import settle_heap
 from onesearch.reward.build import build_reward
 from onesearch.reward.searcher import RewardSearcher
 from onesearch.types import Example, Searcher
@@ -106,8 +106,7 @@ def evaluate_command(
             else:
                 built = _build(name, cascade, model, load, dataset.items["item_id"].to_pylist(), hybrid_weight)
             timed = Understood(built, understand)
-            warm_up = None if name == RandomSearcher.name else lambda: timed.search(requests[:WARM_UP], max(CUTOFFS))  # random's draws would move
-            settle_heap(warm_up)  # timed as served: the loaded searcher out of the collector's walks
+            settle_heap(lambda: timed.search(requests[:WARM_UP], max(CUTOFFS)))  # timed as served: the loaded searcher out of the collector's walks
             runs.append(run_searcher(timed, requests, max(CUTOFFS), batch_size, lambda n: bar.advance(job, n)))
     train = (e for e in examples_of(dataset.examples) if e.split == "train")
     result = evaluate(runs, examples, Slicer(train), dataset.items.num_rows)
