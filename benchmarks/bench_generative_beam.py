@@ -48,7 +48,7 @@ from onesearch.evaluation.harness import run_searcher
 from onesearch.evaluation.metrics import score_ranking
 from onesearch.evidence.understanding import QueryUnderstanding, Understood
 from onesearch.generative.folder import load_planned
-from onesearch.memory import settle_heap
+from onesearch.memory import WARM_UP, settle_heap
 from onesearch.types import Searcher
 
 
@@ -172,7 +172,7 @@ def main() -> None:
         searchers[f"cascade, batch {batch}"] = (make_searcher("cascade", cascade), batch)
         searchers[f"generative, default, batch {batch}"] = (default, batch)
     timed = {name: (understood(searcher), batch) for name, (searcher, batch) in searchers.items()}
-    settle_heap(lambda: [searcher.search(requests[:8], args.list) for searcher, _ in timed.values()])  # as eval does: collections during the timed runs walk only new objects
+    settle_heap(lambda: [searcher.search(requests[:WARM_UP], args.list) for searcher, _ in timed.values()])  # as eval does: collections during the timed runs walk only new objects
     rows = _measure(timed, examples, requests, args.repeats, args.list)
     stages = {}
     for name, owner in (("cascade", replace(cascade)), ("cascade, static query encoder", replace(cheap))):

@@ -29,7 +29,7 @@ from onesearch.catalog.schema import examples_of
 from onesearch.cli.data import data_root
 from onesearch.evaluation.harness import run_searcher
 from onesearch.generative.folder import load_planned
-from onesearch.memory import settle_heap
+from onesearch.memory import WARM_UP, settle_heap
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     requests = ContextResolver(dataset).requests(examples)
     default, beamed = load_planned(args.model, dataset.items), load_planned(args.model, dataset.items, args.beam, exhaustive=False)
     if args.settle:
-        settle_heap(lambda: [searcher.search(requests[:8], 350) for searcher in (default, beamed)])
+        settle_heap(lambda: [searcher.search(requests[:WARM_UP], 350) for searcher in (default, beamed)])
     collections = [0]
     gc.callbacks.append(lambda phase, info: collections.__setitem__(0, collections[0] + (phase == "stop" and info["generation"] == 2)))
     print("| run | mean CPU ms/q | median | slowest request ms | full collections |\n|---|---|---|---|---|")

@@ -4,9 +4,9 @@ Contract: ``settle_heap()`` collects once and moves everything alive now (a load
 indexes and models: most of a search process's objects) out of the cycle collector's reach, so
 that later collections walk only what was made since and never hold the GIL for long (a full
 walk of a loaded Home Depot deployment takes about 0.45 s: ``benchmarks/bench_upsert.py``).
-Call it once a searcher is loaded, before it serves or is timed; ``warm_up`` (a few searches)
-then runs and the heap is settled again, so what a searcher builds lazily on first use is frozen
-too. ``release_memory()`` collects a replaced engine and hands freed heap pages back to the
+Call it once a searcher is loaded, before it serves or is timed; ``warm_up`` (``WARM_UP``
+searches) then runs and the heap is settled again, so what a searcher builds lazily on first use
+is frozen too. ``release_memory()`` collects a replaced engine and hands freed heap pages back to the
 system (glibc's ``malloc_trim``; a no-op elsewhere), so a long-running service does not creep
 with each change.
 """
@@ -17,7 +17,9 @@ import ctypes
 import gc
 from collections.abc import Callable
 
-__all__ = ["release_memory", "settle_heap"]
+__all__ = ["WARM_UP", "release_memory", "settle_heap"]
+
+WARM_UP = 8  # untimed searches before a searcher serves or is timed, so what it builds on first use is settled with it
 
 
 def settle_heap(warm_up: Callable[[], object] | None = None) -> None:

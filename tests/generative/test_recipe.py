@@ -35,7 +35,7 @@ def test_the_switches_add_their_columns_in_place():
 def test_a_saved_recipe_without_a_later_field_reads_it_at_its_value_before_the_field():
     from dataclasses import asdict
 
-    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "lambda_weight", "co_buy")}
+    older = {k: v for k, v in asdict(AnchoredRecipe()).items() if k not in ("shape_columns", "lambda_weight", "co_buy", "gain_power")}
     recipe = AnchoredRecipe.saved(older)
     assert (recipe.shape_columns, recipe.lambda_weight, recipe.co_buy) == (False, 0.0, False) and not set(_names(recipe)) & {*SHAPE, *CO_BUY}
     assert AnchoredRecipe.saved(asdict(AnchoredRecipe())) == AnchoredRecipe()
@@ -70,7 +70,7 @@ def test_the_full_query_encoder_hashes_as_recipes_did_before_the_switch_and_an_u
     from dataclasses import asdict, replace
 
     full = replace(AnchoredRecipe(), query_encoder="full", pick_beam=False, lambda_weight=0.0, shape_columns=False, co_buy=False)
-    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns", "co_buy") and not k.startswith(("preference", "dpo_"))}
+    before = {k: v for k, v in asdict(full).items() if k not in ("query_encoder", "static_find_weight", "weight_decay", "ema", "recency_decay", "preceders", "pick_beam", "lambda_weight", "shape_columns", "co_buy", "gain_power") and not k.startswith(("preference", "dpo_"))}
     assert full.fingerprint() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:10]
     assert replace(full, query_encoder="static").fingerprint() != full.fingerprint() != replace(full, static_find_weight=0.25).fingerprint()
     with pytest.raises(DataError, match="query_encoder='onnx'"):

@@ -37,7 +37,7 @@ from onesearch.evaluation.slices import Slicer
 from onesearch.cli.train import ensure_model, shipped_encoder
 from onesearch.recommenders.build import RECOMMENDERS, Recommenders
 from onesearch.generative.folder import Loader
-from onesearch.memory import settle_heap
+from onesearch.memory import WARM_UP, settle_heap
 from onesearch.reward.build import build_reward
 from onesearch.reward.searcher import RewardSearcher
 from onesearch.types import Example, Searcher
@@ -46,7 +46,6 @@ __all__ = ["evaluate_command"]
 
 console = Console(stderr=True)
 HYBRID = "hybrid"
-WARM_UP = 8  # untimed searches before a searcher is timed, so what it builds on first use is settled with it
 NO_CASCADE = {PlannedSearcher.name, RandomSearcher.name, *RECOMMENDERS}
 
 

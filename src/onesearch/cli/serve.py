@@ -99,7 +99,7 @@ def replica_app() -> Any:
     events = event_log(spec)
     orders = load_diagnoser(raw["orders"]) if raw.get("orders") else None
     ingest = IngestKeys(**raw["ingest"]) if raw.get("ingest") else None
-    settle_heap()
+    settle_heap(deployment.engine.warm_up)
     return create_app(deployment.engine, events, Settings(**raw["settings"]), admin=deployment, admin_key=raw["key"], orders=orders, ingest=ingest)
 
 
@@ -113,7 +113,7 @@ def serve(deployment: Deployment, host: str, port: int, settings: Settings, key:
     orders = load_diagnoser(orders_model) if orders_model is not None else None
     app = create_app(deployment.engine, events, settings, admin=deployment, admin_key=key, orders=orders, ingest=ingest)
     engine = deployment.engine
-    settle_heap()
+    settle_heap(engine.warm_up)
     console.print(f"serving {', '.join(sorted(engine.searchers))} over {len(engine.items):,} items on http://{host}:{port} "
                   f"(docs: /docs; admin API {'on' if key else 'off'}; event ingest {'on' if ingest else 'off'})")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -141,7 +141,7 @@ def serve_live(build: LiveBuild, host: str, port: int, settings: Settings, key: 
         deployment = build.run(publish)
         first.set()
         if deployment is not None:
-            settle_heap()
+            settle_heap(deployment.engine.warm_up)
             built(deployment)
 
     threading.Thread(target=work, name="live-build", daemon=True).start()

@@ -25,7 +25,7 @@ PREFERENCE_FIELDS = ("preference", "dpo_")  # the preference stage's fields star
 PREFERENCE_LOSSES = ("listnet", "dpo")
 QUERY_ENCODERS = ("full", "static")
 NEXT_ITEM = ("ema=0.995", "transition_window=3", "recency_decay=0.5", "preceders=true", "lambda_weight=0.0", "shape_columns=false", "hidden=32", "co_buy=false")  # a task without train queries starts from these (picked on amazon-industrial and amazon-office valid; LambdaRank lost there; the shape columns, a wider evidence MLP and co-buyers gained nothing there)
-BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False, "lambda_weight": 0.0, "shape_columns": False, "co_buy": False}  # fields added later, at the value recipes had before: left out of the hash
+BEFORE = {"query_encoder": "full", "static_find_weight": 0.0, "weight_decay": 0.0, "ema": 0.0, "recency_decay": 0.85, "preceders": False, "pick_beam": False, "lambda_weight": 0.0, "shape_columns": False, "co_buy": False, "gain_power": 1.0}  # fields added later, at the value recipes had before: left out of the hash
 
 __all__ = ["NEXT_ITEM", "PREFERENCE_LOSSES", "QUERY_ENCODERS", "AnchoredRecipe", "apply_setting", "evidence_columns", "evidence_width"]
 
@@ -62,6 +62,7 @@ class AnchoredRecipe:
     dense_plan: int = 300
     dense_evidence: bool = False
     prefix_weight: float = 0.5
+    gain_power: float = 1.0  # training targets weigh a graded label's gain to this power (1: linear, as NDCG counts; above 1 favours the most relevant items)
     lambda_weight: float = 0.5  # weight of LambdaRank's NDCG-weighted pairs at the item depth beside the listwise loss (training.losses.lambda_loss; valid NDCG@10 +0.003 on Home Depot and Instacart)
     plan_depth: int = 300
     recency_decay: float = 0.85  # the behaviour vector's weight decay per step back in the user's history

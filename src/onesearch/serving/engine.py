@@ -11,6 +11,8 @@ an API user into the searchers' ``UserContext``: a posted history wins, then the
 an unknown id is a cold user, never an error. ``sample_users`` are known users to offer a
 person trying the service (the page's user picker). ``filters`` names the filters the catalog has
 a column for (``brand``, ``category``, ``price``: some item has a value), so a page offers only those.
+``warm_up(count)`` runs ``count`` searches through every searcher and drops the hits, so what a
+searcher builds on first use exists before a service settles its heap and serves.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
+from onesearch.memory import WARM_UP
 from onesearch.types import HistoryEvent, Hit, InteractionType, SearchRequest, Searcher, UserContext
 
 __all__ = ["Engine", "FilterKey", "ItemRecord", "Understand", "history_event"]
 
 OVERFETCH, MAX_FETCH = 20, 1000
+WARM_UP_WORDS, WARM_UP_HITS = 3, 10  # a warm-up query's words (cut from a title) and hits per search
 # category, brand, price_min, price_max, in_stock (all optional)
 FilterKey = tuple[str | None, str | None, float | None, float | None, bool | None]
 Understand = Callable[[Sequence[SearchRequest]], list[SearchRequest]]
@@ -95,6 +99,14 @@ class Engine:
             return self._restricted(name, filters).search(requests, k)
         found = searcher.search(requests, min(MAX_FETCH, k * OVERFETCH))
         return [[hit for hit in hits if hit.item_id in allowed][:k] for hits in found]
+
+    def warm_up(self, count: int = WARM_UP) -> None:
+        """Search every searcher ``count`` times and drop the hits: the queries are the first words
+        of the first items' titles, the user the first sample user (cold when there is none)."""
+        user = self.user(self.sample_users[0], None)[0] if self.sample_users else UserContext()
+        requests = [SearchRequest(" ".join(item.title.split()[:WARM_UP_WORDS]), user) for item in list(self.items.values())[:count]]
+        for name in self.searchers:
+            self.search(name, requests, WARM_UP_HITS)
 
 
 def _allowed_ids(items: Mapping[str, ItemRecord], key: FilterKey) -> frozenset[str]:

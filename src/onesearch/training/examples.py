@@ -97,7 +97,8 @@ def training_set(parts: SearchParts, examples: list[Example], requests: list[Sea
         noise = np.array([rng.randrange(len(parts.items)) for _ in range(recipe.random_negatives)], dtype=np.int64)
         candidates = np.unique(np.concatenate([plan.rows, rows, dense[i][: recipe.dense_negatives], noise]))
         weight = (weights or {}).get(example.example_id, 1.0)
-        out.append(PlannedExample(queries[i], history, plan, rows, np.array([g for _, g in targets], dtype=np.float32), candidates, weight))
+        gains = np.array([g for _, g in targets], dtype=np.float32) ** np.float32(recipe.gain_power)
+        out.append(PlannedExample(queries[i], history, plan, rows, gains, candidates, weight))
     return out
 
 
