@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import islice
 
 from onesearch.memory import WARM_UP
 from onesearch.types import HistoryEvent, Hit, InteractionType, SearchRequest, Searcher, UserContext
@@ -104,7 +105,7 @@ class Engine:
         """Search every searcher ``count`` times and drop the hits: the queries are the first words
         of the first items' titles, the user the first sample user (cold when there is none)."""
         user = self.user(self.sample_users[0], None)[0] if self.sample_users else UserContext()
-        requests = [SearchRequest(" ".join(item.title.split()[:WARM_UP_WORDS]), user) for item in list(self.items.values())[:count]]
+        requests = [SearchRequest(" ".join(item.title.split()[:WARM_UP_WORDS]), user) for item in islice(self.items.values(), count)]
         for name in self.searchers:
             self.search(name, requests, WARM_UP_HITS)
 
