@@ -8,7 +8,10 @@ median rank. Then adds each of a few request-level scores a model could read to 
 scores at a few weights (the probes ``docs/results.md`` reports): the cosine of an item with the
 centroid of the items that followed the user's last items, the share of the user's history of
 the item's brand, and the cosine of collaborative item vectors (an SVD of the train
-co-occurrence counts) with the user's recency-weighted mean of them. ``--ensemble`` adds more
+co-occurrence counts) with the user's recency-weighted mean of them, and the followers of the
+last items' nearest neighbours by the model's item vectors (``neighbour followers``: what
+followed items *like* the user's last ones, which reaches users whose last items no train user
+went on from; the neighbours' counts weighted by their cosine, log-scaled). ``--ensemble`` adds more
 models (other seeds of the same recipe) and the figures of the mean of all their scores. Not a timing: a diagnosis, so a next idea starts from where the hits are. Usage:
 
     .venv/bin/python benchmarks/probe_next_item.py --task amazon-industrial --model runs/models/ai-prec [--ensemble runs/models/ai-seed1 ...]
@@ -73,9 +76,11 @@ def main() -> None:
         print(f"  {name:5} {mask.sum():6,}  {_summary(ranks[mask], ndcg[mask])}  share {ndcg[mask].sum() / max(ndcg.sum(), 1e-9):.3f}  median rank {np.median(ranks[mask]):.0f}")
     vectors = searcher.model.item_vectors().numpy()[searcher.tree.paths[:, -1]]
     probes = (("follower centroid", _follower_centroid(transitions, histories, vectors) @ vectors.T), ("brand share", _brand_share(dataset, searcher.item_ids, histories)),
-              ("co-occurrence SVD", _collaborative(transitions, histories, count)))
+              ("co-occurrence SVD", _collaborative(transitions, histories, count)), ("neighbour followers", _neighbour_followers(transitions, histories, vectors)))
     for name, extra in probes:
         print(f"  + {name}: " + "  ".join(f"{w}: {_summary(*_metrics(scores + w * extra, targets))}" for w in WEIGHTS))
+    alone = _metrics(probes[-1][1] + 1e-6 * scores, targets)
+    print("  neighbour followers alone (the model's scores break ties): " + "  ".join(f"{name} {_summary(alone[0][mask], alone[1][mask])}" for name, mask in (("fwd", after), ("bwd", before), ("none", ~after & ~before))))
 
 
 def _all_scores(searcher, requests: list, row_of: dict[str, int] | None = None) -> np.ndarray:
@@ -102,6 +107,21 @@ def _follower_centroid(transitions: Transitions, histories: list[list[int]], vec
         if len(rows):
             out[i] = weights @ vectors[rows]
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def _neighbour_followers(transitions: Transitions, histories: list[list[int]], vectors: np.ndarray, neighbours: int = 20) -> np.ndarray:
+    """Per request and item: log(1 + the followers' weights of the ``neighbours`` items nearest
+    (cosine of ``vectors``) to each of the last history items, each weighted by its cosine)."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    out = np.zeros((len(histories), len(vectors)))
+    for i, history in enumerate(histories):
+        for age, item in enumerate(reversed(history[-WINDOW:])):
+            cosines = unit @ unit[item]
+            cosines[item] = -np.inf
+            for near in np.argsort(-cosines)[:neighbours]:
+                rows, weights = transitions.followers([near])
+                out[i, rows] += 0.5**age * max(cosines[near], 0.0) * weights
+    return np.log1p(out)
 
 
 def _collaborative(transitions: Transitions, histories: list[list[int]], count: int, dim: int = 64) -> np.ndarray:
